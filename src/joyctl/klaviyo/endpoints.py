@@ -1,0 +1,193 @@
+"""Facts about each Klaviyo operation joyctl uses: scopes, rate limits and page-size caps.
+
+The values come from `x-klaviyo-scopes`, `x-klaviyo-ratelimit` and the `page[size]` parameters
+of Klaviyo's OpenAPI spec, revision 2026-07-15. Both the client (for pacing and for telling a
+missing scope from a plan gate) and the sandbox (for enforcing them) read this one table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+REVISION = "2026-07-15"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # template, e.g. "/api/lists/{id}"
+    operation_id: str
+    scopes: tuple[str, ...]
+    burst_per_second: int
+    steady_per_minute: int
+    daily: int | None = None
+    page_size_default: int | None = None
+    page_size_max: int | None = None
+
+    @property
+    def rate_class(self) -> str:
+        """Klaviyo counts quotas per operation; the id names the bucket."""
+        return self.operation_id
+
+
+def _e(
+    method: str,
+    path: str,
+    op: str,
+    scopes: str,
+    burst: int,
+    steady: int,
+    *,
+    daily: int | None = None,
+    page: tuple[int, int] | None = None,
+) -> Endpoint:
+    default, maximum = page if page else (None, None)
+    return Endpoint(
+        method, path, op, tuple(scopes.split()), burst, steady, daily, default, maximum
+    )
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    _e("GET", "/api/accounts", "get_accounts", "accounts:read", 1, 15),
+    _e("GET", "/api/accounts/{id}", "get_account", "accounts:read", 1, 15),
+    _e("GET", "/api/events", "get_events", "events:read", 350, 3500, page=(200, 1000)),
+    _e("POST", "/api/events", "create_event", "events:write", 350, 3500),
+    _e("GET", "/api/events/{id}", "get_event", "events:read", 10, 150),
+    _e("POST", "/api/event-bulk-create-jobs", "bulk_create_events", "events:write", 10, 150),
+    _e("GET", "/api/metrics", "get_metrics", "metrics:read", 10, 150),
+    _e("GET", "/api/metrics/{id}", "get_metric", "metrics:read", 10, 150),
+    _e("GET", "/api/profiles", "get_profiles", "profiles:read", 75, 750, page=(20, 100)),
+    _e("POST", "/api/profiles", "create_profile", "profiles:write", 75, 750),
+    _e("GET", "/api/profiles/{id}", "get_profile", "profiles:read", 75, 750),
+    _e("PATCH", "/api/profiles/{id}", "update_profile", "profiles:write", 75, 750),
+    _e("POST", "/api/profile-import", "create_or_update_profile", "profiles:write", 75, 750),
+    _e(
+        "GET",
+        "/api/profile-bulk-import-jobs",
+        "get_bulk_import_profiles_jobs",
+        "lists:read profiles:read",
+        10,
+        150,
+        page=(20, 100),
+    ),
+    _e(
+        "POST",
+        "/api/profile-bulk-import-jobs",
+        "bulk_import_profiles",
+        "lists:write profiles:write",
+        10,
+        150,
+    ),
+    _e(
+        "GET",
+        "/api/profile-bulk-import-jobs/{id}",
+        "get_bulk_import_profiles_job",
+        "lists:read profiles:read",
+        10,
+        150,
+    ),
+    _e(
+        "GET",
+        "/api/profile-bulk-import-jobs/{id}/import-errors",
+        "get_errors_for_bulk_import_profiles_job",
+        "profiles:read",
+        10,
+        150,
+        page=(20, 100),
+    ),
+    _e("GET", "/api/lists", "get_lists", "lists:read", 75, 750, page=(10, 10)),
+    _e("POST", "/api/lists", "create_list", "lists:write", 10, 150, daily=150),
+    _e("GET", "/api/lists/{id}", "get_list", "lists:read", 75, 750),
+    _e("PATCH", "/api/lists/{id}", "update_list", "lists:write", 10, 150),
+    _e("DELETE", "/api/lists/{id}", "delete_list", "lists:write", 10, 150),
+    _e(
+        "GET",
+        "/api/lists/{id}/profiles",
+        "get_profiles_for_list",
+        "lists:read profiles:read",
+        75,
+        750,
+        page=(20, 100),
+    ),
+    _e(
+        "GET",
+        "/api/lists/{id}/relationships/profiles",
+        "get_profile_ids_for_list",
+        "lists:read profiles:read",
+        75,
+        750,
+        page=(20, 100),
+    ),
+    _e(
+        "POST",
+        "/api/lists/{id}/relationships/profiles",
+        "add_profiles_to_list",
+        "lists:write profiles:write",
+        10,
+        150,
+    ),
+    _e(
+        "DELETE",
+        "/api/lists/{id}/relationships/profiles",
+        "remove_profiles_from_list",
+        "lists:write profiles:write",
+        10,
+        150,
+    ),
+    _e("GET", "/api/webhooks", "get_webhooks", "webhooks:read", 1, 15),
+    _e("POST", "/api/webhooks", "create_webhook", "webhooks:write", 1, 15),
+    _e("GET", "/api/webhooks/{id}", "get_webhook", "webhooks:read", 1, 15),
+    _e("PATCH", "/api/webhooks/{id}", "update_webhook", "webhooks:write", 1, 15),
+    _e("DELETE", "/api/webhooks/{id}", "delete_webhook", "webhooks:write", 1, 15),
+    _e("GET", "/api/webhook-topics", "get_webhook_topics", "webhooks:read", 1, 15),
+    _e("GET", "/api/webhook-topics/{id}", "get_webhook_topic", "webhooks:read", 1, 15),
+    _e("GET", "/api/reviews", "get_reviews", "reviews:read", 10, 150, page=(20, 100)),
+    _e("GET", "/api/reviews/{id}", "get_review", "reviews:read", 10, 150),
+    _e("PATCH", "/api/reviews/{id}", "update_review", "reviews:write", 10, 150),
+    _e("GET", "/client/reviews", "get_client_reviews", "", 10, 150, page=(20, 100)),
+    _e("POST", "/client/reviews", "create_client_review", "", 10, 150),
+)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], Endpoint], ...]:
+    compiled = []
+    for endpoint in ENDPOINTS:
+        regex = re.sub(r"\{[^}]+\}", "[^/]+", endpoint.path)
+        compiled.append((re.compile(f"^{regex}/?$"), endpoint))
+    return tuple(compiled)
+
+
+def find_endpoint(method: str, path: str) -> Endpoint | None:
+    """The operation a request targets, or None for paths outside this table."""
+    method = method.upper()
+    for pattern, endpoint in _patterns():
+        if endpoint.method == method and pattern.match(path):
+            return endpoint
+    return None
+
+
+# Scopes each joyctl feature needs (reference: klaviyo-api.md section 2.5, loyalty-domain.md
+# section 7 check 3). The review-reward set is an inference in the references, so profiles may
+# override it with the `required_scopes` setting.
+FEATURE_SCOPES: dict[str, tuple[str, ...]] = {
+    "connection": ("accounts:read",),
+    "review_rewards": ("reviews:read", "webhooks:read", "webhooks:write"),
+    "events": ("events:write", "events:read", "metrics:read"),
+    "profiles": ("profiles:read", "profiles:write"),
+    "lists": ("lists:read", "lists:write", "profiles:write"),
+    "webhooks": ("webhooks:read", "webhooks:write"),
+}
+
+
+def all_required_scopes() -> tuple[str, ...]:
+    """Every scope joyctl asks for when it connects, in a stable order."""
+    seen: dict[str, None] = {}
+    for scopes in FEATURE_SCOPES.values():
+        for scope in scopes:
+            seen.setdefault(scope, None)
+    seen.setdefault("reviews:write", None)
+    seen.setdefault("lists:read", None)
+    return tuple(seen)
