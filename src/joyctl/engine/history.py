@@ -1,0 +1,181 @@
+"""What the rules need to know about earlier rewards of one program.
+
+`History` is an in-memory index, with no I/O. A batch (simulate, replay, the benchmark) starts
+from what the ledger already holds and calls `apply` after each decision, so every review is
+decided against the rewards granted before it. The ledger layer builds the same structure from
+its rows: `record_reward` for each earn entry of the program (with `revoked=True` when a revoke
+entry reverses it) and `set_balance` for each customer's current balance.
+
+Every lookup is a dict or set access, or a bisect over one customer's (short) list of reward
+times, so deciding a review costs the same whatever the size of the history.
+
+Revoked rewards stop counting toward the product limit, the frequency limit and the rule cap
+(the earn was reversed), but their text is still remembered for duplicate detection: a review
+rejected as fake should not earn again when it is pasted under another product.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from operator import itemgetter
+
+from joyctl.engine.models import Award, Decision, Revocation
+
+_sighting_time = itemgetter(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRecord:
+    """One earlier reward of the program, as the ledger keeps it."""
+
+    review_id: str
+    customer_id: str
+    product_id: str | None
+    points: int
+    reviewed_at: datetime
+    content_hash: str | None
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class History:
+    """Earlier rewards of one program, indexed for the rules; balances for revocations."""
+
+    rewards: dict[str, RewardRecord] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+    _product_rewards: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    _reward_times: dict[str, list[datetime]] = field(default_factory=dict)
+    _rule_points: dict[str, int] = field(default_factory=dict)
+    _customer_texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    _text_sightings: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[RewardRecord], balances: dict[str, int] | None = None
+    ) -> History:
+        """Build a history from stored rewards and current balances (the ledger's view)."""
+        history = cls(balances=dict(balances or {}))
+        for record in records:
+            history.record_reward(record)
+        return history
+
+    # Updating
+
+    def record_reward(self, record: RewardRecord) -> None:
+        """Index an earlier reward. Balances are not touched: the ledger sets them."""
+        if record.review_id in self.rewards:
+            return
+        self.rewards[record.review_id] = record
+        if record.content_hash is not None:
+            self._remember_text(record, record.content_hash)
+        if not record.revoked:
+            self._count_standing(record, +1)
+
+    def record_revocation(self, review_id: str) -> None:
+        """Mark a reward as reversed, so it stops counting toward the limits."""
+        record = self.rewards.get(review_id)
+        if record is None or record.revoked:
+            return
+        self.rewards[review_id] = dataclasses.replace(record, revoked=True)
+        self._count_standing(record, -1)
+
+    def set_balance(self, customer_id: str, points: int) -> None:
+        self.balances[customer_id] = points
+
+    def apply(self, decision: Decision) -> None:
+        """Fold a decision into the history, as the ledger transaction would."""
+        if isinstance(decision, Award):
+            self.record_reward(_record_of(decision))
+            self.balances[decision.customer_id] = self.balance(decision.customer_id) + (
+                decision.points
+            )
+        elif isinstance(decision, Revocation):
+            self.record_revocation(decision.review_id)
+            self.balances[decision.customer_id] = (
+                self.balance(decision.customer_id) - decision.points_revoked
+            )
+
+    # Queries used by the rules
+
+    def balance(self, customer_id: str) -> int:
+        return self.balances.get(customer_id, 0)
+
+    def reward_for(self, review_id: str) -> RewardRecord | None:
+        return self.rewards.get(review_id)
+
+    def product_rewards(self, customer_id: str, product_id: str | None) -> int:
+        """Standing rewards of this customer for this product (None: no product given)."""
+        return self._product_rewards.get((customer_id, product_id), 0)
+
+    def rule_points(self, customer_id: str) -> int:
+        """Points of this customer's standing rewards from this program."""
+        return self._rule_points.get(customer_id, 0)
+
+    def busiest_window(self, customer_id: str, moment: datetime, period: timedelta) -> int:
+        """Most standing rewards in any window [start, start + period) that contains `moment`.
+
+        Checking every window around the new review, not only the one ending at it, keeps the
+        limit exact when reviews arrive out of order (a pending review published late, or a
+        replay that pages newest first).
+        """
+        times = self._reward_times.get(customer_id)
+        if not times:
+            return 0
+        near = times[bisect_right(times, moment - period) : bisect_left(times, moment + period)]
+        if not near:
+            return 0
+        insort(near, moment)
+        busiest = 0
+        for index, start in enumerate(near):
+            if start > moment:
+                break
+            busiest = max(busiest, bisect_left(near, start + period, lo=index) - index)
+        return busiest - 1  # the new review itself is not an earlier reward
+
+    def own_copy(self, customer_id: str, content_hash: str) -> str | None:
+        """Review id of this customer's earlier rewarded review with the same text."""
+        return self._customer_texts.get(customer_id, {}).get(content_hash)
+
+    def recent_copy(self, content_hash: str, moment: datetime, window: timedelta) -> str | None:
+        """Review id of any rewarded review with the same text less than `window` from `moment`."""
+        sightings = self._text_sightings.get(content_hash)
+        if not sightings:
+            return None
+        index = bisect_right(sightings, moment - window, key=_sighting_time)
+        if index < len(sightings) and sightings[index][0] < moment + window:
+            return sightings[index][1]
+        return None
+
+    # Internals
+
+    def _remember_text(self, record: RewardRecord, content_hash: str) -> None:
+        own_texts = self._customer_texts.setdefault(record.customer_id, {})
+        own_texts.setdefault(content_hash, record.review_id)
+        sightings = self._text_sightings.setdefault(content_hash, [])
+        insort(sightings, (record.reviewed_at, record.review_id), key=_sighting_time)
+
+    def _count_standing(self, record: RewardRecord, sign: int) -> None:
+        customer = record.customer_id
+        product_key = (customer, record.product_id)
+        self._product_rewards[product_key] = self._product_rewards.get(product_key, 0) + sign
+        self._rule_points[customer] = self._rule_points.get(customer, 0) + sign * record.points
+        times = self._reward_times.setdefault(customer, [])
+        if sign > 0:
+            insort(times, record.reviewed_at)
+        else:
+            times.remove(record.reviewed_at)
+
+
+def _record_of(award: Award) -> RewardRecord:
+    return RewardRecord(
+        review_id=award.review_id,
+        customer_id=award.customer_id,
+        product_id=award.product_id,
+        points=award.points,
+        reviewed_at=award.reviewed_at,
+        content_hash=award.content_hash,
+    )
