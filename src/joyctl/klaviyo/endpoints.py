@@ -44,9 +44,7 @@ def _e(
     page: tuple[int, int] | None = None,
 ) -> Endpoint:
     default, maximum = page if page else (None, None)
-    return Endpoint(
-        method, path, op, tuple(scopes.split()), burst, steady, daily, default, maximum
-    )
+    return Endpoint(method, path, op, tuple(scopes.split()), burst, steady, daily, default, maximum)
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
