@@ -1,0 +1,1 @@
+complete --command joyctl --no-files --arguments "(env _JOYCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) joyctl)" --condition "env _JOYCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) joyctl"

@@ -1,0 +1,164 @@
+"""The root command and the single error boundary.
+
+`main()` is the only place where exceptions become output and an exit status: JoyctlError
+subclasses print their message and hint (or the JSON error envelope); anything else is an
+internal error that shows a traceback (without local variables) only with --debug.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from joyctl import __version__
+from joyctl.context import AppContext, GlobalOptions
+from joyctl.errors import ExitCode, JoyctlError, UsageError
+
+COMPLETE_VAR = "_JOYCTL_COMPLETE"
+
+HELP = """Administer a Shopify loyalty program and its Klaviyo integration.
+
+Start with the built-in sandbox, which needs no account:
+joyctl --profile sandbox diagnose
+"""
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"joyctl {__version__}\n")
+        raise typer.Exit()
+
+
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help="Profile to use (env JOYCTL_PROFILE).", show_default=False
+        ),
+    ] = None,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print a JSON envelope on stdout (env JOYCTL_JSON).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only data and errors.")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Say more on stderr (repeatable).")
+    ] = 0,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Log HTTP traffic (secrets redacted) and show tracebacks."),
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")
+    ] = False,
+    no_input: Annotated[
+        bool,
+        typer.Option("--no-input", help="Never prompt; fail naming the missing flag instead."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Administer a Shopify loyalty program and its Klaviyo integration."""
+    app = ctx.find_object(AppContext)
+    if app is None:
+        app = AppContext()
+        ctx.obj = app
+    app.configure(GlobalOptions(profile, json_mode, quiet, verbose, debug, no_color, no_input))
+
+
+def build_app() -> typer.Typer:
+    from joyctl.commands import register
+
+    app = typer.Typer(
+        name="joyctl",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(root)
+    register(app)
+    return app
+
+
+def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
+    """Run joyctl and return its exit status; nothing escapes as an exception."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    app = app or AppContext()
+    if "--json" in args:
+        app.output.json_mode = True  # so a usage error before the callback still gets JSON
+    if COMPLETE_VAR in os.environ:
+        # Shell completion (completions/) calls back into joyctl; register Typer's shells.
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    try:
+        command = typer.main.get_command(build_app())
+        result = command.main(
+            args=args,
+            prog_name="joyctl",
+            complete_var=COMPLETE_VAR,
+            standalone_mode=False,
+            obj=app,
+        )
+        return result if isinstance(result, int) else ExitCode.OK
+    except JoyctlError as error:
+        app.output.error(error)
+        return error.exit_code
+    except typer.TyperException as error:
+        return _report_usage(app, error)
+    except (KeyboardInterrupt, typer.Abort):
+        app.output.error(
+            JoyctlError("interrupted", code="interrupted", hint="state is saved; rerun to resume")
+        )
+        return ExitCode.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the boundary: every bug ends here
+        return _report_internal(app, error)
+    finally:
+        app.close()
+
+
+def _report_usage(app: AppContext, error: typer.TyperException) -> int:
+    from typer._click.exceptions import NoArgsIsHelpError
+    from typer._click.exceptions import UsageError as ClickUsageError
+
+    if isinstance(error, NoArgsIsHelpError) and error.ctx is not None:
+        app.output.stderr.write(error.ctx.get_help() + "\n")
+        return ExitCode.USAGE
+    command_path = "joyctl"
+    if isinstance(error, ClickUsageError) and error.ctx is not None:
+        command_path = error.ctx.command_path
+    usage = UsageError(error.format_message(), hint=f"see `{command_path} --help`")
+    app.output.error(usage)
+    return int(getattr(error, "exit_code", ExitCode.USAGE)) or ExitCode.USAGE
+
+
+def _report_internal(app: AppContext, error: Exception) -> int:
+    if app.options.debug:
+        import traceback
+
+        # Plain traceback: frames and lines, never local variables (they may hold secrets).
+        app.output.stderr.write("".join(traceback.format_exception(error)))
+    app.output.error(
+        JoyctlError(
+            f"internal error: {type(error).__name__}",
+            code="internal",
+            hint="this is a bug in joyctl; rerun with --debug and report the traceback",
+        )
+    )
+    return ExitCode.ERROR
+
+
+def main() -> None:
+    sys.exit(run())

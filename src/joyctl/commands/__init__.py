@@ -1,0 +1,14 @@
+"""Command groups, each in its own module, registered here in one place."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    # Imports stay local: registering must not pull in services or heavy libraries.
+    from joyctl.commands import config, ledger, profiles
+
+    app.add_typer(profiles.app, name="profiles")
+    app.add_typer(config.app, name="config")
+    app.add_typer(ledger.app, name="ledger")

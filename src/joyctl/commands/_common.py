@@ -1,0 +1,28 @@
+"""Helpers every command module shares: reaching the AppContext and asking for confirmation."""
+
+from __future__ import annotations
+
+import typer
+
+from joyctl.context import AppContext
+from joyctl.errors import UsageError
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    found = ctx.find_object(AppContext)
+    if found is None:  # the root callback always sets it; this guards direct sub-app use
+        found = AppContext()
+        ctx.obj = found
+    return found
+
+
+def confirm_or_require_yes(
+    app: AppContext, question: str, *, yes: bool, flag: str = "--yes"
+) -> None:
+    """Ask on a terminal; without one (or with --no-input) demand the flag instead of hanging."""
+    if yes:
+        return
+    if not app.interactive:
+        raise UsageError(f"{question} needs confirmation", hint=f"pass {flag} to confirm")
+    if not typer.confirm(question, default=False, err=True):
+        raise UsageError("cancelled", hint=f"pass {flag} to skip this question")

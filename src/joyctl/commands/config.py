@@ -1,0 +1,99 @@
+"""`joyctl config`: where files live, and settings with the source of each value."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.output import Output
+
+app = typer.Typer(
+    help=(
+        "Show and change settings"
+        " (precedence: flag > JOYCTL_* environment > config.toml > default)."
+    ),
+    no_args_is_help=True,
+)
+
+KeyArg = Annotated[str, typer.Argument(help="Setting name; `joyctl config show` lists them.")]
+
+
+@app.command("path")
+def path_(ctx: typer.Context) -> None:
+    """Show where joyctl keeps its configuration, data, cache and the active ledger."""
+    from joyctl.services.config import config_paths
+
+    app = app_context(ctx)
+    app.output.emit(config_paths(app.settings), _render_paths)
+
+
+@app.command("show")
+def show(ctx: typer.Context) -> None:
+    """Show every setting of the active profile, its value and where the value came from."""
+    from joyctl.services.config import show_config
+
+    app = app_context(ctx)
+    app.output.emit(show_config(app.settings), _render_show)
+
+
+@app.command("get")
+def get(ctx: typer.Context, key: KeyArg) -> None:
+    """Print one setting's value (profile settings come from the active profile)."""
+    from joyctl.services.config import get_setting
+
+    app = app_context(ctx)
+    app.output.emit(get_setting(app.settings, key), _render_value)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: KeyArg,
+    value: Annotated[str, typer.Argument(help="New value; it is validated before it is saved.")],
+) -> None:
+    """Validate and save one setting in config.toml (never a secret).
+
+    Example: joyctl --profile mystore config set redirect_port 8765
+    """
+    from joyctl.services.config import set_setting
+
+    app = app_context(ctx)
+    result = set_setting(app.settings, key, value)
+    app.output.emit(result, _render_saved)
+
+
+def _render_paths(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("config file", data.config_file),
+            ("config dir", data.config_dir),
+            ("data dir", data.data_dir),
+            ("cache dir", data.cache_dir),
+            ("ledger", data.ledger_file),
+        ]
+    )
+
+
+def _render_show(out: Output, data: Any) -> None:
+    out.info(f"profile {data.profile} (from {data.profile_source})")
+    rows = [(s.key, _text(s.value), s.source, s.scope) for s in data.settings]
+    out.table(["KEY", "VALUE", "SOURCE", "SCOPE"], rows)
+
+
+def _render_value(out: Output, data: Any) -> None:
+    out.line(_text(data.value))
+
+
+def _render_saved(out: Output, data: Any) -> None:
+    where = f"profile {data.profile}" if data.profile else "global settings"
+    out.success(f"{data.key} = {_text(data.value)} saved in {where}")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value)
+    return str(value)

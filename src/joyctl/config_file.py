@@ -1,0 +1,55 @@
+"""Reading and writing config.toml: profiles and settings, never secrets."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from joyctl.errors import ConfigError
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The parsed file, or an empty table when it does not exist yet."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+        ) from exc
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix the file by hand, or move it away to start from defaults",
+        ) from exc
+
+
+def write_config(path: Path, data: dict[str, Any]) -> None:
+    """Atomically replace the file, so a crash never leaves half a config behind."""
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = tomli_w.dumps(_drop_none(data))
+    fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _drop_none(value: Any) -> Any:
+    # TOML has no null: an unset value is simply absent.
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value

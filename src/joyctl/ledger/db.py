@@ -1,0 +1,57 @@
+"""Opening a ledger: pragmas, then every pending migration."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from joyctl.errors import DataError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: joyctl opens every transaction explicitly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        # WAL makes NORMAL durable across application crashes; only an OS crash can lose
+        # the last transactions, never corrupt the file.
+        connection.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise DataError(
+            f"{path} is not a joyctl ledger: {exc}",
+            hint="restore it from a `joyctl ledger backup`, or move it away to start anew",
+        ) from exc
+    return connection
+
+
+def open_ledger(path: Path) -> sqlite3.Connection:
+    from joyctl.ledger.migrations import migrate
+
+    connection = connect(path)
+    try:
+        migrate(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection, *, immediate: bool = True) -> Iterator[None]:
+    """One transaction; IMMEDIATE takes the write lock up front so two processes serialize."""
+    connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

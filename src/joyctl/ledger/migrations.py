@@ -1,0 +1,144 @@
+"""Numbered schema migrations.
+
+Each migration runs together with its `schema_migrations` row in one transaction, so a
+failure leaves the database exactly as it was. An applied migration is never edited or
+renumbered: a change is a new migration appended to MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from joyctl.errors import DataError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+M001_CORE = """
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE CHECK (email = lower(trim(email)) AND email <> ''),
+    external_id TEXT UNIQUE,
+    first_name TEXT,
+    last_name TEXT,
+    tier TEXT,
+    birthday TEXT,
+    referral_url TEXT,
+    referred INTEGER NOT NULL DEFAULT 0 CHECK (referred IN (0, 1)),
+    member_status TEXT NOT NULL DEFAULT 'member'
+        CHECK (member_status IN ('member', 'guest', 'excluded')),
+    last_activity_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE point_entries (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL
+        CHECK (kind IN ('opening', 'earn', 'redeem', 'expire', 'adjust', 'revoke')),
+    delta INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+    program TEXT,
+    source_kind TEXT,
+    source_id TEXT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    reverses_id INTEGER UNIQUE REFERENCES point_entries(id),
+    reason TEXT,
+    meta TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX point_entries_by_customer ON point_entries(customer_id, id);
+CREATE INDEX point_entries_by_created ON point_entries(created_at);
+
+CREATE TRIGGER point_entries_no_update BEFORE UPDATE ON point_entries
+BEGIN SELECT RAISE(ABORT, 'point entries are append-only'); END;
+CREATE TRIGGER point_entries_no_delete BEFORE DELETE ON point_entries
+BEGIN SELECT RAISE(ABORT, 'point entries are append-only'); END;
+
+CREATE TABLE connections (
+    id INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    account_name TEXT,
+    method TEXT NOT NULL CHECK (method IN ('oauth', 'api_key')),
+    scopes TEXT NOT NULL DEFAULT '',
+    connected_at TEXT NOT NULL,
+    disconnected_at TEXT
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "core", M001_CORE),)
+
+
+def _ensure_table(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+
+
+def applied_versions(connection: sqlite3.Connection) -> set[int]:
+    _ensure_table(connection)
+    return {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Statements one by one: executescript would commit our transaction behind our back."""
+    statements: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+def apply_migration(connection: sqlite3.Connection, migration: Migration) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have applied it while we waited for the lock.
+        done = connection.execute(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        ).fetchone()
+        if done is None:
+            for statement in _split_statements(migration.sql):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, datetime.now(UTC).isoformat()),
+            )
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def migrate(
+    connection: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[int]:
+    """Apply what is pending, in order; return the versions applied now."""
+    known = {m.version for m in migrations}
+    applied = applied_versions(connection)
+    newer = applied - known
+    if newer:
+        raise DataError(
+            f"this ledger has schema version {max(newer)}, newer than this joyctl knows",
+            hint="upgrade joyctl (pip install -U joyctl)",
+        )
+    done: list[int] = []
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version not in applied:
+            apply_migration(connection, migration)
+            done.append(migration.version)
+    return done
