@@ -1,0 +1,177 @@
+"""Finding the credential a command uses, in the one order every command follows.
+
+Explicit value (flag or stdin) > environment > OS keyring > insecure file. The environment is
+checked before the store is asked anything, so with an environment credential the keyring is
+never imported, probed or called: CI runners with a broken or absent keyring just work.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import SecretStr
+
+from joyctl import envvars
+from joyctl.credentials.model import (
+    CLIENT_SECRET_LOOKUP_ORDER,
+    CredentialKind,
+    CredentialSource,
+    OAuthTokens,
+    ResolvedCredential,
+    SecretKind,
+    with_lookup_order,
+)
+from joyctl.credentials.store import CredentialStore
+from joyctl.errors import AuthError, UsageError
+
+_EXPLICIT_SOURCES = (CredentialSource.FLAG, CredentialSource.STDIN)
+
+
+def explicit_credential(
+    kind: CredentialKind,
+    value: str,
+    *,
+    origin: str,
+    source: CredentialSource = CredentialSource.STDIN,
+) -> ResolvedCredential:
+    """A credential the user gave directly; `origin` is the flag that read it, e.g.
+    "--api-key-stdin". Surrounding whitespace (a newline from a pipe) is dropped."""
+    if source not in _EXPLICIT_SOURCES:
+        raise ValueError(f"an explicit credential comes from a flag or stdin, not {source}")
+    secret = value.strip()
+    if not secret:
+        raise UsageError(f"{origin} got an empty {kind.value.replace('_', ' ')}")
+    return ResolvedCredential(kind, SecretStr(secret), source, origin)
+
+
+def find_klaviyo_credential(
+    store: CredentialStore,
+    *,
+    explicit: ResolvedCredential | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedCredential | None:
+    """The first Klaviyo credential in LOOKUP_ORDER, or None when there is none anywhere.
+
+    In storage an OAuth grant wins over an API key (connecting replaces one with the other,
+    so both exist only if that was interrupted). Raises CredentialStoreError when the keyring
+    cannot be asked and the file has nothing, since the keyring may hold the credential.
+    """
+    if explicit is not None:
+        _check_explicit(explicit)
+        return explicit
+    from_environment = _klaviyo_from_environment(os.environ if environ is None else environ)
+    if from_environment is not None:
+        return from_environment
+    return _klaviyo_from_store(store)
+
+
+def resolve_klaviyo_credential(
+    store: CredentialStore,
+    *,
+    explicit: ResolvedCredential | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedCredential:
+    """Like find_klaviyo_credential, but having none is an AuthError naming the lookup order."""
+    found = find_klaviyo_credential(store, explicit=explicit, environ=environ)
+    if found is None:
+        raise AuthError(
+            f"not connected: profile {store.profile!r} has no Klaviyo credential",
+            hint=with_lookup_order(
+                f"Run `joyctl --profile {store.profile} connect` (OAuth) or "
+                f"`joyctl --profile {store.profile} connect --api-key-stdin`, "
+                f"or set {envvars.API_KEY} or {envvars.ACCESS_TOKEN}."
+            ),
+            code="not_connected",
+        )
+    return found
+
+
+def resolve_client_secret(
+    store: CredentialStore,
+    *,
+    explicit: ResolvedCredential | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedCredential:
+    """The OAuth client secret in CLIENT_SECRET_LOOKUP_ORDER; missing is an AuthError."""
+    if explicit is not None:
+        _check_explicit(explicit)
+        return explicit
+    variables = os.environ if environ is None else environ
+    from_environment = _non_blank(variables.get(envvars.CLIENT_SECRET))
+    if from_environment is not None:
+        return ResolvedCredential(
+            CredentialKind.CLIENT_SECRET,
+            SecretStr(from_environment),
+            CredentialSource.ENV,
+            envvars.CLIENT_SECRET,
+        )
+    stored = store.read_client_secret()
+    if stored is None:
+        raise AuthError(
+            f"no OAuth client secret for profile {store.profile!r}",
+            hint=with_lookup_order(
+                f"Set {envvars.CLIENT_SECRET}, or pipe it to `joyctl connect` on stdin.",
+                CLIENT_SECRET_LOOKUP_ORDER,
+            ),
+            code="no_client_secret",
+        )
+    return ResolvedCredential(
+        CredentialKind.CLIENT_SECRET, stored.value, stored.source, stored.origin
+    )
+
+
+def _klaviyo_from_environment(environ: Mapping[str, str]) -> ResolvedCredential | None:
+    api_key = _non_blank(environ.get(envvars.API_KEY))
+    access_token = _non_blank(environ.get(envvars.ACCESS_TOKEN))
+    if api_key is not None and access_token is not None:
+        # Picking one silently would hide which account a CI job really talks to.
+        raise UsageError(
+            f"both {envvars.API_KEY} and {envvars.ACCESS_TOKEN} are set",
+            hint=with_lookup_order("Unset one of them."),
+        )
+    if api_key is not None:
+        return ResolvedCredential(
+            CredentialKind.API_KEY, SecretStr(api_key), CredentialSource.ENV, envvars.API_KEY
+        )
+    if access_token is not None:
+        return ResolvedCredential(
+            CredentialKind.ACCESS_TOKEN,
+            SecretStr(access_token),
+            CredentialSource.ENV,
+            envvars.ACCESS_TOKEN,
+        )
+    return None
+
+
+def _klaviyo_from_store(store: CredentialStore) -> ResolvedCredential | None:
+    found = store.read_first([store.ref(SecretKind.OAUTH_TOKENS), store.ref(SecretKind.API_KEY)])
+    if found is None:
+        return None
+    ref, stored = found
+    if ref.kind is SecretKind.API_KEY:
+        return ResolvedCredential(
+            CredentialKind.API_KEY, stored.value, stored.source, stored.origin
+        )
+    tokens = OAuthTokens.from_secret_json(stored.value.get_secret_value(), stored.origin)
+    return ResolvedCredential(
+        CredentialKind.ACCESS_TOKEN,
+        tokens.access_token,
+        stored.source,
+        stored.origin,
+        tokens=tokens,
+    )
+
+
+def _non_blank(value: str | None) -> str | None:
+    # An empty variable (`JOYCTL_KLAVIYO_API_KEY=` in a CI file) means "not set", not "empty key".
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def _check_explicit(explicit: ResolvedCredential) -> None:
+    if explicit.source not in _EXPLICIT_SOURCES:
+        raise ValueError(
+            f"an explicit credential comes from a flag or stdin, not {explicit.source}"
+        )

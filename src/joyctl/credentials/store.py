@@ -1,0 +1,273 @@
+"""The credential store of one profile: the OS keyring first, an opt-in 0600 file second.
+
+Every secret written to the keyring is read back before the write counts; a secret lives in
+one place only (storing it in the keyring removes any copy from the file). Reads follow the
+lookup order's storage part, keyring then file, and say where the secret was found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from joyctl.credentials.insecure_file import InsecureFile
+from joyctl.credentials.keyring_access import (
+    DEFAULT_TIMEOUT_SECONDS,
+    BoundedKeyring,
+    KeyringUnavailableError,
+)
+from joyctl.credentials.model import (
+    CredentialSource,
+    DeleteOutcome,
+    KeyringStatus,
+    MigrationReport,
+    OAuthTokens,
+    SecretKind,
+    SecretLocation,
+    SecretRef,
+    StorageReport,
+    Stored,
+    with_lookup_order,
+)
+from joyctl.errors import CredentialStoreError, UsageError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+MIGRATE_ADVICE = with_lookup_order(
+    "Install and unlock a Secret Service such as gnome-keyring (it needs a D-Bus session), "
+    "then run `joyctl auth migrate` again; the secrets stay in the file until then."
+)
+
+
+class CredentialStore:
+    """Typed secrets of one profile.
+
+    `folder` is the profile's own folder, where the insecure file goes. `backend` replaces the
+    keyring's detected backend (tests pass an in-memory one). `allow_insecure_file` is the
+    user's --insecure-storage: only then may a write fall back to the file when the keyring
+    is unavailable. Nothing touches the keyring until a method needs it.
+    """
+
+    def __init__(
+        self,
+        profile: str,
+        folder: Path,
+        *,
+        backend: KeyringBackend | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        allow_insecure_file: bool = False,
+    ) -> None:
+        self.profile = profile
+        self.allow_insecure_file = allow_insecure_file
+        self._keyring = BoundedKeyring(backend, timeout)
+        self._file = InsecureFile(folder)
+        SecretRef(profile, SecretKind.API_KEY)  # validates the profile name now, not later
+
+    @property
+    def file_path(self) -> Path:
+        return self._file.path
+
+    def ref(self, kind: SecretKind, webhook_id: str | None = None) -> SecretRef:
+        return SecretRef(self.profile, kind, webhook_id)
+
+    # Typed access, one group per secret kind.
+
+    def read_api_key(self) -> Stored[SecretStr] | None:
+        return self.read(self.ref(SecretKind.API_KEY))
+
+    def write_api_key(self, api_key: SecretStr) -> SecretLocation:
+        return self.write(self.ref(SecretKind.API_KEY), api_key)
+
+    def delete_api_key(self) -> DeleteOutcome:
+        return self.delete(self.ref(SecretKind.API_KEY))
+
+    def read_oauth_tokens(self) -> Stored[OAuthTokens] | None:
+        found = self.read(self.ref(SecretKind.OAUTH_TOKENS))
+        if found is None:
+            return None
+        tokens = OAuthTokens.from_secret_json(found.value.get_secret_value(), found.origin)
+        return Stored(tokens, found.source, found.origin)
+
+    def write_oauth_tokens(self, tokens: OAuthTokens) -> SecretLocation:
+        return self.write(self.ref(SecretKind.OAUTH_TOKENS), SecretStr(tokens.to_secret_json()))
+
+    def delete_oauth_tokens(self) -> DeleteOutcome:
+        return self.delete(self.ref(SecretKind.OAUTH_TOKENS))
+
+    def read_client_secret(self) -> Stored[SecretStr] | None:
+        return self.read(self.ref(SecretKind.CLIENT_SECRET))
+
+    def write_client_secret(self, client_secret: SecretStr) -> SecretLocation:
+        return self.write(self.ref(SecretKind.CLIENT_SECRET), client_secret)
+
+    def delete_client_secret(self) -> DeleteOutcome:
+        return self.delete(self.ref(SecretKind.CLIENT_SECRET))
+
+    def read_webhook_secret(self, webhook_id: str) -> Stored[SecretStr] | None:
+        return self.read(self.ref(SecretKind.WEBHOOK, webhook_id))
+
+    def write_webhook_secret(self, webhook_id: str, secret: SecretStr) -> SecretLocation:
+        return self.write(self.ref(SecretKind.WEBHOOK, webhook_id), secret)
+
+    def delete_webhook_secret(self, webhook_id: str) -> DeleteOutcome:
+        return self.delete(self.ref(SecretKind.WEBHOOK, webhook_id))
+
+    # Generic access by reference.
+
+    def read(self, ref: SecretRef) -> Stored[SecretStr] | None:
+        found = self.read_first([ref])
+        return None if found is None else found[1]
+
+    def read_first(self, refs: Sequence[SecretRef]) -> tuple[SecretRef, Stored[SecretStr]] | None:
+        """The first of `refs` held by the keyring, else the first held by the file.
+
+        An unreachable keyring is an error only when the file holds none of them either,
+        since the keyring might hold one.
+        """
+        unreachable: KeyringUnavailableError | None = None
+        for ref in refs:
+            try:
+                text = self._keyring.get(ref.username)
+            except KeyringUnavailableError as exc:
+                unreachable = exc
+                break
+            if text is not None:
+                source, origin = CredentialSource.KEYRING, self._backend_name()
+                return ref, Stored(SecretStr(text), source, origin)
+        in_file = self._file.read_all()
+        for ref in refs:
+            if ref.username in in_file:
+                secret = SecretStr(in_file[ref.username])
+                return ref, Stored(secret, CredentialSource.FILE, str(self.file_path))
+        if unreachable is not None:
+            raise KeyringUnavailableError(unreachable.reason)
+        return None
+
+    def write(self, ref: SecretRef, secret: SecretStr) -> SecretLocation:
+        """Store in the keyring (verified by reading back), or in the file if allowed."""
+        text = secret.get_secret_value()
+        if not text or text != text.strip():
+            raise UsageError(f"refusing to store an empty or space-padded {ref.kind.value}")
+        try:
+            self._store_verified(ref.username, text)
+        except KeyringUnavailableError as exc:
+            if not self.allow_insecure_file:
+                raise
+            self._file.put(ref.username, text)
+            return SecretLocation(
+                ref.username,
+                CredentialSource.FILE,
+                str(self.file_path),
+                note=f"stored unencrypted because {exc.reason}",
+            )
+        self._file.remove(ref.username)
+        return SecretLocation(ref.username, CredentialSource.KEYRING, self._backend_name())
+
+    def delete(self, ref: SecretRef) -> DeleteOutcome:
+        """Remove from the file and the keyring; deleting what is not there is fine."""
+        removed: list[CredentialSource] = []
+        if self._file.remove(ref.username):
+            removed.append(CredentialSource.FILE)
+        try:
+            if self._keyring.delete(ref.username):
+                removed.append(CredentialSource.KEYRING)
+        except KeyringUnavailableError as exc:
+            return DeleteOutcome(ref.username, tuple(removed), keyring_unreachable=exc.reason)
+        return DeleteOutcome(ref.username, tuple(removed))
+
+    def delete_all(self, webhook_ids: Iterable[str] = ()) -> tuple[DeleteOutcome, ...]:
+        """Remove every secret of the profile (for disconnect), including webhook secrets
+        known to the caller or present in the file (the keyring cannot list them)."""
+        return tuple(self.delete(ref) for ref in self._known_refs(webhook_ids))
+
+    # Status and migration.
+
+    def keyring_status(self) -> KeyringStatus:
+        """Whether the keyring can be used, probing it (bounded) if nothing has yet."""
+        try:
+            self._keyring.get(self.ref(SecretKind.API_KEY).username)
+        except KeyringUnavailableError as exc:
+            return KeyringStatus(self._keyring.name, available=False, reason=exc.reason)
+        return KeyringStatus(self._keyring.name, available=True)
+
+    def report(self, webhook_ids: Iterable[str] = ()) -> StorageReport:
+        """Where each of the profile's secrets lives; secrets that exist nowhere are omitted."""
+        status = self.keyring_status()
+        in_file = self._file.read_all()
+        locations: list[SecretLocation] = []
+        for ref in self._known_refs(webhook_ids):
+            if status.available and self._keyring.get(ref.username) is not None:
+                locations.append(
+                    SecretLocation(ref.username, CredentialSource.KEYRING, self._backend_name())
+                )
+            if ref.username in in_file:
+                locations.append(
+                    SecretLocation(ref.username, CredentialSource.FILE, str(self.file_path))
+                )
+        return StorageReport(
+            self.profile, status, self.file_path, self._file.exists(), tuple(locations)
+        )
+
+    def migrate_to_keyring(self) -> MigrationReport:
+        """Move every secret of the file into the keyring, verifying each before deleting it
+        from the file. A different value already in the keyring is a conflict: both stay."""
+        entries = self._file.read_all()
+        moved: list[str] = []
+        conflicts: list[str] = []
+        for username, text in entries.items():
+            try:
+                existing = self._keyring.get(username)
+                if existing is None:
+                    self._store_verified(username, text)
+            except KeyringUnavailableError as exc:
+                raise KeyringUnavailableError(exc.reason, advice=MIGRATE_ADVICE) from None
+            if existing is not None and existing != text:
+                conflicts.append(username)
+                continue
+            self._file.remove(username)
+            moved.append(username)
+        return MigrationReport(
+            tuple(moved), tuple(conflicts), self.file_path, file_removed=not self._file.exists()
+        )
+
+    def _store_verified(self, username: str, text: str) -> None:
+        self._keyring.set(username, text)
+        if self._keyring.get(username) == text:
+            return
+        # Whatever the keyring holds now is not what joyctl meant to store: do not leave it.
+        with contextlib.suppress(KeyringUnavailableError):
+            self._keyring.delete(username)
+        raise CredentialStoreError(
+            f"the OS keyring ({self._backend_name()}) returned something else when "
+            f"{username} was read back after storing it; nothing was kept",
+            hint=with_lookup_order(
+                "Check the keyring (for example with `keyring diagnose`), or disable it with "
+                "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring and pass "
+                "--insecure-storage."
+            ),
+            code="keyring_mismatch",
+        )
+
+    def _known_refs(self, webhook_ids: Iterable[str]) -> list[SecretRef]:
+        refs = [
+            self.ref(SecretKind.API_KEY),
+            self.ref(SecretKind.OAUTH_TOKENS),
+            self.ref(SecretKind.CLIENT_SECRET),
+        ]
+        from_file = (SecretRef.from_username(name) for name in self._file.read_all())
+        file_webhooks = [
+            ref.webhook_id
+            for ref in from_file
+            if ref is not None and ref.profile == self.profile and ref.webhook_id is not None
+        ]
+        for webhook_id in dict.fromkeys([*webhook_ids, *file_webhooks]):
+            refs.append(self.ref(SecretKind.WEBHOOK, webhook_id))
+        return refs
+
+    def _backend_name(self) -> str:
+        return self._keyring.name or "the OS keyring"

@@ -1,0 +1,1 @@
+"""Tests of the credential store (joyctl.credentials)."""
