@@ -1,0 +1,1 @@
+"""Small typed functions, one per Klaviyo operation joyctl uses, grouped by resource."""
