@@ -20,7 +20,7 @@ from joyctl.engine import (
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=1)
-CONNECTED = ConnectionFacts(connected_at=T0 - timedelta(days=30))
+CONNECTED = ConnectionFacts(connected_at=T0 - timedelta(days=1000))
 MEMBER = Customer("cust-1")
 TEXT = "Lovely soft fabric, true to size, and it survived the first wash without shrinking."
 
