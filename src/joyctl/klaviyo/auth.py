@@ -86,8 +86,13 @@ class OAuthAuth(httpx.Auth):
     def attach(self, http: httpx.Client) -> None:
         """Refresh through `http` (the factory passes the client it builds)."""
         app = self._app
-        if app is not None:
-            self._refresher = lambda refresh_token: refresh_access_token(http, app, refresh_token)
+        if app is None:
+            return
+
+        def refresh(refresh_token: str) -> TokenBundle:
+            return refresh_access_token(http, app, refresh_token, now=self._now())
+
+        self._refresher = refresh
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._expires_soon():

@@ -187,7 +187,7 @@ def build_client(
     retry: RetryPolicy | None = None,
     pacing: bool = True,
     on_wait: WaitCallback | None = None,
-    report_waits_over: float = 1.0,
+    report_waits_over: float = 2.0,
     debug: bool = False,
     debug_sink: DebugSink | None = None,
     sleep: Callable[[float], None] = time.sleep,
