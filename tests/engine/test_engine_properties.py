@@ -259,3 +259,32 @@ def test_order_of_arrival_does_not_change_independent_outcomes(
 
 def _review_id(decision: Decision) -> str:
     return decision.review_id
+
+
+@settings(max_examples=200)
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.lists(st.integers(0, 24 * 6), min_size=1, max_size=15),
+)
+def test_frequency_limit_holds_in_any_arrival_order(
+    limit: int, period_days: int, hours: list[int]
+) -> None:
+    program = WriteReviewProgram(
+        enabled=True, frequency_limit=limit, frequency_period_days=period_days, product_limit=0
+    )
+    customer = Customer("c0")
+    events: list[Event] = [
+        Delivery(
+            Review(
+                review_id=f"r{index}",
+                email="c0@example.com",
+                content=f"review number {index}",
+                created_at=T0 + timedelta(hours=hour),
+            ),
+            customer,
+        )
+        for index, hour in enumerate(hours)
+    ]
+    awards = [d for d in play(events, program, History()) if isinstance(d, Award)]
+    assert busiest_period(awards, period_days) <= limit
