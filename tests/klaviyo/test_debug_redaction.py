@@ -27,6 +27,8 @@ AUTH_CODE = "code-SECRET-0006"
 WEBHOOK_SECRET = "whsec-SECRET-0007-abcdefgh"
 NOW = datetime(2026, 8, 1, tzinfo=UTC)
 APP = OAuthApp(client_id="client-abc", client_secret=CLIENT_SECRET)
+ALL_SECRETS = [OLD_ACCESS, NEW_ACCESS, OLD_REFRESH, NEW_REFRESH, CLIENT_SECRET, AUTH_CODE]
+ALL_SECRETS += [WEBHOOK_SECRET]
 
 
 def token_reply(access: str, refresh: str) -> httpx.Response:
@@ -73,11 +75,7 @@ def test_an_oauth_session_logs_everything_but_the_secrets(
     client.get("/api/accounts")
 
     log = "\n".join(lines)
-    assert_clean(
-        log,
-        [OLD_ACCESS, NEW_ACCESS, OLD_REFRESH, NEW_REFRESH, CLIENT_SECRET, AUTH_CODE]
-        + [pkce.verifier, WEBHOOK_SECRET],
-    )
+    assert_clean(log, [*ALL_SECRETS, pkce.verifier])
     assert "--> POST https://a.klaviyo.com/oauth/token" in log
     assert "<-- 201 POST https://a.klaviyo.com/api/webhooks in " in log
     assert "authorization: Bearer [redacted]" in log

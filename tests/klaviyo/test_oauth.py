@@ -30,6 +30,13 @@ from tests.klaviyo.support import FakeKlaviyo
 VERIFIER_RULE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 APP = OAuthApp(client_id="client-abc", client_secret="client-secret-xyz")
 NOW = datetime(2026, 8, 1, tzinfo=UTC)
+TOKEN_RESPONSE = {
+    "access_token": "at-1234567890",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+    "refresh_token": "rt-1234567890",
+    "scope": "accounts:read events:write",
+}
 
 
 def test_pkce_verifier_format_and_s256_challenge() -> None:
@@ -111,20 +118,7 @@ def test_an_emulator_serves_every_oauth_url() -> None:
 def test_code_exchange_posts_a_form_with_basic_auth(
     fake: FakeKlaviyo, make_client: ClientFactory
 ) -> None:
-    fake.add(
-        "POST",
-        "/oauth/token",
-        httpx.Response(
-            200,
-            json={
-                "access_token": "at-1234567890",
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "refresh_token": "rt-1234567890",
-                "scope": "accounts:read events:write",
-            },
-        ),
-    )
+    fake.add("POST", "/oauth/token", httpx.Response(200, json=TOKEN_RESPONSE))
     pair = generate_pkce_pair()
     client = make_client()
 

@@ -197,3 +197,18 @@ def test_retry_after_http_date() -> None:
 
     now = datetime(2026, 4, 14, 3, 50, 0, tzinfo=UTC)
     assert parse_retry_after("Tue, 14 Apr 2026 03:50:12 GMT", now=now) == 12.0
+
+
+def test_a_daily_cap_fails_fast_and_does_not_hold_later_calls(
+    fake: FakeKlaviyo, make_client: ClientFactory, clock: FakeClock
+) -> None:
+    fake.add("POST", "/api/lists", throttled("40000"), throttled("40000"))
+    client = make_client(pacing=True)
+
+    for _ in range(2):
+        with pytest.raises(RateLimitedError) as caught:
+            client.post("/api/lists", {"data": {}})
+
+    assert clock.sleeps == []
+    assert "it asks to wait 40000 s" in caught.value.message
+    assert caught.value.hint is not None and "daily cap" in caught.value.hint

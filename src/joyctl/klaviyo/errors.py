@@ -108,10 +108,7 @@ def map_failure(
             hint="check the id; it may have been deleted",
         )
     if status == 429:
-        return RateLimitedError(
-            f"Klaviyo kept throttling {operation} after {attempts} attempts",
-            hint="wait a minute and rerun; another process may share this account's quota",
-        )
+        return _rate_limited_error(failure, operation, attempts)
     if status in (400, 409, 413, 422):
         return _data_error(status, problems, operation)
     return _remote_error(status, first, operation, attempts)
@@ -143,6 +140,21 @@ def _forbidden_error(problem: ApiProblem, endpoint: Endpoint | None, operation: 
         hint=(
             f"{RECONNECT_HINT} with these scopes (an OAuth app must also list them), "
             "or use a private key that has them"
+        ),
+    )
+
+
+def _rate_limited_error(
+    response: httpx.Response, operation: str, attempts: int
+) -> RateLimitedError:
+    retry_after = response.headers.get("retry-after", "").strip()
+    asked = f"; it asks to wait {retry_after} s" if retry_after else ""
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    return RateLimitedError(
+        f"Klaviyo kept throttling {operation}{tries}{asked}",
+        hint=(
+            "rerun later; another process may share this account's quota, "
+            "and some operations (such as creating lists) also have a daily cap"
         ),
     )
 

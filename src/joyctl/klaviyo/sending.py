@@ -151,8 +151,10 @@ class Sender:
     def _observe(self, limiter: OperationLimiter, response: httpx.Response) -> None:
         if response.status_code == 429:
             # Every thread pacing this operation holds off, not only the one that was told.
+            # A wait beyond the retry budget (a daily cap) is not imposed on later calls:
+            # they ask again and fail fast rather than sleep for hours.
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            if retry_after:
+            if retry_after and retry_after <= self._policy.max_total_wait:
                 limiter.hold(retry_after)
         elif response.is_success:
             limiter.observe(response.headers)
