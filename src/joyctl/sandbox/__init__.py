@@ -1,0 +1,60 @@
+"""The sandbox: a faithful local emulator of the part of Klaviyo joyctl uses.
+
+It serves real HTTP on loopback, so any Klaviyo client pointed at its base URL works unchanged:
+
+    with SandboxServer(SandboxConfig(scenario="legacy-permissions")) as server:
+        base_url, creds = server.base_url, server.credentials
+
+Nothing here imports Typer or Rich; the `joyctl sandbox` commands are built on this API.
+"""
+
+from __future__ import annotations
+
+from joyctl.sandbox.config import (
+    DEFAULT_REDIRECT_URIS,
+    DEFAULT_SCENARIO,
+    RateLimitMode,
+    SandboxConfig,
+    parse_rate_limits,
+)
+from joyctl.sandbox.faults import FaultSpec, parse_faults
+from joyctl.sandbox.scenarios import list_scenarios
+from joyctl.sandbox.seeds import (
+    ConnectionSeed,
+    LoyaltyCustomer,
+    ProgramSeed,
+    ReviewSeed,
+    SandboxCredentials,
+    ScenarioInfo,
+    ScenarioSeed,
+)
+from joyctl.sandbox.server import (
+    SandboxServer,
+    is_loopback_host,
+    load_credentials,
+    load_scenario_seed,
+    reset,
+)
+
+__all__ = [
+    "DEFAULT_REDIRECT_URIS",
+    "DEFAULT_SCENARIO",
+    "ConnectionSeed",
+    "FaultSpec",
+    "LoyaltyCustomer",
+    "ProgramSeed",
+    "RateLimitMode",
+    "ReviewSeed",
+    "SandboxConfig",
+    "SandboxCredentials",
+    "SandboxServer",
+    "ScenarioInfo",
+    "ScenarioSeed",
+    "is_loopback_host",
+    "list_scenarios",
+    "load_credentials",
+    "load_scenario_seed",
+    "parse_faults",
+    "parse_rate_limits",
+    "reset",
+]

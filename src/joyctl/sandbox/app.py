@@ -1,0 +1,219 @@
+"""The emulator without the socket: one request in, one response out.
+
+Order of checks on `/api` routes, as observed on Klaviyo: revision header, credentials (401),
+rate limit (429, counted per operation and quota holder), then scopes and the plan gate (403,
+which still carries rate-limit headers), then the operation. Injected faults come first of all.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from joyctl.klaviyo.endpoints import REVISION
+from joyctl.sandbox.auth import authenticate, authorize
+from joyctl.sandbox.clock import Clock
+from joyctl.sandbox.config import SandboxConfig
+from joyctl.sandbox.context import Principal, RequestContext, World
+from joyctl.sandbox.deliveries import DeliveryWorker
+from joyctl.sandbox.faults import Fault, FaultInjector, parse_faults
+from joyctl.sandbox.jsonapi import ApiError, Response, error_response, invalid
+from joyctl.sandbox.persistence import DebouncedSaver, serialize_state
+from joyctl.sandbox.ratelimit import RateLimiter, limits_for
+from joyctl.sandbox.routes_import_jobs import advance_jobs
+from joyctl.sandbox.routes_lists import wants_profile_count
+from joyctl.sandbox.routes_sandbox import CONTROL_ROUTES
+from joyctl.sandbox.routing import Route, resolve
+from joyctl.sandbox.state import SandboxState
+
+REVISION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$")
+BODY_TYPES = ("application/vnd.api+json", "application/json")
+FAULTED_KINDS = ("api", "client", "oauth")
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    method: str
+    target: str  # path and query, as sent
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+class SandboxApp:
+    def __init__(self, config: SandboxConfig, state: SandboxState) -> None:
+        self.config = config
+        self.lock = threading.RLock()
+        self.clock = Clock(state.clock_offset)
+        self.world = World(state, self.clock, config, after_change=self._after_change)
+        self.limiter = RateLimiter(config.rate_limit_mode())
+        self.faults = FaultInjector(parse_faults(config.faults), config.seed)
+        self.deliveries = DeliveryWorker(
+            self.lock, lambda: self.world.state, self.clock, config, self._mark_dirty
+        )
+        self.saver: DebouncedSaver | None = None
+        if config.state_file is not None:
+            self.saver = DebouncedSaver(
+                config.state_file, self.serialized, config.save_debounce_seconds
+            )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.saver is not None:
+            self.saver.start()
+        self.deliveries.start()
+
+    def stop(self) -> None:
+        self.deliveries.stop()
+        if self.saver is not None:
+            self.saver.stop()
+
+    def serialized(self) -> str:
+        with self.lock:
+            self.world.state.clock_offset = self.clock.offset
+            return serialize_state(self.world.state)
+
+    def _mark_dirty(self) -> None:
+        if self.saver is not None:
+            self.saver.mark_dirty()
+
+    def _after_change(self) -> None:
+        self.deliveries.wake()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def handle(self, raw: RawRequest) -> Response:
+        split = urlsplit(raw.target)
+        route = resolve(raw.method, split.path)
+        host = raw.headers.get("host") or f"{self.config.host}:{self.config.port}"
+        ctx = RequestContext(
+            method=raw.method,
+            path=split.path,
+            query=parse_qsl(split.query, keep_blank_values=True),
+            headers=raw.headers,
+            body=raw.body,
+            base_url=f"http://{host}",
+            path_params=route.params,
+            endpoint=route.endpoint,
+        )
+        fault = self.faults.decide() if route.kind in FAULTED_KINDS else Fault()
+        if fault.latency > 0:
+            time.sleep(fault.latency)
+        with self.lock:
+            response = self._respond(route, ctx, fault)
+            self.world.state.count_request(route.label, response.status)
+        if raw.method != "GET" or route.kind == "oauth":
+            self._mark_dirty()
+            self.deliveries.wake()
+        return response
+
+    def _respond(self, route: Route, ctx: RequestContext, fault: Fault) -> Response:
+        state = self.world.state
+        if fault.kind is not None and not fault.drop_after:
+            state.count_fault(fault.kind)
+            return _fault_response(fault)
+        if advance_jobs(state, self.clock.now(), self.config.job_step_seconds):
+            self._mark_dirty()
+        try:
+            response = self._dispatch(route, ctx)
+        except ApiError as error:
+            response = error_response(error)
+        if fault.drop_after:
+            state.count_fault("drop_after")
+            response.drop_connection = True
+        return response
+
+    def _dispatch(self, route: Route, ctx: RequestContext) -> Response:
+        if route.kind == "sandbox":
+            control = CONTROL_ROUTES.get((ctx.method, ctx.path.rstrip("/")))
+            if control is None:
+                raise ApiError(404, "not_found", f"No sandbox route {ctx.method} {ctx.path}.")
+            return control(ctx, self)
+        if route.handler is None:
+            if route.method_not_allowed:
+                raise ApiError(405, "method_not_allowed", f'Method "{ctx.method}" not allowed.')
+            raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
+        if route.kind == "oauth":
+            return route.handler(ctx, self.world)
+        _check_revision(ctx)
+        _check_body_type(ctx)
+        principal = self._principal(route, ctx)
+        return self._limited(route, ctx, principal)
+
+    def _principal(self, route: Route, ctx: RequestContext) -> Principal:
+        if route.kind == "client":
+            company = ctx.param("company_id") or "-"
+            return Principal("public", frozenset(), f"client:{company}")
+        return authenticate(ctx.headers.get("authorization"), self.world.state, self.clock.now())
+
+    def _limited(self, route: Route, ctx: RequestContext, principal: Principal) -> Response:
+        assert route.endpoint is not None and route.handler is not None  # noqa: S101
+        limits = limits_for(route.endpoint, wants_profile_count(ctx))
+        state = self.world.state
+        verdict = self.limiter.check(
+            principal.bucket, limits, self.clock.now(), state.counters["daily_usage"]
+        )
+        if not verdict.allowed:
+            state.count_throttled(route.endpoint.operation_id)
+            raise throttled(verdict.retry_after)
+        ctx.principal = principal
+        try:
+            if route.kind == "api":
+                authorize(principal, route.endpoint, state)
+            response = route.handler(ctx, self.world)
+        except ApiError as error:
+            response = error_response(error)
+        response.headers.update(verdict.headers)
+        return response
+
+
+def throttled(retry_after: int) -> ApiError:
+    unit = "second" if retry_after == 1 else "seconds"
+    return ApiError(
+        429,
+        "throttled",
+        f"Request was throttled. Expected available in {retry_after} {unit}.",
+        pointer="/data",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _fault_response(fault: Fault) -> Response:
+    if fault.drop:
+        return Response(0, drop_connection=True)
+    if fault.status == 429:
+        return error_response(throttled(1))
+    status = fault.status or 500
+    code = "service_unavailable" if status == 503 else "error"
+    return error_response(ApiError(status, code, "Injected sandbox fault."))
+
+
+def _check_revision(ctx: RequestContext) -> None:
+    revision = ctx.headers.get("revision")
+    if not revision:
+        raise invalid("The 'revision' header is required.", parameter="revision")
+    match = REVISION_PATTERN.match(revision.strip())
+    if match is None:
+        raise invalid(
+            f"Invalid revision '{revision}': use YYYY-MM-DD[.suffix].", parameter="revision"
+        )
+    if match.group(1) > REVISION:
+        raise invalid(
+            f"Revision {revision} is newer than the newest revision, {REVISION}.",
+            parameter="revision",
+        )
+
+
+def _check_body_type(ctx: RequestContext) -> None:
+    if not ctx.body:
+        return
+    content_type = ctx.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in BODY_TYPES:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f'Unsupported media type "{content_type}" in request; use application/vnd.api+json.',
+        )

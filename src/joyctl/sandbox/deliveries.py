@@ -1,0 +1,222 @@
+"""System-webhook deliveries: batched, signed as Klaviyo signs them, retried with backoff.
+
+Deliveries live in the state (so a restart resumes them); a worker thread sends the due ones
+outside the lock and records every attempt. The body is fixed at the first attempt; each attempt
+gets a fresh `Klaviyo-Timestamp` and signature over body + timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+
+import httpx
+
+from joyctl.klaviyo import signing
+from joyctl.sandbox.clock import Clock, iso, iso_precise
+from joyctl.sandbox.config import SandboxConfig
+from joyctl.sandbox.ids import ulid
+from joyctl.sandbox.records import (
+    DeliveryAttemptRecord,
+    DeliveryItem,
+    DeliveryRecord,
+    JsonObject,
+)
+from joyctl.sandbox.state import SandboxState
+
+MAX_BATCH = 1000
+PAYLOAD_VERSION = "2024-06-28"
+USER_AGENT = "Klaviyo-Webhooks (joyctl sandbox)"
+
+
+def enqueue(
+    state: SandboxState, topic: str, external_id: str, payload: JsonObject, ready_at: float
+) -> int:
+    """Queue an event for every enabled webhook on `topic`; returns how many webhooks it reaches.
+
+    Events join a not-yet-sent delivery of the same webhook, which is what batches them.
+    """
+    reached = 0
+    for webhook in state.webhooks.values():
+        if not webhook["enabled"] or topic not in webhook["topics"]:
+            continue
+        reached += 1
+        item = DeliveryItem(external_id=external_id, topic=topic, payload=payload)
+        open_delivery = next(
+            (
+                d
+                for d in state.deliveries.values()
+                if d["webhook_id"] == webhook["id"]
+                and d["status"] == "pending"
+                and d["attempts"] == 0
+                and len(d["items"]) < MAX_BATCH
+            ),
+            None,
+        )
+        if open_delivery is not None:
+            open_delivery["items"].append(item)
+            continue
+        delivery = DeliveryRecord(
+            id=ulid(ready_at),
+            webhook_id=webhook["id"],
+            items=[item],
+            status="pending",
+            attempts=0,
+            next_attempt_at=ready_at,
+            body=None,
+        )
+        state.deliveries[delivery["id"]] = delivery
+    return reached
+
+
+@dataclass(frozen=True)
+class _Job:
+    delivery_id: str
+    webhook_id: str
+    url: str
+    secret: str
+    body: bytes
+    attempt: int
+    event_count: int
+
+
+class DeliveryWorker:
+    """Sends due deliveries; `lock` and `state_of` give it the application's state safely."""
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        state_of: Callable[[], SandboxState],
+        clock: Clock,
+        config: SandboxConfig,
+        on_change: Callable[[], None],
+    ) -> None:
+        self._lock = lock
+        self._state_of = state_of
+        self._clock = clock
+        self._config = config
+        self._on_change = on_change
+        self._in_flight: set[str] = set()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-deliveries", daemon=True)
+        self._client = httpx.Client(timeout=config.delivery_timeout_seconds, trust_env=False)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._client.close()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            jobs = self._take_due()
+            for job in jobs:
+                if self._stopping.is_set():
+                    return
+                self._finish(job, *self._send(job))
+            if not jobs:
+                self._wake.wait(0.1)
+                self._wake.clear()
+
+    def _take_due(self) -> list[_Job]:
+        with self._lock:
+            state, now = self._state_of(), self._clock.now()
+            jobs = []
+            for delivery in state.deliveries.values():
+                if delivery["status"] != "pending" or delivery["next_attempt_at"] > now:
+                    continue
+                if delivery["id"] in self._in_flight:
+                    continue
+                job = self._prepare(state, delivery, now)
+                if job is not None:
+                    jobs.append(job)
+            return jobs
+
+    def _prepare(self, state: SandboxState, delivery: DeliveryRecord, now: float) -> _Job | None:
+        webhook = state.webhooks.get(delivery["webhook_id"])
+        if webhook is None or not webhook["enabled"]:
+            delivery["status"] = "failed"
+            return None
+        body = delivery["body"]
+        if body is None:
+            document = {
+                "data": delivery["items"],
+                "meta": {
+                    "klaviyo_account_id": state.account["id"],
+                    "klaviyo_webhook_id": webhook["id"],
+                    "timestamp": iso_precise(now),
+                    "version": PAYLOAD_VERSION,
+                },
+            }
+            body = json.dumps(document, separators=(",", ":"))
+            delivery["body"] = body
+        self._in_flight.add(delivery["id"])
+        return _Job(
+            delivery["id"],
+            webhook["id"],
+            webhook["endpoint_url"],
+            webhook["secret_key"],
+            body.encode("utf-8"),
+            delivery["attempts"] + 1,
+            len(delivery["items"]),
+        )
+
+    def _send(self, job: _Job) -> tuple[int | None, str | None]:
+        timestamp = formatdate(self._clock.now(), usegmt=True)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            signing.HEADER_WEBHOOK_ID: job.webhook_id,
+            signing.HEADER_TIMESTAMP: timestamp,
+            signing.HEADER_SIGNATURE: signing.sign(job.secret, job.body, timestamp),
+        }
+        try:
+            response = self._client.post(job.url, content=job.body, headers=headers)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        return response.status_code, None
+
+    def _finish(self, job: _Job, status: int | None, error: str | None) -> None:
+        delivered = status is not None and 200 <= status < 300
+        with self._lock:
+            state, now = self._state_of(), self._clock.now()
+            state.delivery_attempts.append(
+                DeliveryAttemptRecord(
+                    delivery_id=job.delivery_id,
+                    webhook_id=job.webhook_id,
+                    attempt=job.attempt,
+                    at=iso(now),
+                    status_code=status,
+                    error=error,
+                    event_count=job.event_count,
+                    delivered=delivered,
+                )
+            )
+            self._in_flight.discard(job.delivery_id)
+            delivery = state.deliveries.get(job.delivery_id)
+            if delivery is not None:
+                self._schedule(delivery, job.attempt, delivered, now)
+        self._on_change()
+
+    def _schedule(
+        self, delivery: DeliveryRecord, attempt: int, delivered: bool, now: float
+    ) -> None:
+        delivery["attempts"] = attempt
+        if delivered:
+            delivery["status"] = "delivered"
+        elif attempt >= self._config.delivery_max_attempts:
+            delivery["status"] = "failed"
+        else:
+            backoff = self._config.delivery_backoff_seconds * 2 ** (attempt - 1)
+            delivery["next_attempt_at"] = now + backoff

@@ -1,0 +1,199 @@
+"""Klaviyo's `filter=` syntax: `equals(name,'Gold')`, `any(id,['a','b'])`, `and(...)`.
+
+Each endpoint declares the fields it filters on and the operators each allows, as the spec's
+parameter descriptions do; anything else is a 400 naming the `filter` parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from joyctl.sandbox.clock import parse_iso
+from joyctl.sandbox.jsonapi import ApiError, invalid
+
+R = TypeVar("R")
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "greater-than": lambda actual, wanted: bool(actual > wanted),
+    "greater-or-equal": lambda actual, wanted: bool(actual >= wanted),
+    "less-than": lambda actual, wanted: bool(actual < wanted),
+    "less-or-equal": lambda actual, wanted: bool(actual <= wanted),
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str
+    field: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class FilterField(Generic[R]):
+    getter: Callable[[R], Any]
+    operators: frozenset[str]
+    kind: str = "str"  # str | email | number | datetime | bool
+
+
+def field_spec(getter: Callable[[R], Any], operators: str, kind: str = "str") -> FilterField[R]:
+    return FilterField(getter, frozenset(operators.split()), kind)
+
+
+def _bad(detail: str) -> ApiError:
+    return invalid(detail, parameter="filter")
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _bad(f"Invalid filter: expected {char!r} at position {self.pos}.")
+        self.pos += 1
+
+    def name(self) -> str:
+        start = self.pos
+        while self.peek() and (self.peek().isalnum() or self.peek() in "-_.$"):
+            self.pos += 1
+        if start == self.pos:
+            raise _bad(f"Invalid filter: expected a name at position {self.pos}.")
+        return self.text[start : self.pos]
+
+    def expressions(self) -> list[Condition]:
+        conditions = self.expression()
+        while self.peek() == ",":
+            self.pos += 1
+            conditions.extend(self.expression())
+        return conditions
+
+    def expression(self) -> list[Condition]:
+        operator = self.name()
+        self.expect("(")
+        if operator == "and":
+            conditions = self.expressions()
+            self.expect(")")
+            return conditions
+        if operator in ("or", "not"):
+            raise _bad(f"The '{operator}' operator is not supported here.")
+        field_name = self.name()
+        value: Any = None
+        if self.peek() == ",":
+            self.pos += 1
+            value = self.value()
+        self.expect(")")
+        return [Condition(operator, field_name, value)]
+
+    def value(self) -> Any:
+        char = self.peek()
+        if char in "'\"":
+            return self.quoted(char)
+        if char == "[":
+            return self.items()
+        start = self.pos
+        while self.peek() and self.peek() not in ",)]":
+            self.pos += 1
+        return _bare(self.text[start : self.pos].strip())
+
+    def quoted(self, quote: str) -> str:
+        self.pos += 1
+        end = self.text.find(quote, self.pos)
+        if end < 0:
+            raise _bad("Invalid filter: unterminated string.")
+        value = self.text[self.pos : end]
+        self.pos = end + 1
+        return value
+
+    def items(self) -> list[Any]:
+        self.expect("[")
+        values: list[Any] = []
+        while self.peek() != "]":
+            values.append(self.value())
+            if self.peek() == ",":
+                self.pos += 1
+            elif self.peek() != "]":
+                raise _bad("Invalid filter: expected ',' or ']' in a list.")
+        self.pos += 1
+        return values
+
+
+def _bare(token: str) -> Any:
+    literals: dict[str, Any] = {"true": True, "false": False, "null": None}
+    if token in literals:
+        return literals[token]
+    for convert in (int, float):
+        try:
+            return convert(token)
+        except ValueError:
+            continue
+    return token
+
+
+def parse_filter(text: str) -> list[Condition]:
+    parser = _Parser(text.strip())
+    conditions = parser.expressions()
+    if parser.pos != len(parser.text):
+        raise _bad(f"Invalid filter: unexpected text at position {parser.pos}.")
+    return conditions
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "datetime":
+        parsed = parse_iso(str(value))
+        if parsed is None:
+            raise _bad(f"'{value}' is not a valid datetime.")
+        return parsed
+    if kind == "number":
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise _bad(f"'{value}' is not a number.") from exc
+    if kind == "bool":
+        return value is True or str(value).lower() == "true"
+    text = str(value)
+    return text.lower() if kind == "email" else text
+
+
+def _matches(actual: Any, condition: Condition, kind: str) -> bool:
+    operator, wanted = condition.operator, condition.value
+    if operator == "has":
+        return actual not in (None, "", [], {})
+    value = _coerce(actual, kind)
+    if operator in ("equals", "any"):
+        options = wanted if isinstance(wanted, list) else [wanted]
+        return value in [_coerce(option, kind) for option in options]
+    if value is None:
+        return False
+    if operator == "contains":
+        return str(wanted).lower() in str(value).lower()
+    return _COMPARISONS[operator](value, _coerce(wanted, kind))
+
+
+def apply_filter(
+    items: Iterable[R], text: str | None, fields: dict[str, FilterField[R]]
+) -> list[R]:
+    """The items that satisfy every condition in `text` (all items when there is no filter)."""
+    if not text:
+        return list(items)
+    conditions = parse_filter(text)
+    for condition in conditions:
+        spec = fields.get(condition.field)
+        if spec is None:
+            raise _bad(f"'{condition.field}' is not a valid filter field for this resource.")
+        if condition.operator not in spec.operators:
+            raise _bad(
+                f"The '{condition.operator}' operator is not allowed on '{condition.field}'."
+            )
+    return [
+        item
+        for item in items
+        if all(_matches(fields[c.field].getter(item), c, fields[c.field].kind) for c in conditions)
+    ]
