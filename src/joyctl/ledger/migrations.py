@@ -75,7 +75,26 @@ CREATE TABLE connections (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "core", M001_CORE),)
+M002_PROGRAM_VERSIONS = """
+CREATE TABLE program_versions (
+    id INTEGER PRIMARY KEY,
+    program TEXT NOT NULL,
+    settings TEXT NOT NULL CHECK (json_valid(settings)),
+    changed_keys TEXT NOT NULL CHECK (json_valid(changed_keys)),
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX program_versions_by_program ON program_versions(program, id);
+
+CREATE TRIGGER program_versions_no_update BEFORE UPDATE ON program_versions
+BEGIN SELECT RAISE(ABORT, 'program versions are append-only'); END;
+CREATE TRIGGER program_versions_no_delete BEFORE DELETE ON program_versions
+BEGIN SELECT RAISE(ABORT, 'program versions are append-only'); END;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "core", M001_CORE),
+    Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
+)
 
 
 def _ensure_table(connection: sqlite3.Connection) -> None:

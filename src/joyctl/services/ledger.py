@@ -1,0 +1,400 @@
+"""`joyctl ledger balance|history|adjust|import|export|verify`: points, files and health."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from joyctl.errors import DataError, NotFoundError, UsageError
+from joyctl.ledger.customers import (
+    Customer,
+    find_customer,
+    iter_customers_with_balances,
+    upsert_customer,
+)
+from joyctl.ledger.db import transaction
+from joyctl.ledger.interchange import (
+    FileFormat,
+    QuarantineFile,
+    Record,
+    RecordWriter,
+    default_quarantine_path,
+    detect_format,
+    export_values,
+    open_import_file,
+    parse_row,
+    read_records,
+)
+from joyctl.ledger.points import (
+    Appended,
+    EntryKind,
+    InsufficientPointsError,
+    NewEntry,
+    PointEntry,
+    append_entry,
+    current_balance,
+    entry_history,
+)
+from joyctl.ledger.verify import verify_ledger
+
+MAX_HISTORY = 1000
+
+
+class EntryView(BaseModel):
+    id: int
+    kind: str
+    delta: int
+    balance_after: int
+    reason: str | None
+    program: str | None
+    source_kind: str | None
+    source_id: str | None
+    idempotency_key: str
+    reverses_id: int | None
+    meta: dict[str, Any]
+    created_at: str
+
+
+class BalanceView(BaseModel):
+    email: str
+    customer_id: int
+    member_status: str
+    tier: str | None
+    balance: int
+
+
+class HistoryView(BalanceView):
+    entries: list[EntryView]
+    next_before: int | None
+    """Pass as --before to see older entries; None when there are none."""
+
+
+class AdjustResult(BalanceView):
+    created: bool
+    entry: EntryView
+
+
+class ViolationView(BaseModel):
+    entry_id: int | None
+    customer_id: int | None
+    detail: str
+
+
+class CheckView(BaseModel):
+    name: str
+    description: str
+    ok: bool
+    count: int
+    examples: list[ViolationView]
+
+
+class VerifyReport(BaseModel):
+    ok: bool
+    violations: int
+    checks: list[CheckView]
+
+
+def _entry_view(entry: PointEntry) -> EntryView:
+    return EntryView.model_validate(entry, from_attributes=True)
+
+
+def _customer(connection: sqlite3.Connection, email: str) -> Customer:
+    try:
+        customer = find_customer(connection, email)
+    except DataError as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+    if customer is None:
+        raise NotFoundError(
+            f"no customer with email {email.strip()!r} in this ledger",
+            hint="customers come in with `joyctl ledger import FILE`",
+        )
+    return customer
+
+
+def _balance_fields(customer: Customer, balance: int) -> dict[str, Any]:
+    return {
+        "email": customer.email,
+        "customer_id": customer.id,
+        "member_status": customer.member_status,
+        "tier": customer.tier,
+        "balance": balance,
+    }
+
+
+def customer_balance(connection: sqlite3.Connection, email: str) -> BalanceView:
+    customer = _customer(connection, email)
+    return BalanceView(**_balance_fields(customer, current_balance(connection, customer.id)))
+
+
+def customer_history(
+    connection: sqlite3.Connection, email: str, *, limit: int = 20, before: int | None = None
+) -> HistoryView:
+    """A page of the customer's entries, newest first."""
+    if not 1 <= limit <= MAX_HISTORY:
+        raise UsageError(f"--limit must be between 1 and {MAX_HISTORY}", hint="page with --before")
+    customer = _customer(connection, email)
+    entries = entry_history(connection, customer.id, limit=limit + 1, before_id=before)
+    more = len(entries) > limit
+    page = entries[:limit]
+    return HistoryView(
+        **_balance_fields(customer, current_balance(connection, customer.id)),
+        entries=[_entry_view(entry) for entry in page],
+        next_before=page[-1].id if more else None,
+    )
+
+
+def adjust_points(
+    connection: sqlite3.Connection,
+    email: str,
+    points: int,
+    *,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> AdjustResult:
+    """Add or take points by hand, never below zero; a repeated key records nothing new."""
+    if points == 0:
+        raise UsageError("POINTS must not be 0", hint="give a positive or negative number")
+    if not reason.strip():
+        raise UsageError("--reason must not be empty", hint="say why, for the customer's history")
+    key = f"adjust:{idempotency_key.strip() if idempotency_key else uuid.uuid4()}"
+    with transaction(connection):
+        customer = _customer(connection, email)
+        new = NewEntry(
+            customer.id, EntryKind.ADJUST, points, key, reason=reason.strip(), source_kind="cli"
+        )
+        try:
+            appended = append_entry(connection, new)
+        except InsufficientPointsError as exc:
+            raise InsufficientPointsError(exc.balance, points, owner=customer.email) from None
+        if appended.entry.delta != points:
+            raise DataError(
+                f"idempotency key {idempotency_key!r} already recorded an adjustment of"
+                f" {appended.entry.delta:+d} points",
+                hint="use a new key for a different adjustment",
+            )
+        balance = current_balance(connection, customer.id)
+    return AdjustResult(
+        **_balance_fields(customer, balance),
+        created=appended.created,
+        entry=_entry_view(appended.entry),
+    )
+
+
+def verify(connection: sqlite3.Connection) -> VerifyReport:
+    """Every invariant, read from one snapshot of the ledger."""
+    with transaction(connection, immediate=False):
+        results = verify_ledger(connection)
+    checks = [CheckView.model_validate(result, from_attributes=True) for result in results]
+    total = sum(check.count for check in checks)
+    return VerifyReport(ok=total == 0, violations=total, checks=checks)
+
+
+# --- import and export -----------------------------------------------------------------------
+
+BATCH_SIZE = 1000
+MISMATCH_LINES_SHOWN = 20
+
+
+class ImportSummary(BaseModel):
+    file: str
+    format: str
+    records: int
+    customers_created: int
+    customers_updated: int
+    openings_recorded: int
+    opening_points: int
+    openings_already_recorded: int
+    opening_mismatches: int
+    mismatch_lines: list[int]
+    """Lines whose points differ from the opening balance recorded earlier (first few)."""
+    quarantined: int
+    quarantine_file: str | None
+    batches: int
+
+
+class ExportSummary(BaseModel):
+    output: str | None
+    """The file written, or None for standard output."""
+    format: str
+    customers: int
+    points: int
+
+
+@dataclass
+class _Tally:
+    records: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    openings_recorded: int = 0
+    opening_points: int = 0
+    openings_already_recorded: int = 0
+    opening_mismatches: int = 0
+    mismatch_lines: list[int] = field(default_factory=list)
+    batches: int = 0
+
+
+def import_customers(
+    connection: sqlite3.Connection,
+    path: Path,
+    *,
+    file_format: FileFormat | None = None,
+    quarantine: Path | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Upsert customers and record opening balances, one transaction per batch of records.
+
+    Bad records go to the quarantine file and the rest carry on. Opening balances are keyed by
+    customer, so importing the same file again records nothing twice.
+    """
+    fmt = detect_format(path, file_format)
+    bad = QuarantineFile(quarantine or default_quarantine_path(path))
+    if bad.path.resolve() == path.resolve():
+        raise UsageError("the quarantine file cannot be the import file", hint="--quarantine PATH")
+    tally = _Tally()
+    with open_import_file(path) as handle, contextlib.closing(bad):
+        for batch in _batches(read_records(handle, fmt), batch_size):
+            with transaction(connection):
+                for record in batch:
+                    _import_record(connection, record, tally, bad, source=path.name)
+            bad.flush()
+            tally.batches += 1
+            if on_batch is not None:
+                on_batch(tally.records)
+    return ImportSummary(
+        **asdict(tally),
+        file=str(path),
+        format=fmt.value,
+        quarantined=bad.count,
+        quarantine_file=str(bad.path) if bad.count else None,
+    )
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while batch := list(itertools.islice(records, size)):
+        yield batch
+
+
+def _import_record(
+    connection: sqlite3.Connection, record: Record, tally: _Tally, bad: QuarantineFile, source: str
+) -> None:
+    tally.records += 1
+    if record.problem is not None:
+        bad.add(record, record.problem)
+        return
+    try:
+        row = parse_row(record.values)
+        with _savepoint(connection):
+            upserted = upsert_customer(connection, row.fields)
+            opening = _record_opening(connection, upserted.customer_id, row.points, source)
+    except DataError as exc:
+        bad.add(record, exc.message)
+        return
+    if upserted.created:
+        tally.customers_created += 1
+    else:
+        tally.customers_updated += 1
+    if opening is None:
+        return
+    if opening.created:
+        tally.openings_recorded += 1
+        tally.opening_points += row.points
+    elif opening.entry.delta == row.points:
+        tally.openings_already_recorded += 1
+    else:
+        tally.opening_mismatches += 1
+        if len(tally.mismatch_lines) < MISMATCH_LINES_SHOWN:
+            tally.mismatch_lines.append(record.line)
+
+
+def _record_opening(
+    connection: sqlite3.Connection, customer_id: int, points: int, source: str
+) -> Appended | None:
+    if points == 0:
+        return None
+    entry = NewEntry(
+        customer_id,
+        EntryKind.OPENING,
+        points,
+        f"opening:customer:{customer_id}",
+        reason="opening balance",
+        source_kind="import",
+        source_id=source,
+    )
+    return append_entry(connection, entry)
+
+
+@contextlib.contextmanager
+def _savepoint(connection: sqlite3.Connection) -> Iterator[None]:
+    """One record is all or nothing without giving up the batch's transaction."""
+    connection.execute("SAVEPOINT import_record")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK TO import_record")
+        connection.execute("RELEASE import_record")
+        raise
+    connection.execute("RELEASE import_record")
+
+
+def export_customers(
+    connection: sqlite3.Connection,
+    stdout: IO[str],
+    *,
+    file_format: FileFormat | None = None,
+    output: Path | None = None,
+    force: bool = False,
+) -> ExportSummary:
+    """Every customer with the current balance, streamed to `output` or to `stdout`."""
+    fmt = file_format or _format_for(output)
+    if output is None:
+        customers, points = _write_export(connection, stdout, fmt)
+        return ExportSummary(output=None, format=fmt.value, customers=customers, points=points)
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists already", hint="pass --force to replace it")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed, so a failure never leaves half a file behind.
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=output.parent, prefix=f".{output.name}.",
+        delete=False,
+    ) as handle:  # fmt: skip
+        temp = Path(handle.name)
+        try:
+            customers, points = _write_export(connection, handle, fmt)
+        except BaseException:
+            handle.close()
+            temp.unlink(missing_ok=True)
+            raise
+    os.replace(temp, output)
+    return ExportSummary(output=str(output), format=fmt.value, customers=customers, points=points)
+
+
+def _format_for(output: Path | None) -> FileFormat:
+    if output is not None and output.suffix.lower() in {".jsonl", ".ndjson"}:
+        return FileFormat.JSONL
+    return FileFormat.CSV
+
+
+def _write_export(
+    connection: sqlite3.Connection, handle: IO[str], fmt: FileFormat
+) -> tuple[int, int]:
+    writer = RecordWriter(handle, fmt)
+    customers = points = 0
+    # One read transaction: the export is a single moment even while others write.
+    with transaction(connection, immediate=False):
+        for customer, balance in iter_customers_with_balances(connection):
+            writer.write(export_values(customer, balance))
+            customers += 1
+            points += balance
+    handle.flush()
+    return customers, points
