@@ -25,11 +25,22 @@ as_root() {
     fi
 }
 
+have_commands() {
+    local name
+    for name in gnome-keyring-daemon dbus-run-session dbus-send; do
+        command -v "$name" >/dev/null || return 1
+    done
+}
+
 ensure_packages() {
-    # dbus-run-session comes from the dbus package (dbus-daemon on newer releases, which dbus
-    # depends on), so checking the commands rather than package names covers both.
-    if command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null; then
+    # The commands are checked rather than package names: dbus-run-session and dbus-send moved
+    # from dbus into dbus-daemon and dbus-bin over Debian releases, and dbus depends on both.
+    if have_commands; then
         return
+    fi
+    if ! command -v apt-get >/dev/null; then
+        echo "keyring-session: install gnome-keyring and dbus (no apt-get here)" >&2
+        exit 1
     fi
     echo "keyring-session: installing ${PACKAGES[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
@@ -56,6 +67,30 @@ start_unlocked_keyring() {
     done < <(printf '%s' "$password" \
         | XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/runtime" \
             gnome-keyring-daemon --daemonize --unlock --components=secrets)
+
+    wait_for_secret_service
+}
+
+secret_service_is_up() {
+    local reply
+    reply="$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets)" || return 1
+    [[ "$reply" == *"boolean true"* ]]
+}
+
+wait_for_secret_service() {
+    # The daemon forks and returns before it owns its bus name, and a test that called in
+    # that gap would make D-Bus activate a second, locked daemon. Its failures do not reach
+    # this shell through the pipe either, so this wait is also the check that it started.
+    local attempt
+    for attempt in $(seq 1 100); do
+        if secret_service_is_up; then
+            return
+        fi
+        sleep 0.1
+    done
+    echo "keyring-session: gnome-keyring did not start a Secret Service (waited ${attempt}x0.1s)" >&2
+    exit 1
 }
 
 if [[ $# -eq 0 ]]; then
@@ -63,7 +98,7 @@ if [[ $# -eq 0 ]]; then
     exit 2
 fi
 
-if [[ "$1" == "--inside-session" ]]; then
+if [[ "$1" == "--inside-dbus-session" ]]; then
     shift
     start_unlocked_keyring
     export JOYCTL_TEST_REAL_KEYRING=1
@@ -74,4 +109,4 @@ if [[ "$1" == "--inside-session" ]]; then
 fi
 
 ensure_packages
-exec dbus-run-session -- bash "${BASH_SOURCE[0]}" --inside-session "$@"
+exec dbus-run-session -- bash "${BASH_SOURCE[0]}" --inside-dbus-session "$@"

@@ -264,3 +264,17 @@ def test_report_with_an_unavailable_keyring(make_store: StoreFactory) -> None:
     assert [(s.username, s.source) for s in report.secrets] == [
         ("default:api_key", CredentialSource.FILE)
     ]
+
+
+def test_report_survives_a_keyring_that_stops_answering(make_store: StoreFactory) -> None:
+    class FailsAfterTwoReads(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            if len(self.calls) >= 2:
+                raise RuntimeError("connection to the bus was lost")
+            return super().get_password(service, username)
+
+    report = make_store(FailsAfterTwoReads()).report()
+
+    assert not report.keyring.available
+    assert report.keyring.reason is not None
+    assert "connection to the bus was lost" in report.keyring.reason

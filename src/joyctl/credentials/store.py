@@ -201,7 +201,7 @@ class CredentialStore:
         in_file = self._file.read_all()
         locations: list[SecretLocation] = []
         for ref in self._known_refs(webhook_ids):
-            if status.available and self._keyring.get(ref.username) is not None:
+            if status.available and self._in_keyring(ref.username):
                 locations.append(
                     SecretLocation(ref.username, CredentialSource.KEYRING, self._backend_name())
                 )
@@ -209,9 +209,18 @@ class CredentialStore:
                 locations.append(
                     SecretLocation(ref.username, CredentialSource.FILE, str(self.file_path))
                 )
+        failure = self._keyring.unusable_reason
+        if status.available and failure is not None:  # it stopped answering part way through
+            status = KeyringStatus(self._keyring.name, available=False, reason=failure)
         return StorageReport(
             self.profile, status, self.file_path, self._file.exists(), tuple(locations)
         )
+
+    def _in_keyring(self, username: str) -> bool:
+        try:
+            return self._keyring.get(username) is not None
+        except KeyringUnavailableError:
+            return False
 
     def migrate_to_keyring(self) -> MigrationReport:
         """Move every secret of the file into the keyring, verifying each before deleting it
