@@ -278,3 +278,15 @@ def test_environment_credential_never_imports_keyring(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_an_explicit_credential_of_the_wrong_kind_is_a_programming_error(
+    store: CredentialStore,
+) -> None:
+    client_secret = explicit_credential(CredentialKind.CLIENT_SECRET, "cs", origin="--x")
+    api_key = explicit_credential(CredentialKind.API_KEY, "pk", origin="--y")
+
+    with pytest.raises(ValueError, match="cannot stand in"):
+        resolve_klaviyo_credential(store, explicit=client_secret, environ={})
+    with pytest.raises(ValueError, match="cannot stand in"):
+        resolve_client_secret(store, explicit=api_key, environ={})

@@ -58,7 +58,7 @@ def find_klaviyo_credential(
     cannot be asked and the file has nothing, since the keyring may hold the credential.
     """
     if explicit is not None:
-        _check_explicit(explicit)
+        _check_explicit(explicit, (CredentialKind.API_KEY, CredentialKind.ACCESS_TOKEN))
         return explicit
     from_environment = _klaviyo_from_environment(os.environ if environ is None else environ)
     if from_environment is not None:
@@ -95,7 +95,7 @@ def resolve_client_secret(
 ) -> ResolvedCredential:
     """The OAuth client secret in CLIENT_SECRET_LOOKUP_ORDER; missing is an AuthError."""
     if explicit is not None:
-        _check_explicit(explicit)
+        _check_explicit(explicit, (CredentialKind.CLIENT_SECRET,))
         return explicit
     variables = os.environ if environ is None else environ
     from_environment = _non_blank(variables.get(envvars.CLIENT_SECRET))
@@ -170,7 +170,9 @@ def _non_blank(value: str | None) -> str | None:
     return value.strip()
 
 
-def _check_explicit(explicit: ResolvedCredential) -> None:
+def _check_explicit(explicit: ResolvedCredential, kinds: tuple[CredentialKind, ...]) -> None:
+    if explicit.kind not in kinds:
+        raise ValueError(f"a {explicit.kind} cannot stand in for a {' or '.join(kinds)}")
     if explicit.source not in _EXPLICIT_SOURCES:
         raise ValueError(
             f"an explicit credential comes from a flag or stdin, not {explicit.source}"
