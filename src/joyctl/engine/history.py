@@ -4,7 +4,10 @@
 from what the ledger already holds and calls `apply` after each decision, so every review is
 decided against the rewards granted before it. The ledger layer builds the same structure from
 its rows: `record_reward` for each earn entry of the program (with `revoked=True` when a revoke
-entry reverses it) and `set_balance` for each customer's current balance.
+entry reverses it) and `set_balance` for each customer's current balance. For a single live
+review it is enough to load the rows that can matter: the earn entry of this review, the
+customer's own earn entries and balance, and other customers' entries with the same content
+hash; a batch can instead load the program's whole history once.
 
 Every lookup is a dict or set access, or a bisect over one customer's (short) list of reward
 times, so deciding a review costs the same whatever the size of the history.
@@ -45,13 +48,17 @@ class RewardRecord:
 class History:
     """Earlier rewards of one program, indexed for the rules; balances for revocations."""
 
-    rewards: dict[str, RewardRecord] = field(default_factory=dict)
+    rewards: dict[str, RewardRecord] = field(default_factory=dict, init=False)
     balances: dict[str, int] = field(default_factory=dict)
-    _product_rewards: dict[tuple[str, str | None], int] = field(default_factory=dict)
-    _reward_times: dict[str, list[datetime]] = field(default_factory=dict)
-    _rule_points: dict[str, int] = field(default_factory=dict)
-    _customer_texts: dict[str, dict[str, str]] = field(default_factory=dict)
-    _text_sightings: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    _product_rewards: dict[tuple[str, str | None], int] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _reward_times: dict[str, list[datetime]] = field(default_factory=dict, init=False, repr=False)
+    _rule_points: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _customer_texts: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _text_sightings: dict[str, list[tuple[datetime, str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def from_records(
