@@ -62,9 +62,10 @@ ELIGIBLE_REVIEW_TYPE = "review"
 class Review:
     """One review as the engine sees it.
 
-    `created_at` is the review's own (timezone-aware) time. Every time window (program dates, connection date,
-    frequency limit, duplicate window) is measured against it rather than against processing
-    time, so replaying a review months later decides it exactly as the live webhook would have.
+    `created_at` is the review's own time (timezone-aware). Every time window (program dates,
+    connection date, frequency limit, duplicate window) is measured against it rather than
+    against processing time, so replaying a review months later decides it exactly as the live
+    webhook would have.
     `merchant_approved` is joyctl's own approval-queue state, not a Klaviyo attribute.
     """
 
