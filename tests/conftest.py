@@ -22,6 +22,20 @@ _USER_VARIABLES = [
 
 
 @pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[object]:
+    """No test reaches the developer's real keyring; real Secret Service tests opt in."""
+    import keyring
+
+    from tests.credentials.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in _USER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
