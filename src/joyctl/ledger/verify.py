@@ -61,10 +61,11 @@ CHECKS = (
         "revoke_targets",
         "every revoke reverses an earn of the same customer; nothing else reverses",
         "SELECT r.id, r.customer_id, CASE"
-        " WHEN r.kind <> 'revoke' THEN 'a ' || r.kind || ' entry reverses entry ' || r.reverses_id"
+        " WHEN r.kind <> 'revoke' THEN r.kind || ' entry reverses entry ' || r.reverses_id"
         " WHEN r.reverses_id IS NULL THEN 'revoke names no entry'"
         " WHEN t.id IS NULL THEN 'revoke reverses entry ' || r.reverses_id || ', which is missing'"
-        " WHEN t.kind <> 'earn' THEN 'revoke reverses a ' || t.kind || ' entry (' || t.id || ')'"
+        " WHEN t.kind <> 'earn'"
+        " THEN 'revoke reverses entry ' || t.id || ', an entry of kind ' || t.kind"
         " ELSE 'revoke reverses entry ' || t.id || ' of customer ' || t.customer_id END"
         " FROM point_entries r LEFT JOIN point_entries t ON t.id = r.reverses_id"
         " WHERE (r.kind = 'revoke' OR r.reverses_id IS NOT NULL) AND (r.kind <> 'revoke'"
@@ -87,8 +88,10 @@ CHECKS = (
     _Check(
         "unique_keys",
         "idempotency keys are present and unique",
-        "SELECT min(id), min(customer_id), 'idempotency key ' || quote(idempotency_key)"
-        " || ' is used by ' || count(*) || ' entries' FROM point_entries"
+        "SELECT min(id), min(customer_id), CASE WHEN trim(coalesce(idempotency_key, '')) = ''"
+        " THEN 'entry ' || min(id) || ' has a blank idempotency key' ELSE 'idempotency key '"
+        " || quote(idempotency_key) || ' is used by ' || count(*) || ' entries' END"
+        " FROM point_entries"
         " GROUP BY idempotency_key HAVING count(*) > 1 OR trim(coalesce(idempotency_key, '')) = ''"
         " ORDER BY min(id)",
     ),
