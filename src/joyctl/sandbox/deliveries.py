@@ -103,7 +103,7 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-deliveries", daemon=True)
-        self._client = httpx.Client(timeout=config.delivery_timeout_seconds, trust_env=False)
+        self._client: httpx.Client | None = None  # made on first use: building TLS is slow
 
     def start(self) -> None:
         self._thread.start()
@@ -116,7 +116,8 @@ class DeliveryWorker:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join()
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -181,6 +182,10 @@ class DeliveryWorker:
             signing.HEADER_TIMESTAMP: timestamp,
             signing.HEADER_SIGNATURE: signing.sign(job.secret, job.body, timestamp),
         }
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self._config.delivery_timeout_seconds, trust_env=False
+            )
         try:
             response = self._client.post(job.url, content=job.body, headers=headers)
         except httpx.HTTPError as exc:

@@ -68,8 +68,8 @@ class RateLimiter:
             ]
             blocked = [w.reset for w in windows if w.count >= w.limit]
             daily_key = f"{limits.rate_class}:{utc_day(now)}"
-            daily = self.mode.scale(limits.daily) if limits.daily is not None else None
-            if daily is not None and daily_usage.get(daily_key, 0) >= daily:
+            # Daily caps are quotas, not pacing: a scaled mode leaves them as Klaviyo sets them.
+            if limits.daily is not None and daily_usage.get(daily_key, 0) >= limits.daily:
                 blocked.append(seconds_to_utc_midnight(now))
             if blocked:
                 return Verdict(False, retry_after=max(1, math.ceil(max(blocked))))
