@@ -66,8 +66,8 @@ def test_repeated_unique_id_keeps_the_first(empty_server: SandboxServer) -> None
         client.post("/api/events", json=event_body("a@example.com", "Other", unique_id="ledger-1"))
         events = client.get("/api/events").json()["data"]
     assert len(events) == 3
-    points = sorted(e["attributes"]["event_properties"]["Earned points"] for e in events)
-    assert points == [10, 50, 50]  # the second "ledger-1" for a@example.com was dropped
+    earned = sorted(e["attributes"]["event_properties"]["Earned points"] for e in events)
+    assert earned == [10, 50, 50]  # the second "ledger-1" for a@example.com was dropped
     state = inspect(empty_server)
     assert state["events"]["duplicates_dropped"] == 1
     assert state["events"]["by_metric"] == {"Joy: Earn Point": 2, "Other": 1}
