@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from joyctl.klaviyo.endpoints import REVISION
+from joyctl.klaviyo.endpoints import REVISION, Endpoint
 from joyctl.sandbox.auth import authenticate, authorize
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
-from joyctl.sandbox.context import Principal, RequestContext, World
+from joyctl.sandbox.context import Handler, Principal, RequestContext, World
 from joyctl.sandbox.deliveries import DeliveryWorker
 from joyctl.sandbox.faults import Fault, FaultInjector, parse_faults
 from joyctl.sandbox.jsonapi import ApiError, Response, error_response, invalid
@@ -140,8 +140,10 @@ class SandboxApp:
             return route.handler(ctx, self.world)
         _check_revision(ctx)
         _check_body_type(ctx)
+        if route.endpoint is None:
+            raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
         principal = self._principal(route, ctx)
-        return self._limited(route, ctx, principal)
+        return self._limited(route, route.endpoint, route.handler, ctx, principal)
 
     def _principal(self, route: Route, ctx: RequestContext) -> Principal:
         if route.kind == "client":
@@ -149,21 +151,27 @@ class SandboxApp:
             return Principal("public", frozenset(), f"client:{company}")
         return authenticate(ctx.headers.get("authorization"), self.world.state, self.clock.now())
 
-    def _limited(self, route: Route, ctx: RequestContext, principal: Principal) -> Response:
-        assert route.endpoint is not None and route.handler is not None  # noqa: S101
-        limits = limits_for(route.endpoint, wants_profile_count(ctx))
+    def _limited(
+        self,
+        route: Route,
+        endpoint: Endpoint,
+        handler: Handler,
+        ctx: RequestContext,
+        principal: Principal,
+    ) -> Response:
+        limits = limits_for(endpoint, wants_profile_count(ctx))
         state = self.world.state
         verdict = self.limiter.check(
             principal.bucket, limits, self.clock.now(), state.counters["daily_usage"]
         )
         if not verdict.allowed:
-            state.count_throttled(route.endpoint.operation_id)
+            state.count_throttled(endpoint.operation_id)
             raise throttled(verdict.retry_after)
         ctx.principal = principal
         try:
             if route.kind == "api":
-                authorize(principal, route.endpoint, state)
-            response = route.handler(ctx, self.world)
+                authorize(principal, endpoint, state)
+            response = handler(ctx, self.world)
         except ApiError as error:
             response = error_response(error)
         response.headers.update(verdict.headers)

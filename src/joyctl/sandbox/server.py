@@ -44,12 +44,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+    def do_GET(self) -> None:
         self._serve()
 
-    do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_GET  # noqa: N815
+    do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_GET
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent on purpose: request lines and headers may carry credentials."""
 
     def _read_body(self) -> bytes | None:
@@ -227,8 +227,8 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        self._running()
-        assert self._base_url is not None  # noqa: S101
+        if self._base_url is None:
+            raise RuntimeError("The sandbox server is not running; call start() first.")
         return self._base_url
 
     @property
