@@ -91,9 +91,76 @@ CREATE TRIGGER program_versions_no_delete BEFORE DELETE ON program_versions
 BEGIN SELECT RAISE(ABORT, 'program versions are append-only'); END;
 """
 
+M003_REVIEWS_OUTBOX_RUNS = """
+CREATE TABLE reviews (
+    review_id TEXT PRIMARY KEY,
+    email TEXT,
+    customer_id INTEGER REFERENCES customers(id),
+    product_id TEXT,
+    review_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    rating INTEGER,
+    has_images INTEGER NOT NULL DEFAULT 0 CHECK (has_images IN (0, 1)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT,
+    origin TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    approved_at TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX reviews_by_created ON reviews(created_at);
+CREATE INDEX reviews_by_customer ON reviews(customer_id);
+
+CREATE TABLE review_decisions (
+    id INTEGER PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES reviews(review_id),
+    program TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('award', 'reject', 'revoke')),
+    reason_code TEXT,
+    points INTEGER NOT NULL DEFAULT 0,
+    rule_values TEXT NOT NULL DEFAULT '{}',
+    review_status TEXT NOT NULL,
+    entry_id INTEGER REFERENCES point_entries(id),
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX review_decisions_by_review ON review_decisions(review_id, id);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('event', 'profile')),
+    unique_id TEXT NOT NULL UNIQUE,
+    customer_id INTEGER REFERENCES customers(id),
+    entry_id INTEGER REFERENCES point_entries(id),
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_at IS NULL;
+
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL
+        CHECK (status IN ('running', 'interrupted', 'failed', 'completed')),
+    checkpoint TEXT,
+    counters TEXT NOT NULL DEFAULT '{}',
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX runs_by_kind ON runs(kind, started_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
+    Migration(3, "reviews_outbox_runs", M003_REVIEWS_OUTBOX_RUNS),
 )
 
 

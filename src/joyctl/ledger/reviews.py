@@ -1,0 +1,195 @@
+"""The review inbox and the engine's decisions on each review."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class InboxReview:
+    """One Klaviyo review as joyctl received it (replay, webhook, simulate --commit)."""
+
+    review_id: str
+    email: str | None
+    customer_id: int | None
+    product_id: str | None
+    review_type: str
+    status: str
+    verified: bool
+    rating: int | None
+    has_images: bool
+    created_at: str
+    updated_at: str | None
+    origin: str
+    raw: dict[str, Any]
+    approved_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    id: int
+    review_id: str
+    program: str
+    outcome: str
+    reason_code: str | None
+    points: int
+    rule_values: dict[str, Any]
+    review_status: str
+    entry_id: int | None
+    decided_at: str
+
+
+_INBOX_COLUMNS = (
+    "review_id, email, customer_id, product_id, review_type, status, verified, rating,"
+    " has_images, created_at, updated_at, origin, raw, approved_at"
+)
+
+
+def record_review(connection: sqlite3.Connection, review: InboxReview, now: str) -> str | None:
+    """Insert or refresh a review; return its previous status (None when it is new)."""
+    row = connection.execute(
+        "SELECT status FROM reviews WHERE review_id = ?", (review.review_id,)
+    ).fetchone()
+    values = (
+        review.email,
+        review.customer_id,
+        review.product_id,
+        review.review_type,
+        review.status,
+        int(review.verified),
+        review.rating,
+        int(review.has_images),
+        review.created_at,
+        review.updated_at,
+        json.dumps(review.raw, sort_keys=True, default=str),
+    )
+    if row is None:
+        connection.execute(
+            "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type,"
+            " status, verified, rating, has_images, created_at, updated_at, raw, origin,"
+            " first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (review.review_id, *values, review.origin, now, now),
+        )
+        return None
+    connection.execute(
+        "UPDATE reviews SET email = ?, customer_id = ?, product_id = ?, review_type = ?,"
+        " status = ?, verified = ?, rating = ?, has_images = ?, created_at = ?,"
+        " updated_at = ?, raw = ?, last_seen_at = ? WHERE review_id = ?",
+        (*values, now, review.review_id),
+    )
+    return str(row["status"])
+
+
+def approve_review(connection: sqlite3.Connection, review_id: str, now: str) -> bool:
+    cursor = connection.execute(
+        "UPDATE reviews SET approved_at = ? WHERE review_id = ? AND approved_at IS NULL",
+        (now, review_id),
+    )
+    return cursor.rowcount == 1
+
+
+def get_review(connection: sqlite3.Connection, review_id: str) -> InboxReview | None:
+    row = connection.execute(
+        f"SELECT {_INBOX_COLUMNS} FROM reviews WHERE review_id = ?",  # noqa: S608 - constant
+        (review_id,),
+    ).fetchone()
+    return None if row is None else _review_from_row(row)
+
+
+def iter_reviews(
+    connection: sqlite3.Connection,
+    *,
+    status: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+) -> Iterator[tuple[InboxReview, StoredDecision | None]]:
+    """Newest first, each with its latest decision."""
+    sql = (
+        f"SELECT {_INBOX_COLUMNS}, d.id AS d_id FROM reviews r"  # noqa: S608 - constant
+        " LEFT JOIN review_decisions d ON d.id = (SELECT max(id) FROM review_decisions"
+        " WHERE review_id = r.review_id) WHERE (? IS NULL OR r.status = ?)"
+        " AND (? IS NULL OR d.outcome = ?) ORDER BY r.created_at DESC, r.review_id LIMIT ?"
+    )
+    rows = connection.execute(sql, (status, status, outcome, outcome, limit)).fetchall()
+    for row in rows:
+        decision = None if row["d_id"] is None else _decision_by_id(connection, row["d_id"])
+        yield _review_from_row(row), decision
+
+
+def record_decision(connection: sqlite3.Connection, decision: StoredDecision) -> int:
+    cursor = connection.execute(
+        "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
+        " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            decision.review_id,
+            decision.program,
+            decision.outcome,
+            decision.reason_code,
+            decision.points,
+            json.dumps(decision.rule_values, sort_keys=True, default=str),
+            decision.review_status,
+            decision.entry_id,
+            decision.decided_at,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def latest_decision(connection: sqlite3.Connection, review_id: str) -> StoredDecision | None:
+    row = connection.execute(
+        "SELECT * FROM review_decisions WHERE review_id = ? ORDER BY id DESC LIMIT 1",
+        (review_id,),
+    ).fetchone()
+    return None if row is None else _decision_from_row(row)
+
+
+def decisions_for(connection: sqlite3.Connection, review_id: str) -> list[StoredDecision]:
+    rows = connection.execute(
+        "SELECT * FROM review_decisions WHERE review_id = ? ORDER BY id", (review_id,)
+    )
+    return [_decision_from_row(row) for row in rows]
+
+
+def _decision_by_id(connection: sqlite3.Connection, decision_id: int) -> StoredDecision:
+    row = connection.execute(
+        "SELECT * FROM review_decisions WHERE id = ?", (decision_id,)
+    ).fetchone()
+    return _decision_from_row(row)
+
+
+def _decision_from_row(row: sqlite3.Row) -> StoredDecision:
+    return StoredDecision(
+        id=row["id"],
+        review_id=row["review_id"],
+        program=row["program"],
+        outcome=row["outcome"],
+        reason_code=row["reason_code"],
+        points=row["points"],
+        rule_values=json.loads(row["rule_values"] or "{}"),
+        review_status=row["review_status"],
+        entry_id=row["entry_id"],
+        decided_at=row["decided_at"],
+    )
+
+
+def _review_from_row(row: sqlite3.Row) -> InboxReview:
+    return InboxReview(
+        review_id=row["review_id"],
+        email=row["email"],
+        customer_id=row["customer_id"],
+        product_id=row["product_id"],
+        review_type=row["review_type"],
+        status=row["status"],
+        verified=bool(row["verified"]),
+        rating=row["rating"],
+        has_images=bool(row["has_images"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        origin=row["origin"],
+        raw=json.loads(row["raw"] or "{}"),
+        approved_at=row["approved_at"],
+    )

@@ -1,0 +1,377 @@
+"""Run reviews through the reward engine and apply each decision to the ledger.
+
+Reviews are handled in batches, each in one `BEGIN IMMEDIATE` transaction. Inside the lock the
+in-memory engine history first takes in every ledger entry written since it last looked (by
+this process or any other), so two processes on one ledger never exceed a limit or award a
+review twice; the earn entry's idempotency key makes a repeat a no-op in any case. Applying a
+decision writes the inbox row, the decision, the point entry and the outbox rows together.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from joyctl.engine import (
+    Award,
+    ConnectionFacts,
+    Customer,
+    Decision,
+    History,
+    Rejection,
+    Review,
+    Revocation,
+    RewardRecord,
+    WriteReviewProgram,
+    decide,
+)
+from joyctl.ledger import customers as customer_queries
+from joyctl.ledger import outbox
+from joyctl.ledger import reviews as review_queries
+from joyctl.ledger.points import EntryKind, NewEntry, append_entry, find_entry_by_key
+from joyctl.services import joy_events
+
+REVIEW_SOURCE = "review"
+BATCH_SIZE = 250
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingReview:
+    """A review from any origin, before matching and deciding."""
+
+    engine_review: Review
+    inbox: review_queries.InboxReview
+
+
+@dataclass
+class Outcome:
+    review_id: str
+    email: str | None
+    outcome: str
+    reason: str | None
+    points: int
+    rule_values: dict[str, Any]
+    changed: bool
+
+
+@dataclass
+class PipelineTally:
+    seen: int = 0
+    awarded: int = 0
+    points: int = 0
+    revoked: int = 0
+    unchanged: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    customers: set[str] = field(default_factory=set)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RewardPipeline:
+    """Decide and apply reviews for one program against one ledger."""
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        program: WriteReviewProgram,
+        facts: ConnectionFacts,
+        *,
+        commit: bool = True,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.connection = connection
+        self.program = program
+        self.facts = facts
+        self.commit = commit
+        self.clock = clock
+        self.history = History()
+        self.tally = PipelineTally()
+        self._synced_entry_id = 0
+
+    def run(self, reviews: Iterable[IncomingReview]) -> Iterator[Outcome]:
+        """Decide every review, batch by batch; yields each outcome after its batch commits."""
+        batch: list[IncomingReview] = []
+        for review in reviews:
+            batch.append(review)
+            if len(batch) >= BATCH_SIZE:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def _run_batch(self, batch: list[IncomingReview]) -> list[Outcome]:
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            self._sync_history()
+            outcomes = [self._handle(review) for review in batch]
+            self._synced_entry_id = self._max_entry_id()
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT" if self.commit else "ROLLBACK")
+        return outcomes
+
+    def _max_entry_id(self) -> int:
+        row = self.connection.execute("SELECT max(id) FROM point_entries").fetchone()
+        return int(row[0] or 0)
+
+    def _sync_history(self) -> None:
+        rows = self.connection.execute(
+            "SELECT e.id, e.customer_id, e.kind, e.delta, e.balance_after, e.program,"
+            " e.source_kind, e.meta, t.meta AS target_meta FROM point_entries e"
+            " LEFT JOIN point_entries t ON t.id = e.reverses_id WHERE e.id > ? ORDER BY e.id",
+            (self._synced_entry_id,),
+        )
+        for row in rows:
+            customer = str(row["customer_id"])
+            self._absorb_entry(row, customer)
+            self.history.set_balance(customer, row["balance_after"])
+
+    def _absorb_entry(self, row: sqlite3.Row, customer: str) -> None:
+        ours = row["program"] == self.program.program_id
+        if not ours:
+            return
+        if row["kind"] == EntryKind.EARN and row["source_kind"] == REVIEW_SOURCE:
+            meta = json.loads(row["meta"] or "{}")
+            self.history.record_reward(
+                RewardRecord(
+                    review_id=meta["review_id"],
+                    customer_id=customer,
+                    product_id=meta.get("product_id"),
+                    points=row["delta"],
+                    reviewed_at=datetime.fromisoformat(meta["reviewed_at"]),
+                    content_hash=meta.get("content_hash"),
+                )
+            )
+        elif row["kind"] == EntryKind.REVOKE and row["target_meta"]:
+            target = json.loads(row["target_meta"])
+            if "review_id" in target:
+                self.history.record_revocation(target["review_id"])
+
+    def _handle(self, incoming: IncomingReview) -> Outcome:
+        now = self.clock()
+        stamp = now.isoformat()
+        customer_row = self._match(incoming)
+        inbox = incoming.inbox
+        if customer_row is not None:
+            inbox = _with_customer(inbox, customer_row.id)
+        review_queries.record_review(self.connection, inbox, stamp)
+        customer = _engine_customer(customer_row)
+        decision = decide(
+            incoming.engine_review, customer, self.history, self.program, self.facts, now
+        )
+        return self._apply(incoming, customer_row, decision, stamp)
+
+    def _match(self, incoming: IncomingReview) -> customer_queries.Customer | None:
+        email = incoming.inbox.email
+        if not email:
+            return None
+        return customer_queries.find_customer(self.connection, email)
+
+    def _apply(
+        self,
+        incoming: IncomingReview,
+        customer: customer_queries.Customer | None,
+        decision: Decision,
+        stamp: str,
+    ) -> Outcome:
+        entry_id: int | None = None
+        points = 0
+        if isinstance(decision, Award) and customer is not None:
+            entry_id, points = self._write_award(decision, customer, incoming, stamp)
+        elif isinstance(decision, Revocation) and customer is not None:
+            entry_id, points = self._write_revocation(decision, customer, stamp)
+        self.history.apply(decision)
+        return self._record(incoming, decision, entry_id, points, stamp)
+
+    def _write_award(
+        self,
+        award: Award,
+        customer: customer_queries.Customer,
+        incoming: IncomingReview,
+        stamp: str,
+    ) -> tuple[int, int]:
+        meta = {
+            "review_id": award.review_id,
+            "product_id": award.product_id,
+            "reviewed_at": award.reviewed_at.isoformat(),
+            "content_hash": award.content_hash,
+            "breakdown": {
+                "base": award.breakdown.base,
+                "photo_bonus": award.breakdown.photo_bonus,
+                "cap_reduction": award.breakdown.cap_reduction,
+            },
+        }
+        appended = append_entry(
+            self.connection,
+            NewEntry(
+                customer_id=customer.id,
+                kind=EntryKind.EARN,
+                delta=award.points,
+                idempotency_key=award.idempotency_key,
+                program=self.program.program_id,
+                source_kind=REVIEW_SOURCE,
+                source_id=award.review_id,
+                meta=meta,
+                created_at=award.decided_at,
+            ),
+        )
+        entry = appended.entry
+        if appended.created:
+            self._enqueue_award(
+                customer, entry.id, entry.delta, entry.balance_after, incoming, stamp
+            )
+        return entry.id, entry.delta if appended.created else 0
+
+    def _enqueue_award(
+        self,
+        customer: customer_queries.Customer,
+        entry_id: int,
+        points: int,
+        balance: int,
+        incoming: IncomingReview,
+        stamp: str,
+    ) -> None:
+        unique_id = f"joyctl-entry-{entry_id}"
+        event = joy_events.earn_point_event(
+            unique_id=unique_id,
+            email=customer.email,
+            external_id=customer.external_id,
+            program_name=self.program.name,
+            points=points,
+            balance_after=balance,
+            time=stamp,
+            review_id=incoming.inbox.review_id,
+            product_id=incoming.inbox.product_id,
+            customer_id=customer.id,
+        )
+        outbox.enqueue(
+            self.connection,
+            kind="event",
+            unique_id=unique_id,
+            payload=event,
+            now=stamp,
+            customer_id=customer.id,
+            entry_id=entry_id,
+        )
+        self._enqueue_profile(customer, entry_id, balance, stamp)
+
+    def _enqueue_profile(
+        self, customer: customer_queries.Customer, entry_id: int, balance: int, stamp: str
+    ) -> None:
+        profile = joy_events.points_profile_update(
+            email=customer.email, external_id=customer.external_id, balance=balance
+        )
+        outbox.enqueue(
+            self.connection,
+            kind="profile",
+            unique_id=f"joyctl-profile-{entry_id}",
+            payload=profile,
+            now=stamp,
+            customer_id=customer.id,
+            entry_id=entry_id,
+        )
+
+    def _write_revocation(
+        self, revocation: Revocation, customer: customer_queries.Customer, stamp: str
+    ) -> tuple[int | None, int]:
+        earn = find_entry_by_key(self.connection, revocation.reverses_key)
+        if earn is None:
+            return None, 0
+        appended = append_entry(
+            self.connection,
+            NewEntry(
+                customer_id=customer.id,
+                kind=EntryKind.REVOKE,
+                delta=-revocation.points_awarded,
+                idempotency_key=revocation.idempotency_key,
+                program=self.program.program_id,
+                source_kind=REVIEW_SOURCE,
+                source_id=revocation.review_id,
+                reverses_id=earn.id,
+                reason=f"review {revocation.status.value}",
+                meta={"review_id": revocation.review_id},
+                created_at=revocation.decided_at,
+            ),
+        )
+        entry = appended.entry
+        if appended.created:
+            self._enqueue_profile(customer, entry.id, entry.balance_after, stamp)
+        return entry.id, entry.delta
+
+    def _record(
+        self,
+        incoming: IncomingReview,
+        decision: Decision,
+        entry_id: int | None,
+        points: int,
+        stamp: str,
+    ) -> Outcome:
+        reason = decision.reason.value if isinstance(decision, Rejection) else None
+        values = dict(decision.rule_values) if isinstance(decision, Rejection) else {}
+        status = incoming.inbox.status
+        review_id = incoming.inbox.review_id
+        latest = review_queries.latest_decision(self.connection, review_id)
+        changed = latest is None or (latest.outcome, latest.reason_code, latest.review_status) != (
+            decision.kind,
+            reason,
+            status,
+        )
+        if changed:
+            review_queries.record_decision(
+                self.connection,
+                review_queries.StoredDecision(
+                    0,
+                    review_id,
+                    self.program.program_id,
+                    decision.kind,
+                    reason,
+                    points,
+                    values,
+                    status,
+                    entry_id,
+                    stamp,
+                ),
+            )
+        outcome = Outcome(
+            review_id, incoming.inbox.email, decision.kind, reason, points, values, changed
+        )
+        self._count(outcome, decision)
+        return outcome
+
+    def _count(self, outcome: Outcome, decision: Decision) -> None:
+        tally = self.tally
+        tally.seen += 1
+        if not outcome.changed:
+            tally.unchanged += 1
+        elif isinstance(decision, Award) and outcome.points:
+            tally.awarded += 1
+            tally.points += outcome.points
+            tally.customers.add(decision.customer_id)
+        elif isinstance(decision, Revocation):
+            tally.revoked += 1
+        elif outcome.reason:
+            tally.rejected[outcome.reason] += 1
+
+
+def _with_customer(
+    inbox: review_queries.InboxReview, customer_id: int
+) -> review_queries.InboxReview:
+    from dataclasses import replace
+
+    return replace(inbox, customer_id=customer_id)
+
+
+def _engine_customer(row: customer_queries.Customer | None) -> Customer | None:
+    if row is None:
+        return None
+    from joyctl.engine import MemberStatus
+
+    return Customer(customer_id=str(row.id), status=MemberStatus(row.member_status))
