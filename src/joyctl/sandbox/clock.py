@@ -14,11 +14,27 @@ from datetime import UTC, datetime
 class Clock:
     def __init__(self, offset: float = 0.0) -> None:
         self._offset = offset
+        self._frozen_at: float | None = None  # wall time at which the clock stopped
         self._lock = threading.Lock()
 
     def now(self) -> float:
         with self._lock:
-            return time.time() + self._offset
+            base = self._frozen_at if self._frozen_at is not None else time.time()
+            return base + self._offset
+
+    def freeze(self, frozen: bool) -> None:
+        """Stop (or restart) time, so window-based behaviour in tests is exact."""
+        with self._lock:
+            if frozen and self._frozen_at is None:
+                self._frozen_at = time.time()
+            elif not frozen and self._frozen_at is not None:
+                self._offset += self._frozen_at - time.time()
+                self._frozen_at = None
+
+    @property
+    def frozen(self) -> bool:
+        with self._lock:
+            return self._frozen_at is not None
 
     @property
     def offset(self) -> float:

@@ -3,7 +3,8 @@
 - `GET  /__sandbox/state`            counters and contents (see inspection.py)
 - `GET  /__sandbox/credentials`      the emulator's test credentials
 - `GET  /__sandbox/scenario`         the ScenarioSeed (customers, connection, reviews)
-- `POST /__sandbox/clock`            `{"advance_seconds": 3600}` moves sandbox time forward
+- `POST /__sandbox/clock`            `{"advance_seconds": 3600}` moves sandbox time forward,
+                                     `{"freeze": true}` stops it (exact rate-limit windows)
 - `POST /__sandbox/settings`         account flags, consent, rate limits, faults (see SETTINGS)
 - `POST /__sandbox/reset`            `{"scenario": "empty"}` starts over
 - `POST /__sandbox/deliveries/flush` retries every pending webhook delivery now
@@ -83,14 +84,19 @@ def get_scenario(ctx: RequestContext, app: SandboxApp) -> Response:
 
 
 def advance_clock(ctx: RequestContext, app: SandboxApp) -> Response:
-    seconds = _body(ctx).get("advance_seconds")
+    """`{"advance_seconds": n}` moves time forward; `{"freeze": true}` stops it until unfrozen."""
+    body = _body(ctx)
+    seconds = body.get("advance_seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise invalid(
             "'advance_seconds' must be a non-negative number.", pointer="/advance_seconds"
         )
+    if "freeze" in body:
+        app.clock.freeze(bool(body["freeze"]))
     app.clock.advance(float(seconds))
     app.world.after_change()
-    return json_response(200, {"offset_seconds": app.clock.offset}, "application/json")
+    document = {"offset_seconds": app.clock.offset, "frozen": app.clock.frozen}
+    return json_response(200, document, "application/json")
 
 
 def _apply_runtime(app: SandboxApp, body: JsonObject) -> None:
