@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import NotFoundError
+from joyctl.errors import NotFoundError, UsageError
 from joyctl.ledger import reviews as review_queries
 from joyctl.services.rewards import IncomingReview, Outcome, PipelineTally, RewardPipeline
 
@@ -76,7 +76,13 @@ class ReviewExplanation(BaseModel):
 
 def connection_facts(connection_info: dict[str, Any]) -> ConnectionFacts:
     connected = connection_info.get("connected_at")
-    return ConnectionFacts(datetime.fromisoformat(connected) if connected else None)
+    if not connected:
+        return ConnectionFacts(None)
+    try:
+        moment = datetime.fromisoformat(str(connected).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"not an ISO 8601 time: {connected!r}", hint="e.g. 2026-01-01") from None
+    return ConnectionFacts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:

@@ -23,6 +23,7 @@ from joyctl.engine import (
     Customer,
     Decision,
     History,
+    ReasonCode,
     Rejection,
     Review,
     Revocation,
@@ -319,10 +320,13 @@ class RewardPipeline:
         status = incoming.inbox.status
         review_id = incoming.inbox.review_id
         latest = review_queries.latest_decision(self.connection, review_id)
-        changed = latest is None or (latest.outcome, latest.reason_code, latest.review_status) != (
-            decision.kind,
-            reason,
-            status,
+        # A repeat of an earlier reward (ALREADY_REWARDED) changes nothing: the earlier
+        # decision stands, so no new decision row is written.
+        repeat = reason == ReasonCode.ALREADY_REWARDED
+        changed = not repeat and (
+            latest is None
+            or (latest.outcome, latest.reason_code, latest.review_status)
+            != (decision.kind, reason, status)
         )
         if changed:
             review_queries.record_decision(
