@@ -55,6 +55,16 @@ def relationship(base: str, owner: str, owner_id: str, name: str) -> JsonObject:
     }
 
 
+def _location(location: JsonObject) -> JsonObject:
+    """Every location field, null when unset, except the coordinates: the spec types those as
+    `oneOf: [string, number]`, which a strict OpenAPI 3.0 validator refuses to match to null."""
+    rendered = {key: location.get(key) for key in LOCATION_FIELDS}
+    for coordinate in ("latitude", "longitude"):
+        if rendered[coordinate] is None:
+            del rendered[coordinate]
+    return rendered
+
+
 def account_resource(account: AccountRecord, base: str) -> JsonObject:
     record = cast(JsonObject, account)
     attributes = {
@@ -84,7 +94,7 @@ def profile_resource(profile: ProfileRecord, base: str) -> JsonObject:
         created=profile["created"],
         updated=profile["updated"],
         last_event_date=profile["last_event_date"],
-        location={key: profile["location"].get(key) for key in LOCATION_FIELDS},
+        location=_location(profile["location"]),
         properties=profile["properties"],
     )
     return {
