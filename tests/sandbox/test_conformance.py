@@ -180,6 +180,10 @@ def _webhooks_and_reviews(r: _Recorder, server: SandboxServer) -> None:
     }
     patch = {"data": {"type": "review", "id": review_id, "attributes": {"status": status}}}
     r.call("update_review", "PATCH", f"/api/reviews/{review_id}", json=patch)
+    _client_reviews(r, server)
+
+
+def _client_reviews(r: _Recorder, server: SandboxServer) -> None:
     params = {"company_id": server.credentials.public_api_key}
     with public_client(server) as client:
         public = _Recorder(client)

@@ -48,6 +48,8 @@ def test_burst_limit_answers_429_with_retry_after(make_server: ServerFactory) ->
 
 def test_steady_window_and_clock(make_server: ServerFactory) -> None:
     server = _frozen(make_server, rate_limits="real")
+    now = control(server, "clock", {})["now"]
+    control(server, "clock", {"advance_seconds": 60 - now % 60})  # start of a steady window
     with key_client(server) as client:
         for _ in range(15):
             assert client.get("/api/accounts").status_code == 200

@@ -97,6 +97,20 @@ def _deliveries(state: SandboxState) -> JsonObject:
     }
 
 
+def _webhooks(state: SandboxState) -> list[JsonObject]:
+    """Unmasked URLs (the sandbox's own view); never the secret keys."""
+    return [
+        {
+            "id": w["id"],
+            "name": w["name"],
+            "endpoint_url": w["endpoint_url"],
+            "enabled": w["enabled"],
+            "topics": w["topics"],
+        }
+        for w in state.webhooks.values()
+    ]
+
+
 def snapshot(state: SandboxState, now: float, settings: JsonObject) -> JsonObject:
     account = state.account
     throttled = state.counters["throttled"]
@@ -125,16 +139,7 @@ def snapshot(state: SandboxState, now: float, settings: JsonObject) -> JsonObjec
             "total": len(state.reviews),
             "by_status": dict(Counter(r["status"]["value"] for r in state.reviews.values())),
         },
-        "webhooks": [
-            {
-                "id": w["id"],
-                "name": w["name"],
-                "endpoint_url": w["endpoint_url"],
-                "enabled": w["enabled"],
-                "topics": w["topics"],
-            }
-            for w in state.webhooks.values()
-        ],
+        "webhooks": _webhooks(state),
         "deliveries": _deliveries(state),
         "tokens": _tokens(state, now),
     }

@@ -43,6 +43,20 @@ LOCATION_FIELDS = (
     "ip",
 )
 
+REVIEW_ATTRIBUTES = (
+    "status",
+    "verified",
+    "review_type",
+    "created",
+    "updated",
+    "images",
+    "rating",
+    "author",
+    "content",
+    "title",
+    "smart_quote",
+)
+
 
 def _links(base: str, collection: str, identifier: str) -> JsonObject:
     return {"self": f"{base}/api/{collection}/{identifier}/"}
@@ -204,23 +218,9 @@ def webhook_resource(webhook: WebhookRecord, base: str) -> JsonObject:
 
 
 def review_resource(review: ReviewRecord, base: str, *, client_view: bool = False) -> JsonObject:
+    """The storefront (client) view has no email and no relationships."""
     record = cast(JsonObject, review)
-    attributes: JsonObject = {
-        key: record[key]
-        for key in (
-            "status",
-            "verified",
-            "review_type",
-            "created",
-            "updated",
-            "images",
-            "rating",
-            "author",
-            "content",
-            "title",
-            "smart_quote",
-        )
-    }
+    attributes: JsonObject = {key: record[key] for key in REVIEW_ATTRIBUTES}
     for optional in ("product", "public_reply"):
         if record[optional] is not None:
             attributes[optional] = record[optional]

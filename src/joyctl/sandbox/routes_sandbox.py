@@ -95,7 +95,11 @@ def advance_clock(ctx: RequestContext, app: SandboxApp) -> Response:
         app.clock.freeze(bool(body["freeze"]))
     app.clock.advance(float(seconds))
     app.world.after_change()
-    document = {"offset_seconds": app.clock.offset, "frozen": app.clock.frozen}
+    document = {
+        "now": app.clock.now(),  # seconds since the epoch, sandbox time
+        "offset_seconds": app.clock.offset,
+        "frozen": app.clock.frozen,
+    }
     return json_response(200, document, "application/json")
 
 
