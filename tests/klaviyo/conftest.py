@@ -2,14 +2,25 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from joyctl.klaviyo.client import KlaviyoClient, build_client
 from tests.klaviyo.support import FakeClock, FakeKlaviyo
 
+if TYPE_CHECKING:
+    from joyctl.sandbox import SandboxServer
+
 ClientFactory = Callable[..., KlaviyoClient]
+SandboxFactory = Callable[..., "SandboxServer"]
+# Short waits keep the suite quick; tests that need Klaviyo's real limits ask for them.
+FAST_SANDBOX: dict[str, Any] = {
+    "rate_limits": "off",
+    "job_step_seconds": 0.05,
+    "delivery_batch_seconds": 0.02,
+    "save_debounce_seconds": 0.02,
+}
 
 
 @pytest.fixture
@@ -52,3 +63,26 @@ def make_client(
     yield make
     for client in built:
         client.close()
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[SandboxFactory]:
+    """Local Klaviyo emulators with fast settings, stopped after the test."""
+    sandbox = pytest.importorskip(
+        "joyctl.sandbox",
+        reason="the sandbox package (joyctl.sandbox) cannot be imported",
+        exc_type=ImportError,
+    )
+    started: list[SandboxServer] = []
+
+    def make(**overrides: Any) -> SandboxServer:
+        server: SandboxServer = sandbox.SandboxServer(
+            sandbox.SandboxConfig(**{**FAST_SANDBOX, **overrides})
+        )
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
