@@ -19,8 +19,14 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Mapping
 
+    from joyctl.credentials import CredentialStore, ResolvedCredential
     from joyctl.paths import Paths
+    from joyctl.services.klaviyo_session import ClientHooks, KlaviyoSession
+    from joyctl.services.sandbox import EmbeddedSandbox
     from joyctl.settings import Settings
+
+
+SANDBOX = "sandbox"  # the built-in profile (settings.SANDBOX_PROFILE, without importing it)
 
 
 @dataclass
@@ -43,8 +49,11 @@ class AppContext:
     paths_override: Paths | None = None
     http_transport: Any = None
     keyring_backend: Any = None
+    insecure_storage: bool = False
     _settings: Settings | None = None
     _ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict)
+    _sandbox: EmbeddedSandbox | None = None
+    _sessions: list[KlaviyoSession] = field(default_factory=list)
 
     def configure(self, options: GlobalOptions) -> None:
         """Apply the root callback's options; env vars fill in what flags left unset."""
@@ -88,15 +97,102 @@ class AppContext:
         return sys.stdin is not None and sys.stdin.isatty()
 
     def ledger(self, profile: str | None = None) -> sqlite3.Connection:
-        """The profile's ledger, opened (and migrated) once per process."""
+        """The profile's ledger, opened (and migrated) once per process.
+
+        The built-in sandbox profile is seeded from its scenario the first time it is used.
+        """
         name = profile or self.settings.profile.name
         if name not in self._ledgers:
             from joyctl.ledger.db import open_ledger
 
-            self._ledgers[name] = open_ledger(self.paths.ledger_file(name))
+            connection = open_ledger(self.paths.ledger_file(name))
+            self._ledgers[name] = connection
+            if name == SANDBOX:
+                from joyctl.services.sandbox import ensure_seeded
+
+                ensure_seeded(self.settings, connection)
         return self._ledgers[name]
 
+    def credentials(self, profile: str | None = None) -> CredentialStore:
+        from joyctl.services.credentials import credential_store
+
+        name = profile or self.settings.profile.name
+        timeout = float(self.settings.globals["keyring_timeout"].value)
+        return credential_store(
+            self.paths,
+            name,
+            backend=self.keyring_backend,
+            timeout=timeout,
+            insecure_storage=self.insecure_storage,
+        )
+
+    def sandbox(self) -> EmbeddedSandbox:
+        """The embedded emulator, started on first use and stopped when the command ends."""
+        if self._sandbox is None:
+            self.ledger(SANDBOX)  # seeds the profile before the emulator serves it
+            from joyctl.services.sandbox import EmbeddedSandbox
+
+            self._sandbox = EmbeddedSandbox(self.paths)
+        return self._sandbox
+
+    def klaviyo_base_url(self) -> str:
+        profile = self.settings.profile
+        return self.sandbox().base_url if profile.builtin else profile.base_url
+
+    def client_hooks(self) -> ClientHooks:
+        from joyctl.services.klaviyo_session import ClientHooks
+
+        def on_wait(seconds: float, reason: str) -> None:
+            self.output.warn(f"waiting {seconds:.1f}s: {reason}")
+
+        def debug_sink(line: str) -> None:
+            self.output.stderr.write(line.rstrip("\n") + "\n")
+
+        return ClientHooks(
+            on_wait=on_wait,
+            debug=self.options.debug,
+            debug_sink=debug_sink,
+            transport=self.http_transport,
+        )
+
+    def klaviyo(self, explicit: ResolvedCredential | None = None) -> KlaviyoSession:
+        """A Klaviyo client for the active profile, with its credential and OAuth app."""
+        from joyctl.services.klaviyo_session import oauth_app, open_session
+
+        profile = self.settings.profile
+        base_url = self.klaviyo_base_url()
+        store = self.credentials()
+        client_id, client_secret = self.oauth_client()
+        app = oauth_app(profile, base_url, client_id=client_id, client_secret=client_secret)
+        session = open_session(
+            profile, base_url, store, self.environ, self.client_hooks(), app=app, explicit=explicit
+        )
+        self._sessions.append(session)
+        return session
+
+    def oauth_client(self) -> tuple[str | None, str | None]:
+        """The OAuth client id and secret of the active profile, when known."""
+        profile = self.settings.profile
+        if profile.builtin:
+            credentials = self.sandbox().server.credentials
+            return credentials.client_id, credentials.client_secret
+        client_id = profile.get("client_id") or profile.connection.get("client_id")
+        from joyctl.credentials import resolve_client_secret
+        from joyctl.errors import AuthError
+
+        try:
+            found = resolve_client_secret(self.credentials(), environ=self.environ)
+        except AuthError:
+            return client_id, None  # refreshing will then explain what is missing
+        return client_id, found.secret.get_secret_value()
+
     def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
         for connection in self._ledgers.values():
             connection.close()
         self._ledgers.clear()

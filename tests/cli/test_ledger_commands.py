@@ -16,6 +16,14 @@ import pytest
 from joyctl import envvars
 from tests.conftest import Cli
 
+
+@pytest.fixture(autouse=True)
+def store_profile(cli: Cli) -> None:
+    """An empty store: the built-in sandbox profile comes seeded with its scenario's data."""
+    assert cli("profiles", "add", "shop", "--base-url", "http://127.0.0.1:9").exit_code == 0
+    assert cli("profiles", "use", "shop").exit_code == 0
+
+
 GOOD_CSV = """email,external_id,first_name,last_name,tier,birthday,member_status,referred,points
 Ann@Example.com ,s-1,Ann,Lee,Gold,02/29,member,true,120
 bob@example.com,s-2,Bob,,,1990-05-01,guest,no,0
@@ -31,7 +39,7 @@ eve@example.com,Eve,30,
 """
 
 
-def _ledger_file(home: Path, profile: str = "sandbox") -> Path:
+def _ledger_file(home: Path, profile: str = "shop") -> Path:
     return home / "data" / "profiles" / profile / "ledger.sqlite3"
 
 

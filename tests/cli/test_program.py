@@ -17,6 +17,13 @@ from joyctl.services.program import current_program
 from tests.conftest import Cli
 
 
+@pytest.fixture(autouse=True)
+def store_profile(cli: Cli) -> None:
+    """An empty store: the built-in sandbox profile comes seeded with its scenario's data."""
+    assert cli("profiles", "add", "shop", "--base-url", "http://127.0.0.1:9").exit_code == 0
+    assert cli("profiles", "use", "shop").exit_code == 0
+
+
 def _data(cli: Cli, *args: str) -> Any:
     result = cli("--json", *args)
     assert result.exit_code == 0, result.stdout
@@ -25,7 +32,7 @@ def _data(cli: Cli, *args: str) -> Any:
 
 
 def _versions(home: Path) -> list[tuple[Any, ...]]:
-    path = home / "data" / "profiles" / "sandbox" / "ledger.sqlite3"
+    path = home / "data" / "profiles" / "shop" / "ledger.sqlite3"
     with closing(sqlite3.connect(path)) as connection:
         sql = "SELECT id, program, changed_keys, changed_at FROM program_versions ORDER BY id"
         return [tuple(row) for row in connection.execute(sql)]
@@ -183,6 +190,6 @@ def test_history_is_empty_at_first_and_human_readable_later(cli: Cli) -> None:
 
 def test_other_services_read_the_program_in_force(cli: Cli, isolated_home: Path) -> None:
     assert cli("program", "set", "points_per_review", "60").exit_code == 0
-    path = isolated_home / "data" / "profiles" / "sandbox" / "ledger.sqlite3"
+    path = isolated_home / "data" / "profiles" / "shop" / "ledger.sqlite3"
     with closing(open_ledger(path)) as connection:
         assert current_program(connection).points_per_review == 60

@@ -148,8 +148,11 @@ def test_missing_append_only_triggers(ledger: sqlite3.Connection) -> None:
 def test_verify_command_exits_6_and_lists_the_violations(
     cli: Cli, isolated_home: Path, tmp_path: Path
 ) -> None:
+    # An empty store profile: the built-in sandbox one comes seeded with its scenario.
+    assert cli("profiles", "add", "shop", "--base-url", "http://127.0.0.1:9").exit_code == 0
+    assert cli("profiles", "use", "shop").exit_code == 0
     assert cli("ledger", "verify").exit_code == 0
-    path = isolated_home / "data" / "profiles" / "sandbox" / "ledger.sqlite3"
+    path = isolated_home / "data" / "profiles" / "shop" / "ledger.sqlite3"
     connection = connect(path)
     try:
         ann = add_customer(connection)

@@ -48,6 +48,8 @@ _INBOX_COLUMNS = (
     " has_images, created_at, updated_at, origin, raw, approved_at"
 )
 
+_PREFIXED_COLUMNS = ", ".join(f"r.{name.strip()}" for name in _INBOX_COLUMNS.split(","))
+
 
 def record_review(connection: sqlite3.Connection, review: InboxReview, now: str) -> str | None:
     """Insert or refresh a review; return its previous status (None when it is new)."""
@@ -109,7 +111,7 @@ def iter_reviews(
 ) -> Iterator[tuple[InboxReview, StoredDecision | None]]:
     """Newest first, each with its latest decision."""
     sql = (
-        f"SELECT {_INBOX_COLUMNS}, d.id AS d_id FROM reviews r"  # noqa: S608 - constant
+        f"SELECT {_PREFIXED_COLUMNS}, d.id AS d_id FROM reviews r"  # noqa: S608 - constant
         " LEFT JOIN review_decisions d ON d.id = (SELECT max(id) FROM review_decisions"
         " WHERE review_id = r.review_id) WHERE (? IS NULL OR r.status = ?)"
         " AND (? IS NULL OR d.outcome = ?) ORDER BY r.created_at DESC, r.review_id LIMIT ?"
