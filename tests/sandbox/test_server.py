@@ -101,3 +101,11 @@ def test_inspect_matches_the_http_view(make_server: ServerFactory) -> None:
     assert server.credentials.client_secret not in text
     connection = server.scenario_seed.connection
     assert connection is not None and connection.refresh_token not in text
+
+
+def test_brief_inspection_leaves_out_item_lists(make_server: ServerFactory) -> None:
+    server = make_server()
+    with httpx.Client(base_url=server.base_url, trust_env=False) as client:
+        brief = client.get("/__sandbox/state", params={"brief": "1"}).json()
+    assert brief["profiles"] == {"total": 30}
+    assert "attempts" not in brief["deliveries"]

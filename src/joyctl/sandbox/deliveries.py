@@ -121,28 +121,31 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            jobs = self._take_due()
+            jobs, idle = self._take_due()
             for job in jobs:
                 if self._stopping.is_set():
                     return
                 self._finish(job, *self._send(job))
             if not jobs:
-                self._wake.wait(0.1)
+                self._wake.wait(idle)
                 self._wake.clear()
 
-    def _take_due(self) -> list[_Job]:
+    def _take_due(self) -> tuple[list[_Job], float]:
+        """The deliveries due now, and how long to sleep when there are none (at most 0.1 s,
+        so a moved clock or a changed setting is noticed soon)."""
         with self._lock:
             state, now = self._state_of(), self._clock.now()
-            jobs = []
+            jobs, idle = [], 0.1
             for delivery in state.deliveries.values():
-                if delivery["status"] != "pending" or delivery["next_attempt_at"] > now:
+                if delivery["status"] != "pending" or delivery["id"] in self._in_flight:
                     continue
-                if delivery["id"] in self._in_flight:
+                if delivery["next_attempt_at"] > now:
+                    idle = min(idle, delivery["next_attempt_at"] - now)
                     continue
                 job = self._prepare(state, delivery, now)
                 if job is not None:
                     jobs.append(job)
-            return jobs
+            return jobs, max(idle, 0.001)
 
     def _prepare(self, state: SandboxState, delivery: DeliveryRecord, now: float) -> _Job | None:
         webhook = state.webhooks.get(delivery["webhook_id"])

@@ -1,6 +1,6 @@
 """Control routes under `/__sandbox/` (outside Klaviyo's API): inspection and test hooks.
 
-- `GET  /__sandbox/state`            counters and contents (see inspection.py)
+- `GET  /__sandbox/state`            counters and contents (see inspection.py); `?brief=1`
 - `GET  /__sandbox/credentials`      the emulator's test credentials
 - `GET  /__sandbox/scenario`         the ScenarioSeed (customers, connection, reviews)
 - `POST /__sandbox/clock`            `{"advance_seconds": 3600}` moves sandbox time forward,
@@ -70,9 +70,12 @@ def _body(ctx: RequestContext) -> JsonObject:
 
 
 def get_state(ctx: RequestContext, app: SandboxApp) -> Response:
-    return json_response(
-        200, snapshot(app.world.state, app.clock.now(), settings_of(app)), "application/json"
-    )
+    """`?brief=1` leaves out the per-profile items and per-attempt lists (large in benchmarks)."""
+    document = snapshot(app.world.state, app.clock.now(), settings_of(app))
+    if ctx.param("brief") in ("1", "true"):
+        document["profiles"].pop("items", None)
+        document["deliveries"].pop("attempts", None)
+    return json_response(200, document, "application/json")
 
 
 def get_credentials(ctx: RequestContext, app: SandboxApp) -> Response:
