@@ -7,10 +7,11 @@ import typer
 
 def register(app: typer.Typer) -> None:
     # Imports stay local: registering must not pull in services or heavy libraries.
-    from joyctl.commands import config, ledger, profiles, program, reviews
+    from joyctl.commands import config, ledger, profiles, program, reviews, sandbox
 
     app.add_typer(profiles.app, name="profiles")
     app.add_typer(config.app, name="config")
     app.add_typer(ledger.app, name="ledger")
     app.add_typer(program.app, name="program")
     app.add_typer(reviews.app, name="reviews")
+    app.add_typer(sandbox.app, name="sandbox")

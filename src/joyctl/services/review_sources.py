@@ -41,7 +41,7 @@ def incoming_from_fields(fields: Mapping[str, Any], *, origin: str) -> IncomingR
     if not review_id:
         raise DataError("a review needs an id", hint='add "id" to each review')
     created = fields.get("created") or fields.get("created_at")
-    created_at = _parse_time(created) if created else datetime.now(UTC)
+    created_at = parse_time(created) if created else datetime.now(UTC)
     status = _status(fields.get("status"))
     review_type = str(fields.get("review_type") or "review")
     images = tuple(str(image) for image in fields.get("images") or ())
@@ -138,7 +138,7 @@ def _located(build: Any, path: Path, where: int) -> IncomingReview:
     return result
 
 
-def _parse_time(value: Any) -> datetime:
+def parse_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return _aware(value)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -197,3 +198,45 @@ class EmbeddedSandbox:
 
     def close(self) -> None:
         self._server.stop()
+
+
+class ServeInfo(BaseModel):
+    """What `joyctl sandbox serve` prints once it accepts connections (fake credentials)."""
+
+    base_url: str
+    scenario: str
+    state_file: str | None
+    rate_limits: str
+    test_account: bool
+    account_id: str
+    public_api_key: str
+    private_key: str
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str]
+
+
+def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
+    """Run the emulator until SIGINT or SIGTERM; state is saved on the way out."""
+    config.validate()
+    server = SandboxServer(config)
+
+    def ready(base_url: str) -> None:
+        credentials = server.credentials
+        on_ready(
+            ServeInfo(
+                base_url=base_url,
+                scenario=config.scenario,
+                state_file=str(config.state_file) if config.state_file else None,
+                rate_limits=config.rate_limits,
+                test_account=not config.live_account,
+                account_id=credentials.account_id,
+                public_api_key=credentials.public_api_key,
+                private_key=credentials.private_key,
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
+                redirect_uris=list(credentials.redirect_uris),
+            )
+        )
+
+    server.serve_forever_until_signal(on_ready=ready)

@@ -1,0 +1,74 @@
+"""`joyctl reviews list` and `reviews show`: the inbox and why a review got (no) points."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.commands.reviews._render import rule_values_text
+from joyctl.output import Output
+
+
+def list_(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None, typer.Option(help="Only reviews with this Klaviyo status.")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option(help="Only award, reject or revoke.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+) -> None:
+    """List reviews in the ledger's inbox, newest first, with their latest decision."""
+    from joyctl.services.reviews import list_reviews
+
+    app = app_context(ctx)
+    rows = list_reviews(app.ledger(), status=status, outcome=outcome, limit=limit)
+    app.output.emit(rows, _render_list)
+
+
+def show(
+    ctx: typer.Context,
+    review_id: Annotated[str, typer.Argument(help="The Klaviyo review id.")],
+) -> None:
+    """Explain one review: every decision, the reason and the rule values that applied."""
+    from joyctl.services.reviews import explain_review
+
+    app = app_context(ctx)
+    app.output.emit(explain_review(app.ledger(), review_id), _render_explanation)
+
+
+def _render_list(out: Output, data: Any) -> None:
+    rows = [
+        (
+            r.review_id,
+            r.email or "-",
+            r.created_at,
+            r.status,
+            r.outcome or "-",
+            r.reason or "",
+            r.points,
+        )
+        for r in data
+    ]
+    out.table(["REVIEW", "EMAIL", "CREATED", "STATUS", "DECISION", "REASON", "POINTS"], rows)
+
+
+def _render_explanation(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("review", data.review_id),
+            ("email", data.email or "-"),
+            ("customer", data.customer_id or "no member"),
+            ("product", data.product_id or "-"),
+            ("type", data.review_type),
+            ("status", data.status),
+            ("created", data.created_at),
+            ("received by", data.origin),
+            ("verdict", data.explanation),
+        ]
+    )
+    for d in data.decisions:
+        reason = d.reason or ""
+        out.line(f"  {d.decided_at}  {d.outcome:<7} {reason:<18} {d.points:>6}  ")
+        out.line(f"    {rule_values_text(d.rule_values)}")

@@ -1,0 +1,105 @@
+"""`joyctl reviews replay` and `reviews submit`: the steps that call Klaviyo."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.commands.reviews._render import render_summary
+
+
+def replay(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Reviews created at or after (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Reviews created at or before (ISO 8601).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only reviews with this Klaviyo status.")
+    ] = None,
+    review_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Only this review (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Decide and report, write nothing.")] = False,
+) -> None:
+    """Fetch reviews from Klaviyo and run each through the reward engine into the ledger.
+
+    Idempotent: a second run awards nothing new. An interrupted replay is resumed by running
+    it again. Needs the reviews:read scope.
+
+    Example: joyctl reviews replay --since 2026-01-01
+    """
+    from joyctl.services.program import current_program
+    from joyctl.services.review_replay import ReplayFilter, replay_reviews
+    from joyctl.services.reviews import connection_facts
+
+    app = app_context(ctx)
+    selection = ReplayFilter(
+        since=_when(since), until=_when(until), status=status, ids=review_id or []
+    )
+    connection = app.ledger()
+    session = app.klaviyo()
+    summary = replay_reviews(
+        session.client,
+        connection,
+        current_program(connection),
+        connection_facts(dict(app.settings.profile.connection)),
+        selection,
+        dry_run=dry_run,
+    )
+    app.output.emit(summary, render_summary)
+
+
+def submit(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Reviewer's email.")],
+    content: Annotated[str, typer.Option(help="Review text.")],
+    author: Annotated[str, typer.Option(help="Name shown with the review.")] = "joyctl",
+    rating: Annotated[int | None, typer.Option(min=1, max=5, help="Stars, 1 to 5.")] = 5,
+    title: Annotated[str | None, typer.Option(help="Review title.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product external id (Shopify).")] = None,
+    review_type: Annotated[
+        str, typer.Option("--type", help="review, question, rating or store.")
+    ] = "review",
+    incentive: Annotated[
+        str, typer.Option(help="Klaviyo incentive_type; reviews rewarded with points disclose it.")
+    ] = "loyalty_points",
+    allow_live_account: Annotated[
+        bool, typer.Option(help="Allow submitting to a live (non-test) account.")
+    ] = False,
+) -> None:
+    """Submit a review through Klaviyo's client API, as a shopper would.
+
+    Uses the account's public key as company_id. Refuses a live account unless
+    --allow-live-account.
+
+    Example: joyctl reviews submit --email ann@example.com --product tea-1 --content "Lovely tea"
+    """
+    from joyctl.klaviyo.resources.client_reviews import ClientReview
+    from joyctl.services.review_replay import submit_review
+
+    app = app_context(ctx)
+    review = ClientReview(
+        review_type=review_type,
+        email=email,
+        author=author,
+        content=content,
+        rating=rating,
+        title=title,
+        product_external_id=product,
+        incentive_type=incentive or None,
+    )
+    result = submit_review(app.klaviyo().client, review, allow_live_account=allow_live_account)
+    app.output.emit(result, lambda out, data: out.success(f"review by {data.email} submitted"))
+
+
+def _when(value: str | None) -> Any:
+    if value is None:
+        return None
+    from joyctl.services.review_sources import parse_time
+
+    return parse_time(value)

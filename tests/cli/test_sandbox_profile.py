@@ -1,0 +1,115 @@
+"""The built-in sandbox profile: seeded on first use, state kept across commands, reset."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from tests.conftest import Cli
+
+
+def _data(cli: Cli, *args: str) -> Any:
+    result = cli("--json", *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)["data"]
+
+
+def test_first_use_seeds_the_legacy_permissions_store(cli: Cli) -> None:
+    exported = cli("--profile", "sandbox", "ledger", "export", "--format", "jsonl")
+    assert exported.exit_code == 0
+    customers = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert len(customers) == 30
+    program = _data(cli, "--profile", "sandbox", "program", "show")
+    assert program["program"]["enabled"] is True
+    profiles = _data(cli, "profiles", "list")
+    assert profiles[0]["account_id"]
+
+
+def test_legacy_grant_cannot_read_reviews(cli: Cli) -> None:
+    result = cli("--profile", "sandbox", "reviews", "replay")
+    assert result.exit_code == 4
+    assert "reviews:read" in result.stderr
+    assert "joyctl connect" in result.stderr
+
+
+def test_replay_on_a_healthy_store_is_idempotent_across_commands(cli: Cli) -> None:
+    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    first = _data(cli, "--profile", "sandbox", "reviews", "replay")
+    assert first["awarded"] > 0
+    assert first["points"] == first["awarded"] * 50
+    second = _data(cli, "--profile", "sandbox", "reviews", "replay")
+    assert second["awarded"] == 0
+    assert second["unchanged"] == first["reviews"]
+    listed = _data(cli, "--profile", "sandbox", "reviews", "list", "--outcome", "award")
+    assert len(listed) == first["awarded"]
+    shown = _data(cli, "--profile", "sandbox", "reviews", "show", listed[0]["review_id"])
+    assert shown["explanation"] == "awarded 50 points"
+
+
+def test_submit_then_replay_awards_the_new_review_once(cli: Cli) -> None:
+    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    _data(cli, "--profile", "sandbox", "reviews", "replay")
+    submitted = _data(
+        cli,
+        "--profile",
+        "sandbox",
+        "reviews",
+        "submit",
+        "--email",
+        "ava.martinez@example.com",
+        "--product",
+        "brand-new-product",
+        "--content",
+        "A wonderful blend that I brew every day.",
+    )
+    assert submitted["test_account"] is True
+    replayed = _data(cli, "--profile", "sandbox", "reviews", "replay")
+    assert replayed["awarded"] + replayed["rejected"].get("NOT_PUBLISHED", 0) == 1
+
+
+def test_reset_rejects_an_unknown_scenario(cli: Cli) -> None:
+    result = cli("sandbox", "reset", "--scenario", "nope")
+    assert result.exit_code == 2
+    assert "joyctl sandbox scenarios" in result.stderr
+
+
+def test_scenarios_lists_each_one(cli: Cli) -> None:
+    names = [s["name"] for s in _data(cli, "sandbox", "scenarios")]
+    assert {"empty", "legacy-permissions"} <= set(names)
+
+
+def test_serve_prints_base_url_and_stops_cleanly_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "joyctl", "--json", "sandbox", "serve", "--rate-limits", "off"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            lines.append(process.stdout.readline())
+            if lines[-1].startswith("}"):
+                break
+        info = json.loads("".join(lines))["data"]
+        assert info["private_key"].startswith("pk_")
+        response = httpx.get(
+            f"{info['base_url']}/api/accounts",
+            headers={
+                "Authorization": f"Klaviyo-API-Key {info['private_key']}",
+                "revision": "2026-07-15",
+            },
+        )
+        assert response.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
