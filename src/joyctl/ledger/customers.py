@@ -167,15 +167,15 @@ def upsert_customer(
 
 
 def _insert(connection: sqlite3.Connection, params: dict[str, object]) -> int:
-    row = connection.execute(
+    cursor = connection.execute(
         "INSERT INTO customers (email, external_id, first_name, last_name, tier, birthday,"
         " referral_url, member_status, referred, last_activity_at, created_at, updated_at)"
         " VALUES (:email, :external_id, :first_name, :last_name, :tier, :birthday,"
         " :referral_url, coalesce(:member_status, 'member'), coalesce(:referred, 0),"
-        " :last_activity_at, :now, :now) RETURNING id",
+        " :last_activity_at, :now, :now)",
         params,
-    ).fetchone()
-    return int(row[0])
+    )
+    return int(cursor.lastrowid or 0)  # always set after an INSERT into a rowid table
 
 
 def _update(connection: sqlite3.Connection, params: dict[str, object]) -> None:

@@ -99,12 +99,22 @@ def append_entry(connection: sqlite3.Connection, new: NewEntry) -> Appended:
     """
     if not connection.in_transaction:
         raise RuntimeError("append_entry must run inside ledger.db.transaction()")
-    existing = find_entry_by_key(connection, new.idempotency_key)
-    if existing is not None:
+    # One statement for both look-ups: imports call this for every record.
+    existing_id, balance = connection.execute(
+        "SELECT (SELECT id FROM point_entries WHERE idempotency_key = ?), coalesce((SELECT"
+        " balance_after FROM point_entries WHERE customer_id = ? ORDER BY id DESC LIMIT 1), 0)",
+        (new.idempotency_key, new.customer_id),
+    ).fetchone()
+    if existing_id is not None:
+        existing = entry_from_row(
+            connection.execute(
+                f"SELECT {ENTRY_COLUMNS} FROM point_entries WHERE id = ?",  # noqa: S608 - constant columns
+                (existing_id,),
+            ).fetchone()
+        )
         _check_same_intent(existing, new)
         return Appended(existing, created=False)
     _check_sign(new)
-    balance = current_balance(connection, new.customer_id)
     delta, meta = new.delta, dict(new.meta)
     if new.kind is EntryKind.REVOKE:
         _check_revoke_target(connection, new)
@@ -113,16 +123,26 @@ def append_entry(connection: sqlite3.Connection, new: NewEntry) -> Appended:
             delta = -balance
     elif balance + delta < 0:
         raise InsufficientPointsError(balance, delta, owner=f"customer {new.customer_id}")
-    stamp = (new.created_at or datetime.now(UTC)).astimezone(UTC).isoformat()
-    row = connection.execute(
+    return Appended(_insert(connection, new, delta, balance + delta, meta), created=True)
+
+
+def _insert(
+    connection: sqlite3.Connection,
+    new: NewEntry,
+    delta: int,
+    balance_after: int,
+    meta: dict[str, Any],
+) -> PointEntry:
+    created_at = (new.created_at or datetime.now(UTC)).astimezone(UTC).isoformat()
+    cursor = connection.execute(
         "INSERT INTO point_entries (customer_id, kind, delta, balance_after, program,"
         " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             new.customer_id,
             new.kind.value,
             delta,
-            balance + delta,
+            balance_after,
             new.program,
             new.source_kind,
             new.source_id,
@@ -130,10 +150,25 @@ def append_entry(connection: sqlite3.Connection, new: NewEntry) -> Appended:
             new.reverses_id,
             new.reason,
             json.dumps(meta, sort_keys=True, separators=(",", ":")) if meta else None,
-            stamp,
+            created_at,
         ),
-    ).fetchone()
-    return Appended(entry_from_row(row), created=True)
+    )
+    return PointEntry(
+        # lastrowid is always set after an INSERT into a rowid table; it saves a RETURNING.
+        id=int(cursor.lastrowid or 0),
+        customer_id=new.customer_id,
+        kind=new.kind.value,
+        delta=delta,
+        balance_after=balance_after,
+        program=new.program,
+        source_kind=new.source_kind,
+        source_id=new.source_id,
+        idempotency_key=new.idempotency_key,
+        reverses_id=new.reverses_id,
+        reason=new.reason,
+        meta=meta,
+        created_at=created_at,
+    )
 
 
 def _check_same_intent(existing: PointEntry, new: NewEntry) -> None:

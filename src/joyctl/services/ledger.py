@@ -3,40 +3,36 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel
 
 from joyctl.errors import DataError, NotFoundError, UsageError
+from joyctl.ledger.bulk import load_records
 from joyctl.ledger.customers import (
     Customer,
     find_customer,
     iter_customers_with_balances,
-    upsert_customer,
 )
 from joyctl.ledger.db import transaction
 from joyctl.ledger.interchange import (
     FileFormat,
     QuarantineFile,
-    Record,
     RecordWriter,
     default_quarantine_path,
     detect_format,
     export_values,
     open_import_file,
-    parse_row,
     read_records,
 )
 from joyctl.ledger.points import (
-    Appended,
     EntryKind,
     InsufficientPointsError,
     NewEntry,
@@ -202,7 +198,6 @@ def verify(connection: sqlite3.Connection) -> VerifyReport:
 # --- import and export -----------------------------------------------------------------------
 
 BATCH_SIZE = 1000
-MISMATCH_LINES_SHOWN = 20
 
 
 class ImportSummary(BaseModel):
@@ -230,19 +225,6 @@ class ExportSummary(BaseModel):
     points: int
 
 
-@dataclass
-class _Tally:
-    records: int = 0
-    customers_created: int = 0
-    customers_updated: int = 0
-    openings_recorded: int = 0
-    opening_points: int = 0
-    openings_already_recorded: int = 0
-    opening_mismatches: int = 0
-    mismatch_lines: list[int] = field(default_factory=list)
-    batches: int = 0
-
-
 def import_customers(
     connection: sqlite3.Connection,
     path: Path,
@@ -261,16 +243,15 @@ def import_customers(
     bad = QuarantineFile(quarantine or default_quarantine_path(path))
     if bad.path.resolve() == path.resolve():
         raise UsageError("the quarantine file cannot be the import file", hint="--quarantine PATH")
-    tally = _Tally()
     with open_import_file(path) as handle, contextlib.closing(bad):
-        for batch in _batches(read_records(handle, fmt), batch_size):
-            with transaction(connection):
-                for record in batch:
-                    _import_record(connection, record, tally, bad, source=path.name)
-            bad.flush()
-            tally.batches += 1
-            if on_batch is not None:
-                on_batch(tally.records)
+        tally = load_records(
+            connection,
+            read_records(handle, fmt),
+            bad,
+            source=path.name,
+            batch_size=batch_size,
+            on_batch=on_batch,
+        )
     return ImportSummary(
         **asdict(tally),
         file=str(path),
@@ -278,73 +259,6 @@ def import_customers(
         quarantined=bad.count,
         quarantine_file=str(bad.path) if bad.count else None,
     )
-
-
-def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while batch := list(itertools.islice(records, size)):
-        yield batch
-
-
-def _import_record(
-    connection: sqlite3.Connection, record: Record, tally: _Tally, bad: QuarantineFile, source: str
-) -> None:
-    tally.records += 1
-    if record.problem is not None:
-        bad.add(record, record.problem)
-        return
-    try:
-        row = parse_row(record.values)
-        with _savepoint(connection):
-            upserted = upsert_customer(connection, row.fields)
-            opening = _record_opening(connection, upserted.customer_id, row.points, source)
-    except DataError as exc:
-        bad.add(record, exc.message)
-        return
-    if upserted.created:
-        tally.customers_created += 1
-    else:
-        tally.customers_updated += 1
-    if opening is None:
-        return
-    if opening.created:
-        tally.openings_recorded += 1
-        tally.opening_points += row.points
-    elif opening.entry.delta == row.points:
-        tally.openings_already_recorded += 1
-    else:
-        tally.opening_mismatches += 1
-        if len(tally.mismatch_lines) < MISMATCH_LINES_SHOWN:
-            tally.mismatch_lines.append(record.line)
-
-
-def _record_opening(
-    connection: sqlite3.Connection, customer_id: int, points: int, source: str
-) -> Appended | None:
-    if points == 0:
-        return None
-    entry = NewEntry(
-        customer_id,
-        EntryKind.OPENING,
-        points,
-        f"opening:customer:{customer_id}",
-        reason="opening balance",
-        source_kind="import",
-        source_id=source,
-    )
-    return append_entry(connection, entry)
-
-
-@contextlib.contextmanager
-def _savepoint(connection: sqlite3.Connection) -> Iterator[None]:
-    """One record is all or nothing without giving up the batch's transaction."""
-    connection.execute("SAVEPOINT import_record")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK TO import_record")
-        connection.execute("RELEASE import_record")
-        raise
-    connection.execute("RELEASE import_record")
 
 
 def export_customers(
