@@ -44,7 +44,7 @@ def assert_clean(log: str, secrets: list[str]) -> None:
         assert secret not in log, f"a secret leaked into the debug log: {secret[:6]}..."
 
 
-def test_an_oauth_session_logs_everything_but_the_secrets(
+def test_oauth_traffic_is_logged_without_its_secrets(
     fake: FakeKlaviyo, make_client: ClientFactory
 ) -> None:
     pkce = generate_pkce_pair()

@@ -124,7 +124,9 @@ def test_webhooks_with_a_private_key_hit_the_plan_gate(make_sandbox: SandboxFact
     assert "Advanced KDP" in caught.value.message
 
 
-def test_the_debug_log_of_a_whole_session_holds_no_secret(make_sandbox: SandboxFactory) -> None:
+def test_the_debug_log_of_connecting_and_calling_holds_no_secret(
+    make_sandbox: SandboxFactory,
+) -> None:
     server = make_sandbox(auto_consent=True, access_token_lifetime=30)
     lines: list[str] = []
     debug = {"debug": True, "debug_sink": lines.append}
