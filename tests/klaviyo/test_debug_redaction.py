@@ -91,12 +91,25 @@ def test_api_keys_are_redacted_in_headers_and_bodies(
     fake.add("GET", "/api/accounts", jsonapi(400, error_body(400, "x", f"key {API_KEY} bad")))
     client = make_client(auth=ApiKeyAuth(API_KEY), debug=True)
 
-    with caplog.at_level(logging.DEBUG, logger=LOGGER_NAME), pytest.raises(DataError):
+    with caplog.at_level(logging.DEBUG, logger=LOGGER_NAME), pytest.raises(DataError) as caught:
         client.get("/api/accounts")
 
     log = caplog.text
     assert "Klaviyo-API-Key [redacted]" in log
     assert_clean(log, [API_KEY])
+    assert_clean(f"{caught.value} {caught.value.message} {caught.value!r}", [API_KEY])
+
+
+def test_secrets_echoed_by_the_server_stay_out_of_errors(
+    fake: FakeKlaviyo, make_client: ClientFactory
+) -> None:
+    echoed = error_body(400, "invalid", f"token {OLD_ACCESS} is malformed")
+    fake.add("GET", "/api/accounts", jsonapi(400, echoed))
+    auth = OAuthAuth(TokenBundle(OLD_ACCESS), app=APP)
+    with pytest.raises(DataError) as caught:
+        make_client(auth=auth).get("/api/accounts")
+    assert "is malformed" in caught.value.message
+    assert_clean(f"{caught.value} {caught.value.message}", [OLD_ACCESS])
 
 
 def test_without_debug_nothing_is_logged(

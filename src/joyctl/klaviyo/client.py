@@ -226,6 +226,7 @@ def build_client(
         waiter=waiter,
         rng=rng or random.Random(),  # noqa: S311 - jitter, not security
         debug_log=debug_log,
+        redactor=redactor,
     )
     return KlaviyoClient(http, sender, revision=revision)
 

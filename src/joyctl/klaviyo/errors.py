@@ -8,7 +8,8 @@ credentials.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from joyctl.errors import (
     RemoteError,
 )
 from joyctl.klaviyo.endpoints import Endpoint
+from joyctl.klaviyo.redact import Redactor
 
 RECONNECT_HINT = "run `joyctl connect` to re-authorize"
 CREDENTIAL_ORDER = (
@@ -49,6 +51,14 @@ class ApiProblem:
     @property
     def text(self) -> str:
         return self.detail or self.title or ""
+
+    def scrubbed(self, scrub: Callable[[str], str]) -> ApiProblem:
+        """The same problem with credentials the server echoed removed from its texts."""
+        return replace(
+            self,
+            title=scrub(self.title) if self.title else None,
+            detail=scrub(self.detail) if self.detail else None,
+        )
 
     @property
     def location(self) -> str:
@@ -90,13 +100,19 @@ def map_failure(
     *,
     endpoint: Endpoint | None,
     attempts: int = 1,
+    scrub: Callable[[str], str] | None = None,
 ) -> JoyctlError:
-    """Turn a failed response (or a network failure after retries) into a joyctl error."""
+    """Turn a failed response (or a network failure after retries) into a joyctl error.
+
+    `scrub` removes credentials from server-supplied text (a detail may echo what was sent);
+    by default anything shaped like a private key is removed.
+    """
     operation = endpoint.operation_id if endpoint else "this request"
     if isinstance(failure, httpx.TransportError):
         return _network_error(failure, operation, attempts)
     status = failure.status_code
-    problems = parse_problems(failure)
+    clean = scrub or Redactor().text
+    problems = [problem.scrubbed(clean) for problem in parse_problems(failure)]
     first = problems[0] if problems else ApiProblem()
     if status == 401:
         return _auth_error(first, operation)

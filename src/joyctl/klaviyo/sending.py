@@ -17,6 +17,7 @@ from joyctl.klaviyo.debuglog import HttpDebugLog
 from joyctl.klaviyo.endpoints import Endpoint, find_endpoint
 from joyctl.klaviyo.errors import map_failure
 from joyctl.klaviyo.limiter import OperationLimiter, RateLimiter, RateLimits
+from joyctl.klaviyo.redact import Redactor
 from joyctl.klaviyo.retry import (
     SAFE_METHODS,
     RetryPolicy,
@@ -101,8 +102,10 @@ class Sender:
         waiter: Waiter,
         rng: random.Random,
         debug_log: HttpDebugLog | None,
+        redactor: Redactor,
     ) -> None:
         self._http = http
+        self._redactor = redactor
         self._limiter = limiter
         self._policy = policy
         self._waiter = waiter
@@ -123,7 +126,7 @@ class Sender:
                 return self._finish(outcome, endpoint, attempt)
             delay, reason = plan
             if attempt >= self._policy.max_attempts or waited + delay > self._policy.max_total_wait:
-                raise map_failure(outcome, endpoint=endpoint, attempts=attempt)
+                raise self._failure(outcome, endpoint, attempt)
             waited += delay
             if self._debug_log is not None:
                 self._debug_log.note(f"retrying in {delay:.2f}s: {reason}")
@@ -196,7 +199,10 @@ class Sender:
     def _finish(self, outcome: Outcome, endpoint: Endpoint | None, attempts: int) -> httpx.Response:
         if isinstance(outcome, httpx.Response) and outcome.is_success:
             return outcome
-        raise map_failure(outcome, endpoint=endpoint, attempts=attempts)
+        raise self._failure(outcome, endpoint, attempts)
+
+    def _failure(self, outcome: Outcome, endpoint: Endpoint | None, attempts: int) -> Exception:
+        return map_failure(outcome, endpoint=endpoint, attempts=attempts, scrub=self._redactor.text)
 
 
 def _limits_for(call: Call, endpoint: Endpoint | None) -> tuple[str, RateLimits]:
