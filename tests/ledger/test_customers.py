@@ -99,6 +99,8 @@ def test_bad_fields_are_refused(
 
 
 def test_an_external_id_names_one_customer(ledger: sqlite3.Connection) -> None:
-    _upsert(ledger, CustomerFields(email="ann@example.com", external_id="42"))
+    first = _upsert(ledger, CustomerFields(email="ann@example.com", external_id="42"))
+    again = _upsert(ledger, CustomerFields(email="ann@example.com", external_id="42", tier="G"))
+    assert again == (first[0], False)
     with pytest.raises(DataError, match="belongs to another customer"):
         _upsert(ledger, CustomerFields(email="bob@example.com", external_id="42"))

@@ -148,14 +148,12 @@ def upsert_customer(
     params: dict[str, object] = {name: getattr(values, name) for name in _FIELD_NAMES}
     params["referred"] = None if values.referred is None else int(values.referred)
     params["now"] = stamp
-    existing = connection.execute(
-        "SELECT id FROM customers WHERE email = ?", (values.email,)
-    ).fetchone()
     try:
-        if existing is None:
-            return Upserted(_insert(connection, params), created=True)
-        params["id"] = existing[0]
-        _update(connection, params)
+        # Insert first: a new customer costs one statement, which matters on large imports.
+        inserted = connection.execute(_INSERT_SQL, params)
+        if inserted.rowcount == 1:
+            return Upserted(int(inserted.lastrowid or 0), created=True)
+        row = connection.execute(_UPDATE_SQL, params).fetchone()
     except sqlite3.IntegrityError as exc:
         if "external_id" in str(exc):
             raise DataError(
@@ -163,28 +161,21 @@ def upsert_customer(
                 hint="each external id can name only one email",
             ) from None
         raise
-    return Upserted(existing[0], created=False)
+    return Upserted(int(row[0]), created=False)
 
 
-def _insert(connection: sqlite3.Connection, params: dict[str, object]) -> int:
-    cursor = connection.execute(
-        "INSERT INTO customers (email, external_id, first_name, last_name, tier, birthday,"
-        " referral_url, member_status, referred, last_activity_at, created_at, updated_at)"
-        " VALUES (:email, :external_id, :first_name, :last_name, :tier, :birthday,"
-        " :referral_url, coalesce(:member_status, 'member'), coalesce(:referred, 0),"
-        " :last_activity_at, :now, :now)",
-        params,
-    )
-    return int(cursor.lastrowid or 0)  # always set after an INSERT into a rowid table
-
-
-def _update(connection: sqlite3.Connection, params: dict[str, object]) -> None:
-    settable = [name for name in _FIELD_NAMES if name != "email"]
-    assignments = ", ".join(f"{name} = coalesce(:{name}, {name})" for name in settable)
-    connection.execute(
-        f"UPDATE customers SET {assignments}, updated_at = :now WHERE id = :id",  # noqa: S608 - column names are constants
-        params,
-    )
+_INSERT_SQL = (
+    "INSERT INTO customers (email, external_id, first_name, last_name, tier, birthday,"
+    " referral_url, member_status, referred, last_activity_at, created_at, updated_at)"
+    " VALUES (:email, :external_id, :first_name, :last_name, :tier, :birthday,"
+    " :referral_url, coalesce(:member_status, 'member'), coalesce(:referred, 0),"
+    " :last_activity_at, :now, :now) ON CONFLICT (email) DO NOTHING"
+)
+_UPDATE_SQL = (
+    "UPDATE customers SET "  # noqa: S608 - column names are constants
+    + ", ".join(f"{name} = coalesce(:{name}, {name})" for name in _FIELD_NAMES if name != "email")
+    + ", updated_at = :now WHERE email = :email RETURNING id"
+)
 
 
 def find_customer(connection: sqlite3.Connection, email: str) -> Customer | None:
