@@ -157,10 +157,47 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_kind ON runs(kind, started_at);
 """
 
+M006_AUDIENCES = """
+CREATE TABLE audiences (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    definition TEXT NOT NULL CHECK (json_valid(definition)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE audience_lists (
+    audience_id INTEGER PRIMARY KEY REFERENCES audiences(id) ON DELETE CASCADE,
+    list_id TEXT NOT NULL UNIQUE,
+    list_name TEXT,
+    list_created INTEGER NOT NULL DEFAULT 0 CHECK (list_created IN (0, 1)),
+    mapped_at TEXT NOT NULL,
+    last_synced_at TEXT
+);
+
+CREATE TABLE audience_members (
+    audience_id INTEGER NOT NULL REFERENCES audiences(id) ON DELETE CASCADE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    list_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    synced_at TEXT NOT NULL,
+    PRIMARY KEY (audience_id, customer_id)
+) WITHOUT ROWID;
+CREATE INDEX audience_members_by_customer ON audience_members(customer_id);
+
+CREATE TABLE audience_profile_ids (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers(id),
+    email TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    resolved_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
     Migration(3, "reviews_outbox_runs", M003_REVIEWS_OUTBOX_RUNS),
+    Migration(6, "audiences", M006_AUDIENCES),
 )
 
 
