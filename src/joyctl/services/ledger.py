@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from joyctl.errors import DataError, NotFoundError, UsageError
+from joyctl.errors import DataError, JoyctlError, NotFoundError, UsageError
 from joyctl.ledger.bulk import load_records
 from joyctl.ledger.customers import (
     Customer,
@@ -276,21 +276,32 @@ def export_customers(
         return ExportSummary(output=None, format=fmt.value, customers=customers, points=points)
     if output.exists() and not force:
         raise UsageError(f"{output} exists already", hint="pass --force to replace it")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the target and renamed, so a failure never leaves half a file behind.
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=output.parent, prefix=f".{output.name}.",
-        delete=False,
-    ) as handle:  # fmt: skip
-        temp = Path(handle.name)
-        try:
-            customers, points = _write_export(connection, handle, fmt)
-        except BaseException:
-            handle.close()
-            temp.unlink(missing_ok=True)
-            raise
-    os.replace(temp, output)
+    try:
+        customers, points = _export_to_file(connection, output, fmt)
+    except OSError as exc:
+        raise JoyctlError(
+            f"cannot write {output}: {exc.strerror or exc}",
+            code="io",
+            hint="check the folder's free space and permissions, or choose another --output",
+        ) from None
     return ExportSummary(output=str(output), format=fmt.value, customers=customers, points=points)
+
+
+def _export_to_file(
+    connection: sqlite3.Connection, output: Path, fmt: FileFormat
+) -> tuple[int, int]:
+    """Written beside the target and renamed, so a failure never leaves half a file behind."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    temp = Path(name)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            counts = _write_export(connection, handle, fmt)
+        os.replace(temp, output)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return counts
 
 
 def _format_for(output: Path | None) -> FileFormat:
