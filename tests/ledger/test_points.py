@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from joyctl.errors import DataError
-from joyctl.ledger.db import transaction
+from joyctl.ledger.db import open_ledger, transaction
 from joyctl.ledger.points import (
     EntryKind,
     InsufficientPointsError,
@@ -17,6 +22,7 @@ from joyctl.ledger.points import (
     entry_history,
     find_entry_by_key,
 )
+from joyctl.ledger.verify import verify_ledger
 from tests.ledger.conftest import add_customer
 
 
@@ -144,3 +150,54 @@ def test_history_pages_newest_first(ledger: sqlite3.Connection) -> None:
     assert [entry.idempotency_key for entry in first] == ["ann-4", "ann-3"]
     rest = entry_history(ledger, ann, limit=10, before_id=first[-1].id)
     assert [entry.idempotency_key for entry in rest] == ["ann-2", "ann-1", "ann-0"]
+
+
+_MOVES = st.lists(
+    st.tuples(
+        st.sampled_from([EntryKind.EARN, EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.REVOKE]),
+        st.integers(min_value=1, max_value=200),
+        st.booleans(),  # for an adjust: take (True) or give
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(moves=_MOVES)
+def test_any_sequence_keeps_every_invariant(moves: list[tuple[EntryKind, int, bool]]) -> None:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        closing(open_ledger(Path(folder) / "ledger.sqlite3")) as connection,
+    ):
+        ann = add_customer(connection)
+        earns: list[int] = []
+        for number, (kind, points, take) in enumerate(moves):
+            _apply(connection, ann, number, kind, points, take, earns)
+        assert all(result.ok for result in verify_ledger(connection))
+        total = connection.execute("SELECT coalesce(sum(delta), 0) FROM point_entries")
+        assert current_balance(connection, ann) == total.fetchone()[0] >= 0
+
+
+def _apply(
+    connection: sqlite3.Connection,
+    customer: int,
+    number: int,
+    kind: EntryKind,
+    points: int,
+    take: bool,
+    earns: list[int],
+) -> None:
+    delta = points if kind is EntryKind.EARN or (kind is EntryKind.ADJUST and not take) else -points
+    reverses = None
+    if kind is EntryKind.REVOKE:
+        if not earns:
+            return
+        reverses = earns.pop(0)
+    new = NewEntry(customer, kind, delta, f"move-{number}", reverses_id=reverses)
+    try:
+        with transaction(connection):
+            entry = append_entry(connection, new).entry
+    except InsufficientPointsError:
+        return
+    if kind is EntryKind.EARN:
+        earns.append(entry.id)
