@@ -15,3 +15,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(program.app, name="program")
     app.add_typer(reviews.app, name="reviews")
     app.add_typer(sandbox.app, name="sandbox")
+
+    from joyctl.commands import diagnose
+
+    app.command("diagnose")(diagnose.diagnose)

@@ -150,9 +150,11 @@ def _forbidden_error(problem: ApiProblem, endpoint: Endpoint | None, operation: 
             ),
         )
     scopes = " ".join(endpoint.scopes) if endpoint and endpoint.scopes else "unknown"
+    # Klaviyo's detail often names the missing scopes already; say them only once.
+    needs = "" if scopes in reason else f"; it needs the scopes: {scopes}"
     return PermissionDeniedError(
-        f"Klaviyo denied {operation} ({problem.code or 'permission_denied'}): {reason}; "
-        f"it needs the scopes: {scopes}",
+        f"Klaviyo denied {operation} ({problem.code or 'permission_denied'}):"
+        f" {reason.rstrip('.')}{needs}",
         hint=(
             f"{RECONNECT_HINT} with these scopes (an OAuth app must also list them), "
             "or use a private key that has them"

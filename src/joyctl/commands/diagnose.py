@@ -1,0 +1,110 @@
+"""`joyctl diagnose`: why points or Klaviyo data go missing, with evidence and the fix."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.output import Output
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
+STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def diagnose(
+    ctx: typer.Context,
+    email: Annotated[
+        str | None, typer.Option(help="Focus on why this customer got no points.")
+    ] = None,
+    review: Annotated[
+        str | None, typer.Option(help="Focus on why this review got no points.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Look at reviews since this time (default: the connection).")
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="table, json (as --json) or markdown (for tickets).")
+    ] = Format.TABLE,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Also write a redacted .tar.gz for a support ticket.")
+    ] = None,
+) -> None:
+    """Check every reason points or Klaviyo data go missing; show evidence and the fix.
+
+    Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
+    authenticate with Klaviyo at all.
+
+    Example: joyctl --profile sandbox diagnose --format markdown
+    """
+    from joyctl.services.diagnose_run import run_diagnose
+
+    app = app_context(ctx)
+    outcome = run_diagnose(app, email=email, review_id=review, since=since, bundle=bundle)
+    if output_format is Format.JSON:
+        app.output.json_mode = True
+    render = _render_markdown if output_format is Format.MARKDOWN else _render_report
+    app.output.emit(outcome.report, render)
+    if outcome.bundle is not None:
+        app.output.info(f"bundle written to {outcome.bundle.path}")
+    raise typer.Exit(outcome.exit_code)
+
+
+def _render_report(out: Output, report: Any) -> None:
+    from rich.text import Text
+
+    account = report.account_id or "not connected"
+    out.line(f"joyctl diagnose: profile {report.profile}, account {account}")
+    for check in report.checks:
+        status = check.status.value if hasattr(check.status, "value") else str(check.status)
+        line = Text(f"{MARK[status]}  ", style=STYLE[status] if out.is_terminal() else "")
+        line.append(f"{check.id:<16} {check.title}")
+        out.out.print(line) if out.is_terminal() else out.line(line.plain)
+        for evidence in check.evidence:
+            out.line(f"      {evidence}")
+        if check.fix and status in ("fail", "warn"):
+            out.line(f"      fix: {check.fix}")
+    for focus in report.focus:
+        out.line(f"\n{focus.subject}:")
+        for finding in focus.findings:
+            out.line(f"  - {finding}")
+    summary = report.summary
+    out.line(
+        f"\n{summary.failed} failed, {summary.warnings} warnings, {summary.passed} passed,"
+        f" {summary.skipped} skipped"
+    )
+
+
+def _render_markdown(out: Output, report: Any) -> None:
+    out.line(f"### joyctl diagnose: profile `{report.profile}`, account `{report.account_id}`")
+    out.line("")
+    out.line("| status | check | evidence | fix |")
+    out.line("| --- | --- | --- | --- |")
+    for check in report.checks:
+        status = check.status.value if hasattr(check.status, "value") else str(check.status)
+        evidence = "<br>".join(_cell(line) for line in check.evidence)
+        fix = f"`{check.fix}`" if check.fix and status in ("fail", "warn") else ""
+        out.line(f"| {MARK[status]} | {_cell(check.title)} | {evidence} | {fix} |")
+    for focus in report.focus:
+        out.line(f"\n**{_cell(focus.subject)}**\n")
+        for finding in focus.findings:
+            out.line(f"- {_cell(finding)}")
+    summary = report.summary
+    out.line(
+        f"\n{summary.failed} failed, {summary.warnings} warnings, {summary.passed} passed,"
+        f" {summary.skipped} skipped (generated {report.generated_at})"
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

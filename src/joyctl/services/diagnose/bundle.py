@@ -1,0 +1,93 @@
+"""`diagnose --bundle FILE`: a redacted archive a support engineer can attach to a ticket.
+
+It holds the report, the profile's settings and connection facts (config.toml never holds a
+secret), ledger statistics, and the recent runs and deliveries. Every member is scanned for the
+profile's known secrets before it is written, and any hit is replaced, so the archive is safe
+to share even if a secret slipped into a stored payload.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tarfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from joyctl.services.diagnose.model import DiagnoseReport
+from joyctl.settings import Profile
+
+REDACTED = "[redacted]"
+TABLES = ("customers", "point_entries", "reviews", "review_decisions", "outbox", "runs")
+RECENT_ROWS = 20
+
+
+class BundleWritten(BaseModel):
+    path: str
+    members: list[str]
+    bytes: int
+
+
+def _profile_facts(profile: Profile) -> dict[str, Any]:
+    settings = {key: resolved.value for key, resolved in profile.values.items()}
+    return {"name": profile.name, "settings": settings, "connection": profile.connection}
+
+
+def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    existing = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    counts = {}
+    for table in TABLES + ("webhook_deliveries",):
+        if table in existing:
+            counts[table] = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+    return counts
+
+
+def _recent(connection: sqlite3.Connection, table: str, columns: str) -> list[dict[str, Any]]:
+    try:
+        rows = connection.execute(
+            f"SELECT {columns} FROM {table} ORDER BY rowid DESC LIMIT ?",  # noqa: S608 - fixed names
+            (RECENT_ROWS,),
+        )
+    except sqlite3.OperationalError:
+        return []  # the table does not exist in this ledger's schema yet
+    return [dict(row) for row in rows]
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def write_bundle(
+    path: Path,
+    report: DiagnoseReport,
+    profile: Profile,
+    connection: sqlite3.Connection,
+    secrets: Iterable[str],
+) -> BundleWritten:
+    known = [secret for secret in secrets if secret]
+    members = {
+        "report.json": report.model_dump(mode="json"),
+        "profile.json": _profile_facts(profile),
+        "ledger-stats.json": _table_counts(connection),
+        "recent-runs.json": _recent(connection, "runs", "*"),
+        "recent-deliveries.json": _recent(connection, "webhook_deliveries", "*"),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in members.items():
+            data = _scrub(json.dumps(content, indent=2, default=str), known).encode("utf-8")
+            info = tarfile.TarInfo(name=f"joyctl-diagnose/{name}")
+            info.size = len(data)
+            info.mtime = int(time.time())
+            archive.addfile(info, io.BytesIO(data))
+    return BundleWritten(path=str(path), members=list(members), bytes=path.stat().st_size)

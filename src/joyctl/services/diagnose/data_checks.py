@@ -1,0 +1,93 @@
+"""Checks 12-16: the outbox, Joy's metrics in Klaviyo, profile drift, ledger integrity."""
+
+from __future__ import annotations
+
+from joyctl.klaviyo.resources.metrics import get_metrics
+from joyctl.klaviyo.resources.profiles import get_profiles_by_email
+from joyctl.ledger.outbox import outbox_counts
+from joyctl.services.diagnose.connection_checks import account
+from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
+from joyctl.services.diagnose.probe import Probe
+from joyctl.services.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
+
+PUSH = "joyctl backfill events --source ledger"
+DRIFT_SAMPLE = 10
+
+
+def check_outbox(probe: Probe) -> CheckResult:
+    title = "Nothing waits in the outbox, and no send failed"
+    counts = outbox_counts(probe.connection)
+    if counts.failed:
+        evidence = [
+            f"{counts.failed} sends failed, {counts.pending} waiting since {counts.oldest_pending}"
+        ]
+        return failed("outbox", title, evidence, PUSH)
+    if counts.pending:
+        evidence = [f"{counts.pending} events and profile updates not sent to Klaviyo yet"]
+        return warned("outbox", title, evidence, PUSH)
+    return passed("outbox", title, f"{counts.sent} sent, none waiting")
+
+
+def check_metrics(probe: Probe) -> CheckResult:
+    title = f"The metrics joyctl sends exist in Klaviyo ({EARN_POINT_METRIC})"
+    sent = outbox_counts(probe.connection).sent
+    if not sent:
+        return skipped("metrics", title, "joyctl has sent no event yet")
+    if account(probe) is None:
+        return skipped("metrics", title, "Klaviyo could not be reached")
+    fetched = probe.remote("metrics", get_metrics)
+    if not fetched.ok:
+        return skipped("metrics", title, f"cannot list metrics: {fetched.problem}")
+    names = {metric.name for metric in fetched.value}
+    if EARN_POINT_METRIC not in names:
+        evidence = [f"{sent} events sent, but Klaviyo has no {EARN_POINT_METRIC!r} metric"]
+        return failed("metrics", title, evidence, PUSH)
+    return passed("metrics", title, f"{EARN_POINT_METRIC!r} exists")
+
+
+def _sample(probe: Probe) -> dict[str, int]:
+    rows = probe.connection.execute(
+        "SELECT c.email, e.balance_after FROM customers c JOIN point_entries e ON e.id ="
+        " (SELECT max(id) FROM point_entries WHERE customer_id = c.id)"
+        " ORDER BY e.id DESC LIMIT ?",
+        (DRIFT_SAMPLE,),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def check_profile_drift(probe: Probe) -> CheckResult:
+    title = f"Klaviyo's {PROFILE_POINTS!r} matches the ledger (sample)"
+    sample = _sample(probe)
+    if not sample:
+        return skipped("profile_drift", title, "no customer has points yet")
+    if account(probe) is None:
+        return skipped("profile_drift", title, "Klaviyo could not be reached")
+    fetched = probe.remote("drift_profiles", lambda c: get_profiles_by_email(c, list(sample)))
+    if not fetched.ok:
+        return skipped("profile_drift", title, f"cannot read profiles: {fetched.problem}")
+    remote = {(p.email or "").lower(): p.properties.get(PROFILE_POINTS) for p in fetched.value}
+    drifted = [
+        f"{email}: ledger {balance}, Klaviyo {remote.get(email, 'no profile')}"
+        for email, balance in sample.items()
+        if remote.get(email) != balance
+    ]
+    if drifted:
+        return warned("profile_drift", title, drifted[:5], "joyctl backfill profiles")
+    return passed("profile_drift", title, f"{len(sample)} sampled profiles match")
+
+
+def check_ledger_integrity(probe: Probe) -> CheckResult:
+    from joyctl.services.ledger import verify
+
+    title = "Ledger integrity (joyctl ledger verify)"
+    report = verify(probe.connection)
+    broken = [check for check in report.checks if not check.ok]
+    if broken:
+        evidence = [f"{check.name}: {check.count} violations" for check in broken]
+        return failed(
+            "ledger",
+            title,
+            evidence,
+            "joyctl ledger verify (then investigate the entries it lists)",
+        )
+    return passed("ledger", title, f"{len(report.checks)} invariants hold")

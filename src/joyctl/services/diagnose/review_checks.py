@@ -1,0 +1,200 @@
+"""Checks 5-11: Klaviyo Reviews, the review webhook, missed reviews, moderation, the program."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from joyctl.klaviyo.models import Review, Webhook
+from joyctl.klaviyo.resources.reviews import list_reviews
+from joyctl.klaviyo.resources.webhooks import list_webhook_topics, list_webhooks
+from joyctl.services.diagnose.connection_checks import account
+from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
+from joyctl.services.diagnose.probe import REVIEW_SCAN_LIMIT, Probe
+
+SUBMITTED_REVIEW = "event:klaviyo.submitted_review"
+REVIEW_TOPICS = (
+    SUBMITTED_REVIEW,
+    "event:klaviyo.submitted_rating",
+    "event:klaviyo.ready_to_review",
+)
+WEBHOOK_ENDPOINT_HINT = "https://YOUR-HOST/klaviyo/webhooks"
+
+
+def _needs_account(probe: Probe, check_id: str, title: str) -> CheckResult | None:
+    if account(probe) is None:
+        return skipped(check_id, title, "Klaviyo could not be reached with these credentials")
+    return None
+
+
+def check_reviews_enabled(probe: Probe) -> CheckResult:
+    title = "Klaviyo Reviews is enabled (review webhook topics exist)"
+    blocked = _needs_account(probe, "reviews_enabled", title)
+    if blocked:
+        return blocked
+    fetched = probe.remote("topics", list_webhook_topics)
+    if not fetched.ok:
+        return skipped("reviews_enabled", title, f"cannot list topics: {fetched.problem}")
+    topics = {topic.id for topic in fetched.value}
+    found = [topic for topic in REVIEW_TOPICS if topic in topics]
+    if SUBMITTED_REVIEW not in topics:
+        evidence = [f"{len(topics)} topics, none for submitted reviews"]
+        fix = "enable Klaviyo Reviews in Klaviyo, then run joyctl diagnose again"
+        return failed("reviews_enabled", title, evidence, fix)
+    return passed("reviews_enabled", title, f"review topics: {', '.join(found)}")
+
+
+def _review_webhooks(probe: Probe) -> list[Webhook] | None:
+    fetched = probe.remote("webhooks", list_webhooks)
+    if not fetched.ok:
+        return None
+    return [hook for hook in fetched.value if SUBMITTED_REVIEW in hook.topic_ids]
+
+
+def check_review_webhook(probe: Probe) -> CheckResult:
+    title = "A review-submitted webhook exists, is enabled, and joyctl knows its secret"
+    blocked = _needs_account(probe, "review_webhook", title)
+    if blocked:
+        return blocked
+    hooks = _review_webhooks(probe)
+    if hooks is None:
+        return skipped("review_webhook", title, "cannot list webhooks (see review_scopes)")
+    create = f"joyctl webhooks create --endpoint {WEBHOOK_ENDPOINT_HINT}"
+    if not hooks:
+        return failed(
+            "review_webhook", title, ["no webhook subscribes to submitted reviews"], create
+        )
+    enabled = [hook for hook in hooks if hook.enabled]
+    if not enabled:
+        ids = ", ".join(hook.id for hook in hooks)
+        return failed(
+            "review_webhook",
+            title,
+            [f"webhook {ids} is disabled"],
+            f"joyctl webhooks enable {hooks[0].id}",
+        )
+    known = [hook for hook in enabled if _secret_known(probe, hook.id)]
+    if not known:
+        evidence = [
+            f"webhook {enabled[0].id} is enabled, but its secret is not in this profile's store"
+        ]
+        return failed(
+            "review_webhook", title, evidence, f"joyctl webhooks delete {enabled[0].id} && {create}"
+        )
+    return passed("review_webhook", title, f"webhook {known[0].id} enabled, secret known")
+
+
+def _secret_known(probe: Probe, webhook_id: str) -> bool:
+    try:
+        return probe.store.read_webhook_secret(webhook_id) is not None
+    except Exception:  # noqa: BLE001 - an unreadable keyring means "not known" here
+        return False
+
+
+def klaviyo_reviews_since(probe: Probe) -> list[Review] | None:
+    since = probe.since or probe.connected_at
+    fetched = probe.remote(
+        "reviews_since",
+        lambda client: list(
+            list_reviews(client, created_from=since, limit=REVIEW_SCAN_LIMIT, page_size=100)
+        ),
+    )
+    return fetched.value if fetched.ok else None
+
+
+def _inbox_ids(probe: Probe, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = probe.connection.execute(
+            f"SELECT review_id FROM reviews WHERE review_id IN ({marks})",  # noqa: S608 - placeholders only
+            chunk,
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def check_missed_reviews(probe: Probe) -> CheckResult:
+    title = "Reviews written since the connection reached joyctl"
+    blocked = _needs_account(probe, "missed_reviews", title)
+    if blocked:
+        return blocked
+    reviews = klaviyo_reviews_since(probe)
+    if reviews is None:
+        return skipped("missed_reviews", title, "cannot list reviews (see review_scopes)")
+    since = probe.since or probe.connected_at
+    seen = _inbox_ids(probe, [review.id for review in reviews])
+    missed = [review for review in reviews if review.id not in seen]
+    window = f"since {since.date().isoformat()}" if since else "in Klaviyo"
+    if not missed:
+        return passed(
+            "missed_reviews", title, f"all {len(reviews)} reviews {window} are in the ledger"
+        )
+    customers = {review.email for review in missed if review.email}
+    count = f"{len(missed)} reviews from {len(customers)} customers"
+    evidence = [f"{count} {window} not rewarded: they never reached joyctl"]
+    newest = max((r.created for r in reviews if r.created), default=None)
+    if newest:
+        evidence.append(f"newest review in Klaviyo: {newest.isoformat()}")
+    fix = (
+        f"joyctl reviews replay --since {since.date().isoformat()}"
+        if since
+        else "joyctl reviews replay"
+    )
+    return failed("missed_reviews", title, evidence, fix)
+
+
+def check_pending_reviews(probe: Probe) -> CheckResult:
+    title = "Reviews held in moderation"
+    reviews = klaviyo_reviews_since(probe) if account(probe) is not None else None
+    if reviews is None:
+        return skipped("pending_reviews", title, "cannot list reviews (see review_scopes)")
+    pending = [review for review in reviews if review.status_value == "pending"]
+    if not pending:
+        return passed("pending_reviews", title, "no review is waiting for moderation")
+    evidence = [
+        f"{len(pending)} reviews are pending in Klaviyo; points arrive when they are published"
+    ]
+    return warned(
+        "pending_reviews",
+        title,
+        evidence,
+        "publish them in Klaviyo Reviews (or set auto-approve rules)",
+    )
+
+
+def check_rejections(probe: Probe) -> CheckResult:
+    title = "Engine rejections by reason"
+    rows = probe.connection.execute(
+        "SELECT d.reason_code, count(*) FROM review_decisions d WHERE d.id IN"
+        " (SELECT max(id) FROM review_decisions GROUP BY review_id) AND d.outcome = 'reject'"
+        " GROUP BY d.reason_code ORDER BY 2 DESC"
+    ).fetchall()
+    counts = Counter({row[0]: row[1] for row in rows})
+    if not counts:
+        return passed("rejections", title, "no review was rejected")
+    evidence = [", ".join(f"{reason} {count}" for reason, count in counts.items())]
+    evidence.append("each review's reason: joyctl reviews show REVIEW_ID")
+    return passed("rejections", title, *evidence)
+
+
+def check_program(probe: Probe) -> CheckResult:
+    from joyctl.services.program import current_program
+
+    title = "The write-review program is enabled and running"
+    program = current_program(probe.connection)
+    if not program.enabled:
+        return failed(
+            "program", title, ["the program is turned off"], "joyctl program set enabled true"
+        )
+    if not program.is_running_at(probe.now):
+        evidence = [f"window {program.starts_at} .. {program.ends_at} does not include now"]
+        return failed("program", title, evidence, "joyctl program set ends_at none")
+    return passed(
+        "program", title, f"{program.name}: {program.points_per_review} points per review"
+    )
+
+
+def newest(reviews: list[Review]) -> datetime | None:
+    return max((review.created for review in reviews if review.created), default=None)
