@@ -157,6 +157,53 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_kind ON runs(kind, started_at);
 """
 
+M004_WEBHOOK_DELIVERIES = """
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    webhook_id TEXT,
+    headers TEXT NOT NULL CHECK (json_valid(headers)),
+    body BLOB NOT NULL,
+    body_bytes INTEGER NOT NULL,
+    verdict TEXT NOT NULL DEFAULT 'pending'
+        CHECK (verdict IN ('pending', 'verified', 'rejected')),
+    reason TEXT,
+    detail TEXT,
+    status_code INTEGER,
+    account_id TEXT,
+    sent_at TEXT,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    processed_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_by_received ON webhook_deliveries(received_at);
+CREATE INDEX webhook_deliveries_unprocessed ON webhook_deliveries(id)
+    WHERE verdict = 'verified' AND processed_at IS NULL;
+
+CREATE TRIGGER webhook_deliveries_keep_raw BEFORE UPDATE OF received_at, webhook_id, headers,
+    body, body_bytes ON webhook_deliveries
+BEGIN SELECT RAISE(ABORT, 'a stored delivery keeps its raw request'); END;
+
+CREATE TABLE webhook_events (
+    external_id TEXT PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id),
+    topic TEXT NOT NULL,
+    review_id TEXT,
+    first_seen_at TEXT NOT NULL,
+    processed_at TEXT,
+    outcome TEXT
+);
+CREATE INDEX webhook_events_by_delivery ON webhook_events(delivery_id);
+
+CREATE TABLE webhook_subscriptions (
+    webhook_id TEXT PRIMARY KEY,
+    endpoint_url TEXT NOT NULL,
+    topics TEXT NOT NULL CHECK (json_valid(topics)),
+    created_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+"""
+
 M006_AUDIENCES = """
 CREATE TABLE audiences (
     id INTEGER PRIMARY KEY,
@@ -197,6 +244,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
     Migration(3, "reviews_outbox_runs", M003_REVIEWS_OUTBOX_RUNS),
+    Migration(4, "webhook_deliveries", M004_WEBHOOK_DELIVERIES),
     Migration(6, "audiences", M006_AUDIENCES),
 )
 
