@@ -7,8 +7,22 @@ import typer
 
 def register(app: typer.Typer) -> None:
     # Imports stay local: registering must not pull in services or heavy libraries.
-    from joyctl.commands import config, ledger, profiles, program, reviews, sandbox
+    from joyctl.commands import (
+        auth,
+        config,
+        connect,
+        ledger,
+        profiles,
+        program,
+        reviews,
+        sandbox,
+        status,
+    )
 
+    app.command("connect")(connect.connect)
+    app.command("disconnect")(connect.disconnect)
+    app.command("status")(status.status)
+    app.add_typer(auth.app, name="auth")
     app.add_typer(profiles.app, name="profiles")
     app.add_typer(config.app, name="config")
     app.add_typer(ledger.app, name="ledger")

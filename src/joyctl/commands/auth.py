@@ -1,0 +1,48 @@
+"""`joyctl auth`: where the profile's secrets are kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.errors import CredentialStoreError
+from joyctl.output import Output
+
+app = typer.Typer(help="Manage where the profile's secrets are kept.", no_args_is_help=True)
+
+
+@app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Move the profile's secrets from the insecure file into the OS keyring.
+
+    Each secret is read back from the keyring before it leaves the file. A different value
+    already in the keyring is a conflict: both copies are kept and the exit status is 4.
+    """
+    from joyctl.services.auth_migrate import migrate_secrets
+
+    context = app_context(ctx)
+    result = migrate_secrets(context.credentials())
+    context.output.emit(result, _render)
+    if result.conflicts:
+        if not context.output.json_mode:
+            context.output.error(
+                CredentialStoreError(
+                    f"{len(result.conflicts)} secrets differ between the file and the keyring",
+                    hint="delete the stale copy (in the keyring or the file), then rerun",
+                )
+            )
+        raise typer.Exit(int(CredentialStoreError.exit_code))
+
+
+def _render(out: Output, data: Any) -> None:
+    if not data.moved and not data.conflicts:
+        out.success(f"nothing to move: profile {data.profile} has no secrets in an insecure file")
+        return
+    for name in data.moved:
+        out.success(f"moved {name} into the keyring ({data.keyring_backend})")
+    for name in data.conflicts:
+        out.warn(f"{name} differs in the keyring; both copies were kept")
+    if data.file_removed:
+        out.info(f"removed {data.insecure_file}")

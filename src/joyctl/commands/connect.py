@@ -1,0 +1,197 @@
+"""`joyctl connect` and `joyctl disconnect`: a profile's Klaviyo credential."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.commands._stdin import pasted_url, secret_from_stdin, stdin_is_terminal
+from joyctl.context import AppContext
+from joyctl.errors import UsageError
+from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.connect import ConnectResult
+    from joyctl.services.connection import ConnectionDeps
+
+
+def connect(
+    ctx: typer.Context,
+    api_key_stdin: Annotated[
+        bool,
+        typer.Option("--api-key-stdin", help="Read a Klaviyo private key from stdin (no OAuth)."),
+    ] = False,
+    client_secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--client-secret-stdin",
+            help="Read the OAuth app's client secret from stdin; it is then kept in the keyring.",
+        ),
+    ] = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the authorize URL instead of opening it.")
+    ] = False,
+    paste: Annotated[
+        bool,
+        typer.Option(
+            "--paste", help="Paste the redirected URL back instead of listening (SSH sessions)."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=1.0, help="Seconds to wait for the browser login."),
+    ] = 300.0,
+    insecure_storage: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-storage",
+            help="Without a usable keyring, keep secrets in a 0600 file (says where).",
+        ),
+    ] = False,
+) -> None:
+    """Connect the profile to a Klaviyo account: OAuth in a browser, or a private key.
+
+    OAuth opens the browser ($BROWSER is honoured) and waits for Klaviyo's redirect on
+    http://127.0.0.1:PORT/callback (PORT is the profile's redirect_port). The OAuth client secret
+    comes from JOYCTL_KLAVIYO_CLIENT_SECRET, --client-secret-stdin or the keyring, never from the
+    command line. The credential is checked with Klaviyo before anything is stored; connecting
+    again replaces the previous grant or key. The built-in sandbox profile needs no browser.
+
+    Examples:
+      joyctl --profile mystore connect
+      joyctl --profile mystore connect --no-browser --timeout 600
+      printenv KLAVIYO_KEY | joyctl --profile mystore connect --api-key-stdin
+    """
+    from joyctl.credentials import CredentialKind
+    from joyctl.services.connect import connect_api_key
+
+    app = app_context(ctx)
+    app.insecure_storage = insecure_storage
+    _check_combination(api_key_stdin, client_secret_stdin, paste, no_browser)
+    if api_key_stdin:
+        key = secret_from_stdin(app, CredentialKind.API_KEY, "--api-key-stdin")
+        result = connect_api_key(build_deps(app), key)
+    else:
+        result = _connect_oauth(
+            app, secret_stdin=client_secret_stdin, browser=not no_browser, paste=paste, wait=timeout
+        )
+    app.output.emit(result, _render_connected)
+
+
+def _check_combination(api_key: bool, secret_stdin: bool, paste: bool, no_browser: bool) -> None:
+    if api_key and (secret_stdin or paste or no_browser):
+        raise UsageError(
+            "--api-key-stdin connects with a private key; it takes no OAuth options",
+            hint="drop --client-secret-stdin, --paste and --no-browser",
+        )
+    if paste and secret_stdin and not stdin_is_terminal():
+        raise UsageError(
+            "--paste and --client-secret-stdin cannot both read a pipe",
+            hint="give the client secret in JOYCTL_KLAVIYO_CLIENT_SECRET instead",
+        )
+
+
+def _connect_oauth(
+    app: AppContext, *, secret_stdin: bool, browser: bool, paste: bool, wait: float
+) -> ConnectResult:
+    from joyctl.credentials import CredentialKind
+    from joyctl.services.connect import connect_oauth
+    from joyctl.services.oauth_login import OAuthLogin
+
+    secret = None
+    if secret_stdin:
+        secret = secret_from_stdin(app, CredentialKind.CLIENT_SECRET, "--client-secret-stdin")
+    login = OAuthLogin(
+        tell=lambda text: _tell(app, text),
+        open_browser=browser,
+        paste=(lambda: pasted_url(app, wait)) if paste else None,
+        timeout=wait,
+        interactive=app.interactive,
+    )
+    return connect_oauth(build_deps(app), login, client_secret=secret)
+
+
+def disconnect(
+    ctx: typer.Context,
+    local_only: Annotated[
+        bool,
+        typer.Option(
+            "--local-only", help="Forget the credentials here without revoking them in Klaviyo."
+        ),
+    ] = False,
+) -> None:
+    """Revoke the profile's OAuth grant in Klaviyo and delete its secrets; keep the ledger.
+
+    Running it again does nothing more. If revoking fails, nothing is deleted.
+    """
+    from joyctl.services.disconnect import disconnect as disconnect_profile
+
+    app = app_context(ctx)
+    app.output.emit(disconnect_profile(build_deps(app), local_only=local_only), _render_gone)
+
+
+def build_deps(app: AppContext) -> ConnectionDeps:
+    """What the connection services need, taken from the command's context."""
+    from joyctl.services.connection import ConnectionDeps
+
+    settings = app.settings
+    return ConnectionDeps(
+        settings=settings,
+        profile=settings.profile,
+        base_url=app.klaviyo_base_url(),
+        store=app.credentials(),
+        environ=app.environ,
+        hooks=app.client_hooks(),
+        ledger=app.ledger,
+        oauth_client=app.oauth_client,
+    )
+
+
+def _tell(app: AppContext, text: str) -> None:
+    # Instructions the user needs to finish the login: shown even with --quiet or --json.
+    app.output.stderr.write(text + "\n")
+    app.output.stderr.flush()
+
+
+def _render_connected(out: Output, data: Any) -> None:
+    kind = "test account" if data.account.test_account else "live account"
+    name = data.account.name or data.account.id
+    out.success(f"profile {data.profile} connected to {name} ({data.account.id}, {kind})")
+    via = "OAuth" if data.method == "oauth" else "a private key"
+    out.info(f"connected with {via}; the secret is in {data.stored_in.value} {data.stored_at}")
+    if data.storage_note:
+        out.warn(data.storage_note)
+    if data.expires_at is not None:
+        out.info(f"access token expires at {data.expires_at.isoformat()}; joyctl refreshes it")
+    if data.capabilities is not None:
+        working = [name for name, result in data.capabilities.items() if result == "ok"]
+        failing = [f"{n} ({r.value})" for n, r in data.capabilities.items() if r != "ok"]
+        out.info(f"reads that work: {', '.join(working) or 'none'}")
+        if failing:
+            out.warn(f"reads that fail: {', '.join(failing)}; see `joyctl status`")
+    if data.missing_scopes:
+        out.warn(f"Klaviyo did not grant: {' '.join(data.missing_scopes)}; see `joyctl status`")
+    if data.environment_override:
+        out.warn(f"{data.environment_override} is set and overrides this credential")
+
+
+def _render_gone(out: Output, data: Any) -> None:
+    said = {
+        "revoked": "revoked the OAuth grant in Klaviyo",
+        "already_revoked": "the OAuth grant was already revoked in Klaviyo",
+        "skipped": "did not revoke the OAuth grant (--local-only); it stays valid in Klaviyo",
+        "nothing_to_revoke": "no OAuth grant to revoke",
+    }[data.revocation]
+    out.success(f"profile {data.profile} disconnected: {said}")
+    for secret in data.removed:
+        places = " and ".join(source.value for source in secret.removed_from)
+        out.info(f"deleted {secret.name} from the {places}")
+    if not data.removed:
+        out.info("no stored secrets were left to delete")
+    if data.keyring_unreachable:
+        out.warn(f"the keyring could not be cleaned: {data.keyring_unreachable}")
+    out.info(f"the ledger is kept at {data.ledger_file}")
+    if data.environment_override:
+        out.warn(f"{data.environment_override} is still set; commands keep using it")

@@ -1,0 +1,95 @@
+"""`joyctl status`: the profile's connection, credential, storage and access, checked live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.errors import JoyctlError
+from joyctl.output import Output
+
+
+def status(ctx: typer.Context) -> None:
+    """Show the profile's account, credential source, storage and scopes per feature.
+
+    The credential is checked with Klaviyo (an expired OAuth token is refreshed on the way).
+    Exit 0 when connected with every required scope; 4 when not connected, disconnected or
+    missing access (the fix command is printed); 5 when Klaviyo cannot be reached. --json
+    prints the shape documented in the README under "Status JSON".
+    """
+    from joyctl.commands.connect import build_deps
+    from joyctl.services.status import check_status
+
+    app = app_context(ctx)
+    report = check_status(build_deps(app))
+    app.output.emit(report, _render)
+    if report.problem is not None and not app.output.json_mode:
+        problem = report.problem
+        hint = problem.hint
+        if report.fix is not None and report.fix not in (hint or ""):
+            hint = f"{hint}; to fix it run `{report.fix}`" if hint else f"run `{report.fix}`"
+        app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
+    for warning in report.warnings:
+        app.output.warn(warning)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def _render(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("profile", data.profile),
+            ("base url", data.base_url),
+            ("connected", "yes" if data.connected else "no"),
+            ("account", _account(data.account)),
+            ("credential", _credential(data.credential)),
+            ("storage", _storage(data.storage)),
+            ("token", _token(data.token)),
+            ("lookup order", data.lookup_order),
+        ]
+    )
+    if data.features:
+        out.line()
+        rows = [
+            (
+                f.feature,
+                "yes" if f.required else "no",
+                f.access.value,
+                " ".join(f.missing) or "-",
+            )
+            for f in data.features
+        ]
+        out.table(["FEATURE", "REQUIRED", "ACCESS", "MISSING"], rows)
+
+
+def _account(account: Any) -> str:
+    if account is None:
+        return "-"
+    kind = "test account" if account.test_account else "live account"
+    return f"{account.name or '(no name)'} ({account.id}, {kind})"
+
+
+def _credential(credential: Any) -> str:
+    if credential is None:
+        return "none"
+    kind = {"oauth": "OAuth grant", "api_key": "private key", "access_token": "access token"}
+    return f"{kind[credential.kind]} from {credential.source.value} {credential.origin}"
+
+
+def _storage(storage: Any) -> str:
+    if storage is None:
+        return "not used (the credential does not come from storage)"
+    state = "available" if storage.available else f"unavailable ({storage.reason})"
+    keyring = f"keyring {storage.backend or '?'} {state}"
+    if storage.insecure_file_exists:
+        return f"{keyring}; insecure file {storage.insecure_file} (run `joyctl auth migrate`)"
+    return keyring
+
+
+def _token(token: Any) -> str:
+    if token is None:
+        return "-"
+    refreshed = " (refreshed now)" if token.refreshed else ""
+    return f"expires {token.expires_at.isoformat()}{refreshed}"
