@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     # Imports stay local: registering must not pull in services or heavy libraries.
     from joyctl.commands import (
+        audiences,
         auth,
         config,
         connect,
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(program.app, name="program")
     app.add_typer(reviews.app, name="reviews")
     app.add_typer(sandbox.app, name="sandbox")
+    app.add_typer(audiences.app, name="audiences")
 
     from joyctl.commands import diagnose
 

@@ -1,0 +1,179 @@
+"""Turning customers into Klaviyo profile ids, which is all list membership calls accept.
+
+Ids resolved before are reused. The rest are looked up by email, 100 to a request; profiles
+Klaviyo does not know yet are created, one upsert each when there are few, else through bulk
+import jobs (10,000 profiles each) that are polled to completion and then looked up again.
+Every id found is remembered in the ledger at once, so an interrupted sync resumes without
+repeating the look-ups.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from joyctl.errors import DataError, RemoteError
+from joyctl.klaviyo.client import KlaviyoClient
+from joyctl.klaviyo.models import ProfileBulkImportJob, ProfileImportError
+from joyctl.klaviyo.resources import bulk_import, profiles
+from joyctl.ledger import audiences as store
+from joyctl.ledger.audiences import Candidate
+from joyctl.ledger.db import transaction
+
+T = TypeVar("T")
+
+# Below this many unknown profiles, single upserts (75/s) finish sooner than an import job
+# (queued, then polled); above it, jobs save thousands of requests.
+UPSERT_AT_MOST = 100
+LOOKUP_BATCH = 1000
+POLL_FIRST_SECONDS = 1.0
+POLL_MAX_SECONDS = 10.0
+IMPORT_TIMEOUT_SECONDS = 30 * 60.0
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    email: str
+    reason: str
+
+
+@dataclass
+class Resolution:
+    profile_ids: dict[int, str] = field(default_factory=dict)  # customer id -> profile id
+    created: int = 0
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+class ProfileResolver:
+    def __init__(
+        self,
+        client: KlaviyoClient,
+        connection: sqlite3.Connection,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._connection = connection
+        self._sleep = sleep
+        self._clock = clock
+
+    def resolve(self, candidates: Sequence[Candidate]) -> Resolution:
+        """A profile id for every candidate Klaviyo accepts; the others say why not."""
+        result = Resolution()
+        for c in candidates:
+            if c.known_profile_id:
+                result.profile_ids[c.customer_id] = c.known_profile_id
+        unknown = [c for c in candidates if not c.known_profile_id]
+        result.profile_ids.update(self._look_up(unknown))
+        missing = [c for c in unknown if c.customer_id not in result.profile_ids]
+        if len(missing) <= UPSERT_AT_MOST:
+            created, unresolved = self._upsert_each(missing)
+        else:
+            created, unresolved = self._import(missing)
+        result.profile_ids.update(created)
+        result.created = len(created)
+        result.unresolved = unresolved
+        return result
+
+    def refresh(self, candidates: Sequence[Candidate]) -> Resolution:
+        """Resolve again, ignoring ids remembered before (Klaviyo may have merged a profile)."""
+        with transaction(self._connection):
+            store.forget_profile_ids(self._connection, [c.customer_id for c in candidates])
+        fresh = [
+            Candidate(c.customer_id, c.email, c.first_name, c.last_name, None) for c in candidates
+        ]
+        return self.resolve(fresh)
+
+    def _look_up(self, candidates: Sequence[Candidate]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for batch in chunked(candidates, LOOKUP_BATCH):
+            by_email = {c.email: c for c in batch}
+            resolved: list[tuple[int, str, str]] = []
+            for profile in profiles.get_profiles_by_email(self._client, list(by_email)):
+                candidate = by_email.get((profile.email or "").strip().lower())
+                if candidate is not None and candidate.customer_id not in found:
+                    found[candidate.customer_id] = profile.id
+                    resolved.append((candidate.customer_id, candidate.email, profile.id))
+            self._remember(resolved)
+        return found
+
+    def _remember(self, resolved: list[tuple[int, str, str]]) -> None:
+        if resolved:
+            with transaction(self._connection):
+                store.remember_profile_ids(
+                    self._connection, resolved, datetime.now(UTC).isoformat()
+                )
+
+    def _upsert_each(
+        self, candidates: Sequence[Candidate]
+    ) -> tuple[dict[int, str], list[Unresolved]]:
+        created: dict[int, str] = {}
+        unresolved: list[Unresolved] = []
+        for c in candidates:
+            try:
+                profile = profiles.upsert_profile(self._client, _attributes(c))
+            except DataError as exc:  # Klaviyo refused this one (e.g. an address it rejects)
+                unresolved.append(Unresolved(c.email, exc.message))
+                continue
+            created[c.customer_id] = profile.id
+            self._remember([(c.customer_id, c.email, profile.id)])
+        return created, unresolved
+
+    def _import(self, candidates: Sequence[Candidate]) -> tuple[dict[int, str], list[Unresolved]]:
+        reasons: dict[str, str] = {}
+        for batch in chunked(candidates, bulk_import.MAX_PROFILES_PER_JOB):
+            job = bulk_import.bulk_import_profiles(self._client, [_attributes(c) for c in batch])
+            reasons.update(self._await(job))
+        created = self._look_up(candidates)
+        unresolved = [
+            Unresolved(c.email, reasons.get(c.email, "Klaviyo's import job did not create it"))
+            for c in candidates
+            if c.customer_id not in created
+        ]
+        return created, unresolved
+
+    def _await(self, job: ProfileBulkImportJob) -> dict[str, str]:
+        """Poll the job until it finishes; the reason each failed email was refused."""
+        deadline = self._clock() + IMPORT_TIMEOUT_SECONDS
+        interval = POLL_FIRST_SECONDS
+        while not job.finished:
+            if self._clock() >= deadline:
+                raise RemoteError(
+                    f"Klaviyo's profile import job {job.id} did not finish in"
+                    f" {IMPORT_TIMEOUT_SECONDS / 60:.0f} minutes",
+                    hint="rerun the sync later: profiles imported meanwhile are found by email",
+                )
+            self._sleep(interval)
+            interval = min(POLL_MAX_SECONDS, interval * 1.5)
+            job = bulk_import.get_bulk_import_job(self._client, job.id)
+        if job.status == "cancelled" or not job.failed_count:
+            return {}
+        return {
+            str((error.original_payload or {}).get("email", "")).strip().lower(): _reason(error)
+            for error in bulk_import.iter_import_errors(self._client, job.id)
+        }
+
+
+def _attributes(candidate: Candidate) -> dict[str, Any]:
+    # Only the email identifies the profile: sending our external id could clash with a
+    # profile Klaviyo already links to it. Names help people recognise the new profile.
+    attributes: dict[str, Any] = {"email": candidate.email}
+    if candidate.first_name:
+        attributes["first_name"] = candidate.first_name
+    if candidate.last_name:
+        attributes["last_name"] = candidate.last_name
+    return attributes
+
+
+def _reason(error: ProfileImportError) -> str:
+    return str(error.detail or error.title or error.code or "refused by Klaviyo")
