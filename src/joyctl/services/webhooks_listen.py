@@ -1,0 +1,145 @@
+"""`joyctl webhooks listen` and `webhooks replay`: wiring the ledger, secrets and Klaviyo.
+
+The account a delivery must come from is the profile's connected account (recorded at connect
+time, or else asked of Klaviyo once at start). Webhook secrets are read from the profile's
+credential store by the webhook id a delivery names, and kept in memory once found.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from joyctl.credentials import CredentialStore
+from joyctl.errors import CredentialStoreError, JoyctlError
+from joyctl.klaviyo.client import KlaviyoClient
+from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.reviews import connection_facts
+from joyctl.services.webhook_receiver import (
+    DeliveryIntake,
+    ListenerStarted,
+    ListenerStopped,
+    ListenOptions,
+    Report,
+    WebhookReceiver,
+    wait_for_signal,
+)
+from joyctl.services.webhooks_process import (
+    DeliveryProcessor,
+    ReplaySummary,
+    klaviyo_review_fetcher,
+    replay_deliveries,
+)
+
+# Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
+_PLAUSIBLE_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass
+class WebhookDeps:
+    """What listen and replay need from the profile; `klaviyo` is called only when needed."""
+
+    connection: sqlite3.Connection
+    credentials: CredentialStore
+    klaviyo: Callable[[], KlaviyoClient]
+    connection_info: Mapping[str, Any]
+
+
+class SecretCache:
+    """Webhook secrets by id, from the credential store; a missing one is asked again next
+    time, since the webhook may have been created after the listener started."""
+
+    def __init__(self, store: CredentialStore) -> None:
+        self._store = store
+        self._known: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, webhook_id: str) -> str | None:
+        if not _PLAUSIBLE_WEBHOOK_ID.match(webhook_id):
+            return None
+        with self._lock:
+            if webhook_id in self._known:
+                return self._known[webhook_id]
+        try:
+            found = self._store.read_webhook_secret(webhook_id)
+        except CredentialStoreError:
+            raise
+        except JoyctlError:
+            return None
+        if found is None:
+            return None
+        with self._lock:
+            self._known[webhook_id] = found.value.get_secret_value()
+            return self._known[webhook_id]
+
+
+def memoized(factory: Callable[[], KlaviyoClient]) -> Callable[[], KlaviyoClient]:
+    """Build the client on first use only, once, whichever thread asks first."""
+    lock = threading.Lock()
+    built: list[KlaviyoClient] = []
+
+    def get() -> KlaviyoClient:
+        with lock:
+            if not built:
+                built.append(factory())
+            return built[0]
+
+    return get
+
+
+def connected_account_id(deps: WebhookDeps) -> str:
+    recorded = deps.connection_info.get("account_id")
+    if recorded:
+        return str(recorded)
+    from joyctl.klaviyo.resources.accounts import get_account
+
+    return get_account(deps.klaviyo()).id
+
+
+def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
+    return DeliveryProcessor(
+        deps.connection,
+        connection_facts(dict(deps.connection_info)),
+        klaviyo_review_fetcher(deps.klaviyo),
+        lock=lock,
+    )
+
+
+def listen(deps: WebhookDeps, options: ListenOptions, report: Report) -> ListenerStopped:
+    """Receive deliveries until SIGINT or SIGTERM; reports a line for each one."""
+    account_id = connected_account_id(deps)
+    lock = threading.RLock()  # one ledger connection, shared by request and worker threads
+    intake = DeliveryIntake(
+        deps.connection, lock, SecretCache(deps.credentials), account_id, options.tolerance_seconds
+    )
+    receiver = WebhookReceiver(options, intake, _processor(deps, lock), report)
+
+    def ready() -> None:
+        url = receiver.start()
+        backlog = delivery_queries.unprocessed_count(deps.connection)
+        receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
+
+    try:
+        wait_for_signal(ready)
+    finally:
+        receiver.stop()
+    with lock:
+        unprocessed = delivery_queries.unprocessed_count(deps.connection)
+    return ListenerStopped(deliveries=receiver.deliveries, unprocessed=unprocessed)
+
+
+def _limits(options: ListenOptions, backlog: int) -> dict[str, Any]:
+    return {"tolerance_seconds": options.tolerance_seconds, "unprocessed": backlog}
+
+
+def replay(
+    deps: WebhookDeps, *, ids: Sequence[int] = (), since: datetime | None = None
+) -> ReplaySummary:
+    """Re-run stored verified deliveries through the reward pipeline; safe to repeat."""
+    processor = _processor(deps, threading.RLock())
+    return replay_deliveries(deps.connection, processor, ids=ids, since=since)
