@@ -51,39 +51,46 @@ _INBOX_COLUMNS = (
 _PREFIXED_COLUMNS = ", ".join(f"r.{name.strip()}" for name in _INBOX_COLUMNS.split(","))
 
 
-def record_review(connection: sqlite3.Connection, review: InboxReview, now: str) -> str | None:
-    """Insert or refresh a review; return its previous status (None when it is new)."""
+def record_review(
+    connection: sqlite3.Connection,
+    review: InboxReview,
+    now: str,
+    *,
+    customer_id: int | None = None,
+) -> bool:
+    """Insert or refresh a review in one statement; True when it was new to the inbox."""
     row = connection.execute(
-        "SELECT status FROM reviews WHERE review_id = ?", (review.review_id,)
+        "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type, status,"
+        " verified, rating, has_images, created_at, updated_at, raw, origin, first_seen_at,"
+        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (review_id) DO UPDATE SET email = excluded.email,"
+        " customer_id = excluded.customer_id, product_id = excluded.product_id,"
+        " review_type = excluded.review_type, status = excluded.status,"
+        " verified = excluded.verified, rating = excluded.rating,"
+        " has_images = excluded.has_images, created_at = excluded.created_at,"
+        " updated_at = excluded.updated_at, raw = excluded.raw,"
+        " last_seen_at = excluded.last_seen_at"
+        " RETURNING first_seen_at = last_seen_at AND first_seen_at = ?",
+        (
+            review.review_id,
+            review.email,
+            customer_id if customer_id is not None else review.customer_id,
+            review.product_id,
+            review.review_type,
+            review.status,
+            int(review.verified),
+            review.rating,
+            int(review.has_images),
+            review.created_at,
+            review.updated_at,
+            json.dumps(review.raw, default=str),
+            review.origin,
+            now,
+            now,
+            now,
+        ),
     ).fetchone()
-    values = (
-        review.email,
-        review.customer_id,
-        review.product_id,
-        review.review_type,
-        review.status,
-        int(review.verified),
-        review.rating,
-        int(review.has_images),
-        review.created_at,
-        review.updated_at,
-        json.dumps(review.raw, sort_keys=True, default=str),
-    )
-    if row is None:
-        connection.execute(
-            "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type,"
-            " status, verified, rating, has_images, created_at, updated_at, raw, origin,"
-            " first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (review.review_id, *values, review.origin, now, now),
-        )
-        return None
-    connection.execute(
-        "UPDATE reviews SET email = ?, customer_id = ?, product_id = ?, review_type = ?,"
-        " status = ?, verified = ?, rating = ?, has_images = ?, created_at = ?,"
-        " updated_at = ?, raw = ?, last_seen_at = ? WHERE review_id = ?",
-        (*values, now, review.review_id),
-    )
-    return str(row["status"])
+    return bool(row[0])
 
 
 def approve_review(connection: sqlite3.Connection, review_id: str, now: str) -> bool:

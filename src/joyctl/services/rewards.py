@@ -95,6 +95,8 @@ class RewardPipeline:
         self.history = History()
         self.tally = PipelineTally()
         self._synced_entry_id = 0
+        # Customers by email for this run: most reviewers write more than one review.
+        self._customers: dict[str, customer_queries.Customer | None] = {}
 
     def run(self, reviews: Iterable[IncomingReview]) -> Iterator[Outcome]:
         """Decide every review, batch by batch; yields each outcome after its batch commits."""
@@ -111,7 +113,10 @@ class RewardPipeline:
         self.connection.execute("BEGIN IMMEDIATE")
         try:
             self._sync_history()
-            outcomes = [self._handle(review) for review in batch]
+            # One decision time per batch: the batch is one transaction, decided as one.
+            now = self.clock()
+            stamp = now.isoformat()
+            outcomes = [self._handle(review, now, stamp) for review in batch]
             self._synced_entry_id = self._max_entry_id()
         except BaseException:
             self.connection.execute("ROLLBACK")
@@ -156,25 +161,25 @@ class RewardPipeline:
             if "review_id" in target:
                 self.history.record_revocation(target["review_id"])
 
-    def _handle(self, incoming: IncomingReview) -> Outcome:
-        now = self.clock()
-        stamp = now.isoformat()
+    def _handle(self, incoming: IncomingReview, now: datetime, stamp: str) -> Outcome:
         customer_row = self._match(incoming)
-        inbox = incoming.inbox
-        if customer_row is not None:
-            inbox = _with_customer(inbox, customer_row.id)
-        review_queries.record_review(self.connection, inbox, stamp)
+        customer_id = customer_row.id if customer_row is not None else None
+        is_new = review_queries.record_review(
+            self.connection, incoming.inbox, stamp, customer_id=customer_id
+        )
         customer = _engine_customer(customer_row)
         decision = decide(
             incoming.engine_review, customer, self.history, self.program, self.facts, now
         )
-        return self._apply(incoming, customer_row, decision, stamp)
+        return self._apply(incoming, customer_row, decision, stamp, is_new=is_new)
 
     def _match(self, incoming: IncomingReview) -> customer_queries.Customer | None:
         email = incoming.inbox.email
         if not email:
             return None
-        return customer_queries.find_customer(self.connection, email)
+        if email not in self._customers:
+            self._customers[email] = customer_queries.find_customer(self.connection, email)
+        return self._customers[email]
 
     def _apply(
         self,
@@ -182,6 +187,8 @@ class RewardPipeline:
         customer: customer_queries.Customer | None,
         decision: Decision,
         stamp: str,
+        *,
+        is_new: bool,
     ) -> Outcome:
         entry_id: int | None = None
         points = 0
@@ -190,7 +197,7 @@ class RewardPipeline:
         elif isinstance(decision, Revocation) and customer is not None:
             entry_id, points = self._write_revocation(decision, customer, stamp)
         self.history.apply(decision)
-        return self._record(incoming, decision, entry_id, points, stamp)
+        return self._record(incoming, decision, entry_id, points, stamp, is_new=is_new)
 
     def _write_award(
         self,
@@ -314,12 +321,14 @@ class RewardPipeline:
         entry_id: int | None,
         points: int,
         stamp: str,
+        *,
+        is_new: bool,
     ) -> Outcome:
         reason = decision.reason.value if isinstance(decision, Rejection) else None
         values = dict(decision.rule_values) if isinstance(decision, Rejection) else {}
         status = incoming.inbox.status
         review_id = incoming.inbox.review_id
-        latest = review_queries.latest_decision(self.connection, review_id)
+        latest = None if is_new else review_queries.latest_decision(self.connection, review_id)
         # A repeat of an earlier reward (ALREADY_REWARDED) changes nothing: the earlier
         # decision stands, so no new decision row is written.
         repeat = reason == ReasonCode.ALREADY_REWARDED
@@ -363,14 +372,6 @@ class RewardPipeline:
             tally.revoked += 1
         elif outcome.reason:
             tally.rejected[outcome.reason] += 1
-
-
-def _with_customer(
-    inbox: review_queries.InboxReview, customer_id: int
-) -> review_queries.InboxReview:
-    from dataclasses import replace
-
-    return replace(inbox, customer_id=customer_id)
 
 
 def _engine_customer(row: customer_queries.Customer | None) -> Customer | None:

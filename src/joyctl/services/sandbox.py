@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from joyctl.config_file import write_config
 from joyctl.errors import UsageError
+from joyctl.ledger.bulk import opening_key
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
 from joyctl.ledger.points import EntryKind, NewEntry, append_entry
@@ -93,7 +94,7 @@ def _seed_ledger(connection: sqlite3.Connection, seed: ScenarioSeed) -> None:
                     customer_id=customer_id,
                     kind=EntryKind.OPENING,
                     delta=customer.points,
-                    idempotency_key=f"opening:{customer.email}",
+                    idempotency_key=opening_key(customer_id),
                     reason="opening balance from the sandbox scenario",
                 )
                 append_entry(connection, opening)
