@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(audiences.app, name="audiences")
 
-    from joyctl.commands import diagnose
+    from joyctl.commands import diagnose, smoke
 
     app.command("diagnose")(diagnose.diagnose)
+    app.command("smoke")(smoke.smoke)

@@ -1,0 +1,82 @@
+"""`joyctl smoke`: an end-to-end check against a Klaviyo test account, made for CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.output import Output
+
+MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+
+
+def smoke(
+    ctx: typer.Context,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", metavar="FILE", help="Also write the steps as JUnit XML here."),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            metavar="SECONDS",
+            help="How long a step waits for Klaviyo to show what it wrote.",
+        ),
+    ] = 120.0,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Leave the test review as it is (no rejection).")
+    ] = False,
+    allow_live_account: Annotated[
+        bool,
+        typer.Option(help="Also run against a live (non-test) Klaviyo account."),
+    ] = False,
+) -> None:
+    """Check end to end that a Klaviyo test account works with joyctl, for CI.
+
+    Never prompts: the credential comes from JOYCTL_KLAVIYO_API_KEY or
+    JOYCTL_KLAVIYO_ACCESS_TOKEN (or the profile's stored one). Steps, each reported on stderr
+    and each a JUnit test case: authenticate (and refuse a live account unless
+    --allow-live-account); required scopes; review webhook subscription present; submit a
+    client review carrying a unique marker; find it through GET /api/reviews; run it through
+    the reward engine into a scratch ledger; send a test event with a unique id and read it
+    back from GET /api/events; profile property round trip; clean up (reject the test review,
+    unless --keep).
+
+    The review webhook step fails when no enabled webhook subscribes to submitted reviews
+    (create one once with `joyctl webhooks create`); smoke never creates one itself.
+
+    Exit 0 when every step passes, 6 when one fails, 4 when joyctl cannot authenticate, 2 when
+    the account is live and --allow-live-account was not given.
+
+    Example: joyctl --profile ci smoke --junit report.xml
+    """
+    from joyctl.services.smoke import SmokeOptions, run_smoke
+
+    app = app_context(ctx)
+    options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
+    report = run_smoke(app, options, lambda step: _progress(app.output, step), junit=junit)
+    app.output.emit(report, _render_summary)
+    if junit is not None:
+        app.output.info(f"JUnit report written to {junit}")
+    raise typer.Exit(report.exit_code)
+
+
+def _progress(out: Output, step: Any) -> None:
+    out.info(f"{MARK[step.status.value]}  {step.id:<19} {step.detail} ({step.seconds:.1f}s)")
+    if step.hint and step.status.value == "fail":
+        out.info(f"      hint: {step.hint}")
+
+
+def _render_summary(out: Output, report: Any) -> None:
+    summary = report.summary
+    failed = [step.id for step in report.steps if step.status.value == "fail"]
+    line = (
+        f"joyctl smoke: {summary.passed} passed, {summary.failed} failed,"
+        f" {summary.skipped} skipped in {report.seconds:.1f}s"
+        f" (account {report.account_id or 'unknown'}, marker {report.marker})"
+    )
+    out.line(line + (f"; failed: {', '.join(failed)}" if failed else ""))
