@@ -7,6 +7,7 @@ internal error that shows a traceback (without local variables) only with --debu
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -118,6 +119,8 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         return error.exit_code
     except typer.TyperException as error:
         return _report_usage(app, error)
+    except SystemExit as stop:
+        return _exit_status(stop)
     except (KeyboardInterrupt, typer.Abort):
         app.output.error(
             JoyctlError("interrupted", code="interrupted", hint="state is saved; rerun to resume")
@@ -127,6 +130,18 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         return _report_internal(app, error)
     finally:
         app.close()
+
+
+def _exit_status(stop: SystemExit) -> int:
+    """The CLI library exits by itself on a closed stdout (`joyctl ledger export | head`)."""
+    context = stop.__context__
+    if isinstance(context, OSError) and context.errno == errno.EPIPE:
+        # The reader chose to stop reading; that is not a failure of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitCode.OK
+    return stop.code if isinstance(stop.code, int) else ExitCode.ERROR
 
 
 def _report_usage(app: AppContext, error: typer.TyperException) -> int:
