@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         reviews,
         sandbox,
         status,
+        webhooks,
     )
 
     app.command("connect")(connect.connect)
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(reviews.app, name="reviews")
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(audiences.app, name="audiences")
+    app.add_typer(webhooks.app, name="webhooks")
 
     from joyctl.commands import diagnose, smoke
 

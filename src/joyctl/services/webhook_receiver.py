@@ -308,6 +308,7 @@ class WebhookReceiver:
             return line.model_copy(update={"error": f"internal error: {type(exc).__name__}"})
         return line.model_copy(
             update={
+                "events": result.events,
                 "processed": result.processed,
                 "duplicates": result.duplicates,
                 "awarded": result.awarded,

@@ -1,0 +1,28 @@
+"""What the webhooks commands share: the webhook id argument and the services' dependencies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from joyctl.context import AppContext
+
+if TYPE_CHECKING:
+    from joyctl.services.webhooks_listen import WebhookDeps
+
+WebhookIdArg = Annotated[
+    str, typer.Argument(help="The webhook's id, as `joyctl webhooks list` shows it.")
+]
+
+
+def webhook_deps(app: AppContext) -> WebhookDeps:
+    """The ledger, the credential store, and a Klaviyo client made only if it is needed."""
+    from joyctl.services.webhooks_listen import WebhookDeps, memoized
+
+    return WebhookDeps(
+        connection=app.ledger(),
+        credentials=app.credentials(),
+        klaviyo=memoized(lambda: app.klaviyo().client),
+        connection_info=dict(app.settings.profile.connection),
+    )

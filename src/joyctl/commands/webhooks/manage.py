@@ -1,0 +1,161 @@
+"""`joyctl webhooks topics|list|create|enable|disable|delete`: the subscriptions in Klaviyo."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands.webhooks._shared import WebhookIdArg
+from joyctl.output import Output
+
+PACING_NOTE = "Klaviyo allows 1 webhook call per second and 15 per minute; joyctl waits its turn."
+
+
+def topics(ctx: typer.Context) -> None:
+    """List the account's webhook topics; review topics are marked.
+
+    No review topics means the account does not use Klaviyo Reviews.
+
+    Example: joyctl webhooks topics
+    """
+    from joyctl.services.webhooks import list_topics
+
+    app = app_context(ctx)
+    report = list_topics(app.klaviyo().client)
+    app.output.emit(report, _render_topics)
+    if not report.review_topics:
+        from joyctl.services.webhooks import NO_REVIEW_TOPICS_HINT
+
+        app.output.warn(f"this account offers no review topics; {NO_REVIEW_TOPICS_HINT}")
+
+
+def list_(ctx: typer.Context) -> None:
+    """List the account's webhook subscriptions: topics, enabled state, whether joyctl
+    holds the secret.
+
+    Example: joyctl webhooks list
+    """
+    from joyctl.services.webhooks import list_subscriptions
+
+    app = app_context(ctx)
+    hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger())
+    app.output.emit(hooks, _render_list)
+
+
+def create(
+    ctx: typer.Context,
+    endpoint: Annotated[
+        str, typer.Option(help="Where Klaviyo delivers: https, or http on loopback only.")
+    ],
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(help="Topic id (repeatable); default event:klaviyo.submitted_review."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name shown in Klaviyo.")] = "joyctl reviews",
+) -> None:
+    """Subscribe an endpoint to review submissions, with a new secret kept in the keyring.
+
+    The secret is generated here, sent to Klaviyo once, and stored in the profile's
+    credential store under the new webhook's id; it is never printed.
+
+    Example: joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
+    """
+    from joyctl.services.webhooks import create_subscription
+
+    app = app_context(ctx)
+    hook = create_subscription(
+        app.klaviyo().client,
+        app.credentials(),
+        app.ledger(),
+        endpoint_url=endpoint,
+        topic_ids=topic or [],
+        name=name,
+    )
+    app.output.emit(hook, _render_created)
+
+
+def enable(ctx: typer.Context, webhook_id: WebhookIdArg) -> None:
+    """Turn deliveries on for a webhook.
+
+    Example: joyctl webhooks enable 01J0000000000000000000000
+    """
+    _set_enabled(ctx, webhook_id, enabled=True)
+
+
+def disable(ctx: typer.Context, webhook_id: WebhookIdArg) -> None:
+    """Pause deliveries for a webhook (it and its secret are kept).
+
+    Example: joyctl webhooks disable 01J0000000000000000000000
+    """
+    _set_enabled(ctx, webhook_id, enabled=False)
+
+
+def _set_enabled(ctx: typer.Context, webhook_id: str, *, enabled: bool) -> None:
+    from joyctl.services.webhooks import set_enabled
+
+    app = app_context(ctx)
+    hook = set_enabled(
+        app.klaviyo().client, app.credentials(), app.ledger(), webhook_id, enabled=enabled
+    )
+    state = "enabled" if hook.enabled else "disabled"
+    app.output.emit(hook, lambda out, data: out.success(f"webhook {data.id} {state}"))
+
+
+def delete(
+    ctx: typer.Context,
+    webhook_id: WebhookIdArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a webhook in Klaviyo and forget its secret.
+
+    Example: joyctl webhooks delete 01J0000000000000000000000 --yes
+    """
+    from joyctl.services.webhooks import delete_subscription
+
+    app = app_context(ctx)
+    confirm_or_require_yes(app, f"Delete webhook {webhook_id}?", yes=yes)
+    result = delete_subscription(app.klaviyo().client, app.credentials(), app.ledger(), webhook_id)
+    app.output.emit(result, _render_deleted)
+
+
+def _render_topics(out: Output, data: Any) -> None:
+    out.table(["TOPIC", "REVIEW"], [(t.id, "review" if t.review else "") for t in data.topics])
+
+
+def _render_list(out: Output, data: Any) -> None:
+    if not data:
+        out.info("no webhooks yet: joyctl webhooks create --endpoint URL")
+        return
+    rows = [
+        (
+            h.id,
+            h.name or "",
+            "yes" if h.enabled else "no",
+            " ".join(h.topics),
+            h.endpoint_url or "",
+            h.secret,
+        )
+        for h in data
+    ]
+    out.table(["ID", "NAME", "ENABLED", "TOPICS", "ENDPOINT", "SECRET"], rows)
+
+
+def _render_created(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("id", data.id),
+            ("endpoint", data.endpoint_url),
+            ("topics", " ".join(data.topics)),
+            ("enabled", "yes" if data.enabled else "no"),
+            ("secret", data.secret),
+        ]
+    )
+    out.success(f"webhook {data.id} created; receive with: joyctl webhooks listen")
+
+
+def _render_deleted(out: Output, data: Any) -> None:
+    where = "deleted in Klaviyo" if data.deleted_in_klaviyo else "was already gone from Klaviyo"
+    secret = "secret removed" if data.secret_removed else "no stored secret"
+    out.success(f"webhook {data.id} {where}; {secret}")

@@ -1,0 +1,147 @@
+"""`joyctl webhooks listen` and `webhooks replay`: receiving deliveries and re-running them."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.commands.webhooks._shared import webhook_deps
+from joyctl.context import AppContext
+from joyctl.errors import PartialError, UsageError
+from joyctl.output import SCHEMA, Output, to_jsonable
+
+
+def listen(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (loopback unless you say so).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8780,
+    path: Annotated[str, typer.Option(help="URL path Klaviyo posts to.")] = "/klaviyo/webhooks",
+    tolerance: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Seconds a delivery may be old (default: the webhook_tolerance setting)."
+        ),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option(min=1024, help="Largest delivery accepted, in bytes.")
+    ] = 5 * 1024 * 1024,
+) -> None:
+    """Receive Klaviyo webhook deliveries and reward the reviews they carry.
+
+    Each delivery is stored in the ledger first, then verified (signature, webhook id,
+    account, age) and answered: 200, or a 4xx naming the reason. Rejected deliveries stay
+    stored and never earn points. Verified review events go through the reward engine, each
+    event once. One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
+    SIGTERM stops it; what was stored but not processed is finished by `joyctl webhooks replay`.
+    A port in use exits 2.
+
+    Klaviyo delivers only over https: put a TLS proxy or tunnel in front of this.
+
+    Example: joyctl webhooks listen --port 8780
+    """
+    from joyctl.services.webhook_receiver import ListenOptions
+    from joyctl.services.webhooks import is_loopback
+    from joyctl.services.webhooks_listen import listen as run_listener
+
+    app = app_context(ctx)
+    if not path.startswith("/"):
+        raise UsageError(f"the path must start with '/': {path!r}", hint="e.g. /klaviyo/webhooks")
+    if not is_loopback(host):
+        app.output.warn(f"binding {host}: anyone who can reach it can post deliveries")
+    options = ListenOptions(
+        host=host,
+        port=port,
+        path=path,
+        tolerance_seconds=float(tolerance or app.settings.globals["webhook_tolerance"].value),
+        max_body_bytes=max_body,
+    )
+    stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line))
+    _report(app, stopped)
+
+
+def replay(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Deliveries received at or after (ISO 8601).")
+    ] = None,
+    delivery_id: Annotated[
+        list[int] | None,
+        typer.Option("--id", help="Only this stored delivery (repeatable)."),
+    ] = None,
+) -> None:
+    """Run stored verified deliveries through the reward engine again; safe to repeat.
+
+    Without options, finishes every delivery that was stored but not processed (a crash, a
+    Klaviyo outage). With --since or --id, re-runs those deliveries' events, e.g. after a rule
+    change; reviews already rewarded are never rewarded twice. Exit 7 when some could not be
+    processed (the reason is shown; run it again later).
+
+    Example: joyctl webhooks replay --since 2026-05-01
+    """
+    from joyctl.services.review_sources import parse_time
+    from joyctl.services.webhooks_listen import replay as run_replay
+
+    app = app_context(ctx)
+    summary = run_replay(
+        webhook_deps(app),
+        ids=delivery_id or [],
+        since=parse_time(since) if since else None,
+    )
+    app.output.emit(summary, _render_replay)
+    if summary.failed:
+        if not app.output.json_mode:
+            app.output.error(
+                PartialError(
+                    f"{summary.failed} deliveries could not be processed",
+                    hint="run `joyctl webhooks replay` again once the cause is fixed",
+                )
+            )
+        raise typer.Exit(int(PartialError.exit_code))
+
+
+def _report(app: AppContext, line: Any) -> None:
+    """JSON lines on stdout under --json (each its own envelope); a line on stderr otherwise."""
+    out = app.output
+    if out.json_mode:
+        out.stdout.write(json.dumps({"schema": SCHEMA, "data": to_jsonable(line)}) + "\n")
+        out.stdout.flush()
+        return
+    if line.kind == "listening":
+        out.info(f"listening on {line.url} for account {line.account_id}; Ctrl-C stops")
+        _warn_backlog(out, line.unprocessed)
+    elif line.kind == "stopped":
+        out.info(f"stopped after {line.deliveries} deliveries")
+        _warn_backlog(out, line.unprocessed)
+    else:
+        out.info(_delivery_text(line))
+
+
+def _warn_backlog(out: Output, unprocessed: int) -> None:
+    if unprocessed:
+        out.warn(f"{unprocessed} stored deliveries are not processed: run `joyctl webhooks replay`")
+
+
+def _delivery_text(line: Any) -> str:
+    head = f"{line.received_at}  delivery {line.delivery_id}: {line.verdict} ({line.status_code}"
+    if line.verdict != "verified":
+        return f"{head} {line.reason or line.error}) {line.detail or ''}".rstrip()
+    text = f"{head}) {line.events} events, {line.processed} decided, {line.duplicates} repeated"
+    if line.awarded:
+        text += f", {line.points} points to {line.awarded} reviews"
+    if line.error:
+        text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
+    return text
+
+
+def _render_replay(out: Output, data: Any) -> None:
+    out.info(
+        f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
+        f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
+    )
+    for error in data.errors:
+        out.warn(error)
