@@ -112,7 +112,7 @@ def check_endpoint(url: str) -> str:
         )
     if parts.username or parts.password:
         raise UsageError("the endpoint URL must not carry a user name or password")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise UsageError(
             f"refusing plain http to {host}: Klaviyo sends deliveries only over https",
             hint="use an https URL (e.g. a TLS proxy in front of `joyctl webhooks listen`)",
@@ -120,7 +120,7 @@ def check_endpoint(url: str) -> str:
     return url.strip()
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
