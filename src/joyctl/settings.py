@@ -21,6 +21,8 @@ from joyctl.paths import Paths
 
 SANDBOX_PROFILE = "sandbox"
 SANDBOX_BASE_URL = "embedded"  # the emulator starts in-process on a free loopback port
+# Where `joyctl webhooks listen` receives by default: the sandbox delivers there.
+SANDBOX_WEBHOOK_ENDPOINT = "http://127.0.0.1:8780/klaviyo/webhooks"
 KLAVIYO_BASE_URL = "https://a.klaviyo.com"
 KLAVIYO_AUTHORIZE_URL = "https://www.klaviyo.com/oauth/authorize"
 DEFAULT_REDIRECT_PORT = 8765
@@ -136,6 +138,12 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("required_scopes", "profile", "Scopes joyctl requests and checks.", _parse_scopes),
     SettingSpec(
+        "webhook_endpoint",
+        "profile",
+        "Public URL where Klaviyo delivers review webhooks (used by diagnose --fix).",
+        _parse_url,
+    ),
+    SettingSpec(
         "review_permission_cutover",
         "profile",
         "When Klaviyo began requiring review-webhook scopes.",
@@ -170,6 +178,7 @@ def default_value(key: str, base_url: str | None = None) -> Any:
         "revision": REVISION,
         "required_scopes": list(all_required_scopes()),
         "review_permission_cutover": None,
+        "webhook_endpoint": None,
     }
     return defaults[key]
 
@@ -237,6 +246,9 @@ def _resolve_profile(name: str, section: dict[str, Any], environ: Mapping[str, s
             values[spec.key] = _resolve(spec, section, environ, base)
     if name == SANDBOX_PROFILE:
         values["base_url"] = Resolved("base_url", SANDBOX_BASE_URL, "builtin")
+        if values["webhook_endpoint"].source == "default":
+            endpoint = SANDBOX_WEBHOOK_ENDPOINT
+            values["webhook_endpoint"] = Resolved("webhook_endpoint", endpoint, "builtin")
     return Profile(name, values, dict(section.get("connection", {})))
 
 

@@ -152,3 +152,53 @@ def test_bundle_holds_no_secret(cli: Cli, isolated_home: Path, tmp_path: Path) -
     assert "joyctl-diagnose/report.json" in names
     assert all(secret not in text for secret in secrets)
     assert '"review_scopes"' in text
+
+
+def test_fix_without_a_terminal_prints_the_plan_and_exits_6(cli: Cli) -> None:
+    result = cli("--profile", "sandbox", "diagnose", "--fix")
+    assert result.exit_code == 6
+    assert "--fix would run" in result.stdout
+    assert "  joyctl connect" in result.stdout
+    assert (
+        "joyctl webhooks create --endpoint http://127.0.0.1:8780/klaviyo/webhooks" in result.stdout
+    )
+
+
+def test_fix_yes_repairs_the_legacy_store_end_to_end(cli: Cli, isolated_home: Path) -> None:
+    result = cli("--json", "--profile", "sandbox", "diagnose", "--fix", "--yes")
+    assert result.exit_code == 0, result.stdout
+    fixed = json.loads(result.stdout)["data"]
+    assert [step["status"] for step in fixed["steps"]] == ["done"] * 4
+    after = {check["id"]: check["status"] for check in fixed["after"]["checks"]}
+    assert "fail" not in after.values()
+    assert after["missed_reviews"] == "pass" and after["outbox"] == "pass"
+    # The customers with eligible reviews have their points ...
+    awarded = json.loads(
+        cli(
+            "--json",
+            "--profile",
+            "sandbox",
+            "reviews",
+            "list",
+            "--outcome",
+            "award",
+            "--limit",
+            "100",
+        ).stdout
+    )["data"]
+    assert len(awarded) == 24
+    balance = json.loads(
+        cli("--json", "--profile", "sandbox", "ledger", "balance", awarded[0]["email"]).stdout
+    )["data"]["balance"]
+    # ... and the emulator has their events and updated profile properties.
+    state = json.loads(
+        (isolated_home / "data/profiles/sandbox/sandbox-state.json").read_text(encoding="utf-8")
+    )
+    earn_events = [
+        event
+        for event in state["events"].values()
+        if state["metrics"][event["metric_id"]]["name"] == "Joy: Earn Point"
+    ]
+    assert len(earn_events) == 24
+    profile = next(p for p in state["profiles"].values() if p["email"] == awarded[0]["email"])
+    assert profile["properties"]["Joy Loyalty Points"] == balance

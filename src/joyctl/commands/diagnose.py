@@ -39,13 +39,19 @@ def diagnose(
     bundle: Annotated[
         Path | None, typer.Option(help="Also write a redacted .tar.gz for a support ticket.")
     ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply --fix without asking.")] = False,
 ) -> None:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
-    authenticate with Klaviyo at all.
+    authenticate with Klaviyo at all. --fix asks before it changes anything (unless --yes);
+    without a terminal it prints the commands it would run and exits 6.
 
-    Example: joyctl --profile sandbox diagnose --format markdown
+    Example: joyctl --profile sandbox diagnose --fix --yes
     """
     from joyctl.services.diagnose_run import run_diagnose
 
@@ -53,11 +59,49 @@ def diagnose(
     outcome = run_diagnose(app, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:
         app.output.json_mode = True
+    if fix:
+        _fix(app, outcome.report, since=since, yes=yes)
     render = _render_markdown if output_format is Format.MARKDOWN else _render_report
     app.output.emit(outcome.report, render)
     if outcome.bundle is not None:
         app.output.info(f"bundle written to {outcome.bundle.path}")
     raise typer.Exit(outcome.exit_code)
+
+
+def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
+    from joyctl.commands._diagnose_fix import fix_actions, fix_plan
+    from joyctl.services.diagnose_fix import apply_fixes, planned_steps
+    from joyctl.services.diagnose_run import exit_code_for
+
+    plan = fix_plan(app)
+    steps = planned_steps(report, plan)
+    if not yes and not app.interactive:
+        app.output.emit({"planned": steps, "report": report}, _render_planned)
+        raise typer.Exit(6)
+    if not yes and not typer.confirm(f"Apply {len(steps)} fixes?", default=False, err=True):
+        raise typer.Exit(6)
+    result = apply_fixes(report, plan, fix_actions(app, since))
+    app.output.emit(result, _render_fixed)
+    raise typer.Exit(exit_code_for(result.after) if result.after else 6)
+
+
+def _render_planned(out: Output, data: Any) -> None:
+    _render_report(out, data["report"])
+    out.line("\n--fix would run (pass --yes to apply without a terminal):")
+    for step in data["planned"]:
+        out.line(f"  {step.command}")
+
+
+def _render_fixed(out: Output, data: Any) -> None:
+    before = data.before.summary
+    out.line(f"before: {before.failed} failed, {before.warnings} warnings")
+    for step in data.steps:
+        out.line(f"  {step.status.upper():<7} {step.command}")
+        if step.detail:
+            out.line(f"          {step.detail}")
+    if data.after is not None:
+        out.line("")
+        _render_report(out, data.after)
 
 
 def _render_report(out: Output, report: Any) -> None:

@@ -65,6 +65,14 @@ LONG_REVIEW_TEXTS: tuple[str, ...] = (
     "Great value: comfortable, durable and it still looks new after a dozen washes.",
 )
 
+# Appended to the texts above so that every genuine review reads differently.
+REVIEW_ENDINGS: tuple[str, ...] = (
+    "Would recommend.",
+    "Five stars from me.",
+    "Already planning my next order.",
+    "Exactly as described.",
+)
+
 TOO_SHORT_TEXTS: tuple[str, ...] = ("Love it!", "Great", "ok", "Nice, thanks")
 
 DUPLICATE_REVIEW_TEXT = (

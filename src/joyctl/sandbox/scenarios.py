@@ -212,10 +212,16 @@ def _review_plan(index: int, style: str) -> tuple[str, tuple[str, ...]]:
         if index in (6, 14, 22):  # three customers post the very same text
             return data.DUPLICATE_REVIEW_TEXT, ("duplicate_text",)
         if index == 30:  # the first customer posts their first review's text again
-            return data.LONG_REVIEW_TEXTS[0], ("duplicate_text",)
+            return _clean_text(0), ("duplicate_text",)
         if index == 17:
-            return data.LONG_REVIEW_TEXTS[index % len(data.LONG_REVIEW_TEXTS)], ("pending",)
-    return data.LONG_REVIEW_TEXTS[index % len(data.LONG_REVIEW_TEXTS)], ()
+            return _clean_text(index), ("pending",)
+    return _clean_text(index), ()
+
+
+def _clean_text(index: int) -> str:
+    """A genuine review: no two seeded reviews share their text unless a trait says so."""
+    texts, endings = data.LONG_REVIEW_TEXTS, data.REVIEW_ENDINGS
+    return f"{texts[index % len(texts)]} {endings[(index // len(texts)) % len(endings)]}"
 
 
 def _review_values(customer: LoyaltyCustomer, index: int, content: str) -> JsonObject:

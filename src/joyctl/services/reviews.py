@@ -85,6 +85,27 @@ def connection_facts(connection_info: dict[str, Any]) -> ConnectionFacts:
     return ConnectionFacts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
+def program_connection_facts(
+    info: dict[str, Any], ledger: sqlite3.Connection | None = None
+) -> ConnectionFacts:
+    """When the review app was first connected to this account.
+
+    Reconnecting (for example to grant the review-webhook scopes Klaviyo began to require)
+    refreshes the grant but does not restart the integration: reviews written since the first
+    connection still earn points. The ledger's connection history keeps that first date.
+    """
+    facts = connection_facts(info)
+    account_id = info.get("account_id")
+    if ledger is None or not account_id:
+        return facts
+    row = ledger.execute(
+        "SELECT min(connected_at) FROM connections WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    first = connection_facts({"connected_at": row[0]}).connected_at if row and row[0] else None
+    candidates = [moment for moment in (first, facts.connected_at) if moment is not None]
+    return ConnectionFacts(min(candidates) if candidates else None)
+
+
 def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:
     return RunSummary(
         committed=committed,

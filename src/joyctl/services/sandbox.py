@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from joyctl.config_file import write_config
 from joyctl.errors import UsageError
 from joyctl.ledger.bulk import opening_key
+from joyctl.ledger.connections import record_connection
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
 from joyctl.ledger.points import EntryKind, NewEntry, append_entry
@@ -74,6 +76,15 @@ def ensure_seeded(settings: Settings, connection: sqlite3.Connection) -> Scenari
 def seed_profile(settings: Settings, connection: sqlite3.Connection, seed: ScenarioSeed) -> None:
     """Write what the scenario's store already had: customers, program, connection, tokens."""
     _seed_ledger(connection, seed)
+    if seed.connection is not None:
+        record_connection(
+            connection,
+            account_id=seed.account_id,
+            account_name=None,
+            method="oauth",
+            scopes=seed.connection.scopes,
+            connected_at=datetime.fromisoformat(seed.connection.connected_at),
+        )
     _seed_connection(settings, seed)
     _seed_tokens(settings.paths, seed)
 
@@ -104,10 +115,19 @@ def _seed_ledger(connection: sqlite3.Connection, seed: ScenarioSeed) -> None:
             record_program_version(connection, "write-review", settings, list(settings))
 
 
+# The demo store runs Joy's anti-cheat minimum length, so its too-short reviews are refused.
+SANDBOX_MIN_CHARACTERS = 20
+
+
 def _program_settings(name: str, points: int, enabled: bool) -> dict[str, object]:
     from joyctl.engine import WriteReviewProgram
 
-    program = WriteReviewProgram(name=name, points_per_review=points, enabled=enabled)
+    program = WriteReviewProgram(
+        name=name,
+        points_per_review=points,
+        enabled=enabled,
+        min_characters=SANDBOX_MIN_CHARACTERS,
+    )
     return program.model_dump(mode="json")
 
 

@@ -35,7 +35,7 @@ def replay(
     """
     from joyctl.services.program import current_program
     from joyctl.services.review_replay import ReplayFilter, replay_reviews
-    from joyctl.services.reviews import connection_facts
+    from joyctl.services.reviews import program_connection_facts
 
     app = app_context(ctx)
     selection = ReplayFilter(
@@ -47,7 +47,7 @@ def replay(
         session.client,
         connection,
         current_program(connection),
-        connection_facts(dict(app.settings.profile.connection)),
+        program_connection_facts(dict(app.settings.profile.connection), connection),
         selection,
         dry_run=dry_run,
     )

@@ -49,7 +49,7 @@ def simulate(
     """
     from joyctl.services.program import current_program
     from joyctl.services.review_sources import incoming_from_fields, read_review_file
-    from joyctl.services.reviews import connection_facts, simulate_reviews
+    from joyctl.services.reviews import program_connection_facts, simulate_reviews
 
     app = app_context(ctx)
     if file is not None:
@@ -76,7 +76,7 @@ def simulate(
     report = simulate_reviews(
         connection,
         current_program(connection),
-        connection_facts(facts_source),
+        program_connection_facts(facts_source, connection),
         reviews,
         commit=commit,
     )

@@ -25,7 +25,10 @@ def check_credentials(probe: Probe) -> CheckResult:
         evidence = [f"no Klaviyo credential for profile {probe.profile.name}"]
         return failed("credentials", title, evidence, RECONNECT)
     kind = "OAuth grant" if credential.tokens is not None else credential.kind.value
-    evidence = [f"{kind} from {credential.describe()}"]
+    where = credential.describe()
+    if probe.profile.builtin:
+        where = "the sandbox profile's data folder (the emulator's own test credentials)"
+    evidence = [f"{kind} from {where}"]
     if credential.source is CredentialSource.FILE:
         return warned(
             "credentials", title, [*evidence, "stored in a plain file"], "joyctl auth migrate"

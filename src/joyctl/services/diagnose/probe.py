@@ -80,8 +80,10 @@ class Probe:
 
     @property
     def connected_at(self) -> datetime | None:
-        value = self.profile.connection.get("connected_at")
-        return datetime.fromisoformat(str(value)) if value else None
+        """The first connection to this account: reviews since then should have points."""
+        from joyctl.services.reviews import program_connection_facts
+
+        return program_connection_facts(dict(self.profile.connection), self.connection).connected_at
 
     def granted_scopes(self) -> tuple[str, ...] | None:
         credential = self.credential().value

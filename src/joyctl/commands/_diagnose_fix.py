@@ -1,0 +1,90 @@
+"""The effects `joyctl diagnose --fix` may have, built from the command's context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from joyctl.context import AppContext
+
+if TYPE_CHECKING:
+    from joyctl.services.diagnose_fix import FixActions, FixPlan
+
+PUSH_COMMAND = "joyctl reviews replay --push"
+
+
+def fix_plan(app: AppContext) -> FixPlan:
+    from joyctl.services.diagnose_fix import FixPlan
+    from joyctl.services.reviews import program_connection_facts
+
+    ledger = app.ledger()
+    profile = app.settings.profile
+    first = program_connection_facts(dict(profile.connection), ledger).connected_at
+    return FixPlan(
+        webhook_endpoint=profile.get("webhook_endpoint"),
+        replay_since=first.isoformat() if first else None,
+        push_command=PUSH_COMMAND,
+    )
+
+
+def fix_actions(app: AppContext, since: str | None) -> FixActions:
+    from joyctl.services.diagnose import run_checks
+    from joyctl.services.diagnose_fix import FixActions
+    from joyctl.services.diagnose_run import build_probe
+
+    return FixActions(
+        reconnect=lambda: _reconnect(app),
+        create_webhook=lambda endpoint: _create_webhook(app, endpoint),
+        replay=lambda: _replay(app),
+        push=lambda: _push(app),
+        rediagnose=lambda: run_checks(build_probe(app, since)),
+    )
+
+
+def _reconnect(app: AppContext) -> str:
+    from joyctl.commands.connect import build_deps
+    from joyctl.services.connect import connect_oauth
+    from joyctl.services.oauth_login import OAuthLogin
+
+    def tell(text: str) -> None:
+        app.output.stderr.write(text + "\n")
+
+    login = OAuthLogin(
+        tell=tell, open_browser=True, paste=None, timeout=300.0, interactive=app.interactive
+    )
+    result = connect_oauth(build_deps(app), login)
+    return f"connected to {result.account.id} with {len(result.scopes)} scopes"
+
+
+def _create_webhook(app: AppContext, endpoint: str) -> str:
+    from joyctl.services.webhooks import create_subscription
+
+    view = create_subscription(
+        app.klaviyo().client, app.credentials(), app.ledger(), endpoint_url=endpoint, topic_ids=[]
+    )
+    return f"webhook {view.id} subscribed to {', '.join(view.topics)}"
+
+
+def _replay(app: AppContext) -> str:
+    from joyctl.services.program import current_program
+    from joyctl.services.review_replay import ReplayFilter, replay_reviews
+    from joyctl.services.reviews import program_connection_facts
+
+    ledger = app.ledger()
+    facts = program_connection_facts(dict(app.settings.profile.connection), ledger)
+    summary = replay_reviews(
+        app.klaviyo().client,
+        ledger,
+        current_program(ledger),
+        facts,
+        ReplayFilter(since=facts.connected_at),
+        dry_run=False,
+    )
+    return f"{summary.reviews} reviews: {summary.awarded} awarded ({summary.points} points)"
+
+
+def _push(app: AppContext) -> str:
+    from joyctl.services.pusher import push_outbox
+
+    report = push_outbox(app.klaviyo().client, app.ledger())
+    sent = f"{report.events_sent} events and {report.profiles_sent} profile updates sent"
+    return sent if not report.pending else f"{sent}; {report.pending} still waiting"
