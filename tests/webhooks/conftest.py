@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts
 from joyctl.ledger.db import open_ledger
+from joyctl.sandbox import SandboxConfig, SandboxServer
 from joyctl.services.rewards import IncomingReview
 from joyctl.services.webhook_receiver import (
     DeliveryIntake,
@@ -24,13 +25,21 @@ from joyctl.services.webhook_receiver import (
     WebhookReceiver,
 )
 from joyctl.services.webhooks_process import DeliveryProcessor, ReviewFetcher
-from tests.webhooks.support import seed_ledger
+from tests.conftest import Cli
+from tests.webhooks.shop import Shop, set_up_shop
+from tests.webhooks.support import KEYRING_FILE_VARIABLE, SharedFileKeyring, seed_ledger
 
 SECRET = "receiver-test-secret-0123456789"
 WEBHOOK = "01HRECEIVERWEBHOOK00000000"
 ACCOUNT = "AbC123"
 MEMBERS = ("ann@example.com", "bob@example.com")
 MAX_BODY = 4096
+FAST_SANDBOX: dict[str, Any] = {
+    "rate_limits": "off",
+    "delivery_batch_seconds": 0.02,
+    "delivery_backoff_seconds": 0.2,
+    "save_debounce_seconds": 0.02,
+}
 CONNECTED_AT = datetime.now(UTC) - timedelta(days=30)
 
 
@@ -85,3 +94,23 @@ def start_receiver(ledger: sqlite3.Connection) -> Iterator[ReceiverFactory]:
     yield start
     for receiver in started:
         receiver.stop()
+
+
+@pytest.fixture
+def shop(
+    cli: Cli, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Shop]:
+    """The `healthy` store on its own sandbox server, and a profile connected to it by OAuth."""
+    import keyring
+
+    keyring_file = tmp_path / "keyring.json"
+    monkeypatch.setenv(KEYRING_FILE_VARIABLE, str(keyring_file))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SharedFileKeyring())
+    server = SandboxServer(SandboxConfig(scenario="healthy", **FAST_SANDBOX))
+    server.start()
+    try:
+        yield set_up_shop(server, cli, isolated_home, keyring_file)
+    finally:
+        server.stop()
+        keyring.set_keyring(previous)

@@ -1,0 +1,131 @@
+"""`joyctl webhooks` management, listen's start-up errors and replay's, on a sandbox store."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import httpx
+import keyring
+
+from joyctl import envvars
+from joyctl.credentials import SERVICE_NAME
+from tests.conftest import Cli, Result
+from tests.webhooks.shop import PROFILE, Shop, cli_data
+
+HOOK_URL = "https://hooks.example.com/klaviyo/webhooks"
+REVIEW_TOPIC = "event:klaviyo.submitted_review"
+
+
+def _run(cli: Cli, shop: Shop, *args: str, **env: str) -> Result:
+    return cli(*args, env={**shop.env, **env})
+
+
+def _settings(shop: Shop, **flags: Any) -> None:
+    response = httpx.post(f"{shop.server.base_url}/__sandbox/settings", json=flags)
+    assert response.status_code == 200, response.text
+
+
+def _secret(webhook_id: str) -> str | None:
+    return keyring.get_password(SERVICE_NAME, f"{PROFILE}:webhook:{webhook_id}")
+
+
+def test_topics_mark_the_review_topics(cli: Cli, shop: Shop) -> None:
+    report = cli_data(cli, shop, "webhooks", "topics")
+    assert REVIEW_TOPIC in report["review_topics"]
+    marked = {t["id"] for t in report["topics"] if t["review"]}
+    assert marked == set(report["review_topics"])
+
+
+def test_topics_explain_an_account_without_klaviyo_reviews(cli: Cli, shop: Shop) -> None:
+    _settings(shop, reviews_enabled=False)
+    result = _run(cli, shop, "webhooks", "topics")
+    assert result.exit_code == 0
+    assert "no review topics" in result.stderr
+    assert "Klaviyo Reviews" in result.stderr
+    refused = _run(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    assert refused.exit_code == 2
+    assert "Klaviyo Reviews" in refused.stderr
+
+
+def test_create_stores_a_strong_secret_it_never_prints(cli: Cli, shop: Shop) -> None:
+    result = _run(cli, shop, "--json", "webhooks", "create", "--endpoint", HOOK_URL)
+    assert result.exit_code == 0, result.stderr
+    created = json.loads(result.stdout)["data"]
+    assert created["topics"] == [REVIEW_TOPIC]
+    secret = _secret(created["id"])
+    assert secret is not None and len(secret) >= 32
+    assert secret not in result.stdout + result.stderr
+    [hook] = shop.server.inspect()["webhooks"]
+    assert (hook["endpoint_url"], hook["enabled"]) == (HOOK_URL, True)
+
+    listed = cli_data(cli, shop, "webhooks", "list")
+    assert [(h["id"], h["endpoint_url"], h["secret"]) for h in listed] == [
+        (created["id"], HOOK_URL, "stored")
+    ]
+
+
+def test_create_refuses_plain_http_except_on_loopback(cli: Cli, shop: Shop) -> None:
+    refused = _run(cli, shop, "webhooks", "create", "--endpoint", "http://hooks.example.com/k")
+    assert refused.exit_code == 2
+    assert "https" in refused.stderr
+    assert shop.server.inspect()["webhooks"] == []
+    local = _run(cli, shop, "webhooks", "create", "--endpoint", "http://localhost:8780/k")
+    assert local.exit_code == 0, local.stderr
+
+
+def test_disable_enable_and_delete(cli: Cli, shop: Shop) -> None:
+    created = cli_data(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    hook_id = created["id"]
+    assert cli_data(cli, shop, "webhooks", "disable", hook_id)["enabled"] is False
+    assert shop.server.inspect()["webhooks"][0]["enabled"] is False
+    assert cli_data(cli, shop, "webhooks", "enable", hook_id)["enabled"] is True
+
+    unconfirmed = _run(cli, shop, "--no-input", "webhooks", "delete", hook_id)
+    assert unconfirmed.exit_code == 2
+    assert "--yes" in unconfirmed.stderr
+    deleted = cli_data(cli, shop, "webhooks", "delete", hook_id, "--yes")
+    assert (deleted["deleted_in_klaviyo"], deleted["secret_removed"]) == (True, True)
+    assert shop.server.inspect()["webhooks"] == []
+    assert _secret(hook_id) is None
+    assert cli_data(cli, shop, "webhooks", "list") == []
+
+
+def test_an_unknown_webhook_is_a_clear_error(cli: Cli, shop: Shop) -> None:
+    result = _run(cli, shop, "webhooks", "disable", "01HNOSUCHWEBHOOK0000000000")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_a_private_key_meets_the_plan_gate(cli: Cli, shop: Shop) -> None:
+    key = shop.server.credentials.private_key
+    result = cli("webhooks", "list", env={envvars.PROFILE: PROFILE, envvars.API_KEY: key})
+    assert result.exit_code == 4
+    assert "Advanced KDP" in result.stderr or "plan" in result.stderr
+
+
+def test_listen_on_a_port_in_use_exits_2(cli: Cli, shop: Shop) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(cli, shop, "webhooks", "listen", "--port", str(port))
+    assert result.exit_code == 2
+    assert f"port {port} is in use" in result.stderr
+    assert "--port" in result.stderr
+
+
+def test_listen_needs_an_absolute_path(cli: Cli, shop: Shop) -> None:
+    result = _run(cli, shop, "webhooks", "listen", "--path", "hooks")
+    assert result.exit_code == 2
+
+
+def test_replay_of_nothing_and_of_unknown_ids(cli: Cli, shop: Shop) -> None:
+    summary = cli_data(cli, shop, "webhooks", "replay")
+    assert (summary["deliveries"], summary["awarded"]) == (0, 0)
+    missing = _run(cli, shop, "webhooks", "replay", "--id", "42")
+    assert missing.exit_code == 2
+    assert "no stored delivery 42" in missing.stderr
+    bad_date = _run(cli, shop, "webhooks", "replay", "--since", "yesterday")
+    assert bad_date.exit_code == 3
