@@ -59,6 +59,7 @@ def no_fetch(review_id: str) -> IncomingReview | None:
 class Listening:
     url: str
     connection: sqlite3.Connection
+    receiver: WebhookReceiver | None = None
     lines: list[BaseModel] = field(default_factory=list)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[DeliveryLine]:
@@ -88,6 +89,7 @@ def start_receiver(ledger: sqlite3.Connection) -> Iterator[ReceiverFactory]:
         listening = Listening("", ledger)
         receiver = WebhookReceiver(listen, intake, processor, listening.lines.append)
         listening.url = receiver.start()
+        listening.receiver = receiver
         started.append(receiver)
         return listening
 

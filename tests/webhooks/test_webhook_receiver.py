@@ -177,3 +177,34 @@ def test_a_port_in_use_is_a_usage_error(start_receiver: ReceiverFactory) -> None
     )
     with pytest.raises(UsageError, match=f"port {port} is in use"):
         second.start()
+
+
+def test_a_stop_does_not_wait_for_a_hung_klaviyo_call(
+    start_receiver: ReceiverFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from joyctl.services import webhook_receiver
+
+    monkeypatch.setattr(webhook_receiver, "STOP_GRACE_SECONDS", 0.1)
+    fetching, release = threading.Event(), threading.Event()
+
+    def hung(review_id: str) -> IncomingReview | None:
+        fetching.set()
+        release.wait(10)
+        raise RemoteError("gave up")
+
+    listening = start_receiver(hung)
+    assert _send(listening.url, _body(review_event("e9", "r9"))).status_code == 200
+    assert fetching.wait(5)
+    receiver = listening.receiver
+    assert receiver is not None
+    receiver.stop()
+    [row] = _rows(listening.connection)
+    assert (row["verdict"], row["processed_at"]) == ("verified", None)
+    # Let the abandoned worker end (it finds the ledger fenced off until the lock is freed).
+    release.set()
+    receiver.processor.lock.release()
+    for thread in threading.enumerate():
+        if thread.name == "webhook-worker":
+            thread.join(5)

@@ -41,6 +41,7 @@ DEFAULT_PORT = 8780
 DEFAULT_PATH = "/klaviyo/webhooks"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 READ_TIMEOUT_SECONDS = 10  # a client that stalls mid-request cannot hold a thread for long
+STOP_GRACE_SECONDS = 10.0  # how long a stop waits for the delivery being processed
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ class WebhookReceiver:
             threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="webhook-http"
             ),
-            threading.Thread(target=self._work, name="webhook-worker"),
+            # A daemon, so a Klaviyo call that hangs past the stop cannot keep the process up.
+            threading.Thread(target=self._work, name="webhook-worker", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -264,8 +266,14 @@ class WebhookReceiver:
         server.server_close()  # joins request threads: whatever arrived is stored
         self._stopping.set()
         self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
+        http_thread, worker = self._threads
+        http_thread.join()
+        worker.join(STOP_GRACE_SECONDS)
+        if worker.is_alive():
+            # Still waiting on Klaviyo (retries can take minutes): fence it off the ledger for
+            # good, so it cannot touch it as the process ends. The delivery it held stays
+            # unprocessed, and `webhooks replay` finishes it.
+            self.processor.lock.acquire()
         self._server = None
 
     def accepted(self, line: DeliveryLine) -> None:

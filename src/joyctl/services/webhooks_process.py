@@ -13,9 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -83,7 +81,7 @@ class DeliveryProcessor:
         facts: ConnectionFacts,
         fetch_review: ReviewFetcher,
         *,
-        lock: AbstractContextManager[Any] | None = None,
+        lock: threading.RLock | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.connection = connection

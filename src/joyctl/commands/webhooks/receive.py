@@ -13,23 +13,25 @@ from joyctl.context import AppContext
 from joyctl.errors import PartialError, UsageError
 from joyctl.output import SCHEMA, Output, to_jsonable
 
+HostOption = Annotated[str, typer.Option(help="Address to bind (loopback unless you say so).")]
+PortOption = Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")]
+PathOption = Annotated[str, typer.Option(help="URL path Klaviyo posts to.")]
+ToleranceOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Seconds a delivery may be old (default: the webhook_tolerance setting)."
+    ),
+]
+MaxBodyOption = Annotated[int, typer.Option(min=1024, help="Largest delivery accepted, in bytes.")]
+
 
 def listen(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option(help="Address to bind (loopback unless you say so).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8780,
-    path: Annotated[str, typer.Option(help="URL path Klaviyo posts to.")] = "/klaviyo/webhooks",
-    tolerance: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Seconds a delivery may be old (default: the webhook_tolerance setting)."
-        ),
-    ] = None,
-    max_body: Annotated[
-        int, typer.Option(min=1024, help="Largest delivery accepted, in bytes.")
-    ] = 5 * 1024 * 1024,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8780,
+    path: PathOption = "/klaviyo/webhooks",
+    tolerance: ToleranceOption = None,
+    max_body: MaxBodyOption = 5 * 1024 * 1024,
 ) -> None:
     """Receive Klaviyo webhook deliveries and reward the reviews they carry.
 
