@@ -2,9 +2,10 @@
 
 Ids resolved before are reused. The rest are looked up by email, 100 to a request; profiles
 Klaviyo does not know yet are created, one upsert each when there are few, else through bulk
-import jobs (10,000 profiles each) that are polled to completion and then looked up again.
-Every id found is remembered in the ledger at once, so an interrupted sync resumes without
-repeating the look-ups.
+import jobs (10,000 profiles each). An import job does not return ids, so once the jobs finish
+the newest profiles are read back (newest first, back to when the jobs were created) and matched
+by email; the few that this misses are looked up by email again. Every id found is remembered in
+the ledger at once, so an interrupted sync resumes without repeating the look-ups.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from joyctl.errors import DataError, RemoteError
 from joyctl.klaviyo.client import KlaviyoClient
-from joyctl.klaviyo.models import ProfileBulkImportJob, ProfileImportError
+from joyctl.klaviyo.models import Profile, ProfileBulkImportJob, ProfileImportError
 from joyctl.klaviyo.resources import bulk_import, profiles
+from joyctl.klaviyo.resources._shared import parse_many
 from joyctl.ledger import audiences as store
 from joyctl.ledger.audiences import Candidate
 from joyctl.ledger.db import transaction
@@ -33,6 +35,8 @@ LOOKUP_BATCH = 1000
 POLL_FIRST_SECONDS = 1.0
 POLL_MAX_SECONDS = 10.0
 IMPORT_TIMEOUT_SECONDS = 30 * 60.0
+# Klaviyo's clocks may disagree by a little between the job and the profiles it creates.
+CLOCK_MARGIN = timedelta(minutes=5)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -130,17 +134,51 @@ class ProfileResolver:
         return created, unresolved
 
     def _import(self, candidates: Sequence[Candidate]) -> tuple[dict[int, str], list[Unresolved]]:
+        # Every job is submitted before any is awaited, so Klaviyo works on them together.
+        jobs = [
+            bulk_import.bulk_import_profiles(self._client, [_attributes(c) for c in batch])
+            for batch in chunked(candidates, bulk_import.MAX_PROFILES_PER_JOB)
+        ]
         reasons: dict[str, str] = {}
-        for batch in chunked(candidates, bulk_import.MAX_PROFILES_PER_JOB):
-            job = bulk_import.bulk_import_profiles(self._client, [_attributes(c) for c in batch])
+        for job in jobs:
             reasons.update(self._await(job))
-        created = self._look_up(candidates)
+        started = min((job.created_at for job in jobs if job.created_at), default=None)
+        try:
+            created = self._read_back(candidates, started) if started else {}
+        except DataError:  # an account that refuses the sort: look every one up by email
+            created = {}
+        leftovers = [c for c in candidates if c.customer_id not in created]
+        created.update(self._look_up(leftovers))
         unresolved = [
             Unresolved(c.email, reasons.get(c.email, "Klaviyo's import job did not create it"))
             for c in candidates
             if c.customer_id not in created
         ]
         return created, unresolved
+
+    def _read_back(self, candidates: Sequence[Candidate], since: datetime) -> dict[int, str]:
+        """Ids of the candidates among the profiles created since `since`, newest first."""
+        by_email = {c.email: c for c in candidates}
+        floor = since - CLOCK_MARGIN
+        # Other sign-ups may be interleaved: allow for some, then leave the rest to look-ups.
+        budget = 2 * len(candidates) + 1000
+        found: dict[int, str] = {}
+        resolved: list[tuple[int, str, str]] = []
+        resources = self._client.paginate("/api/profiles", {"sort": "-created"}, limit=budget)
+        for profile in parse_many(Profile, resources):
+            if profile.created is not None and profile.created < floor:
+                break
+            candidate = by_email.get((profile.email or "").strip().lower())
+            if candidate is not None and candidate.customer_id not in found:
+                found[candidate.customer_id] = profile.id
+                resolved.append((candidate.customer_id, candidate.email, profile.id))
+            if len(resolved) >= LOOKUP_BATCH:
+                self._remember(resolved)
+                resolved = []
+            if len(found) == len(by_email):
+                break
+        self._remember(resolved)
+        return found
 
     def _await(self, job: ProfileBulkImportJob) -> dict[str, str]:
         """Poll the job until it finishes; the reason each failed email was refused."""

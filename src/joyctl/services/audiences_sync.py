@@ -31,8 +31,6 @@ from joyctl.services.audiences_definition import load_definition
 from joyctl.services.audiences_profiles import ProfileResolver, Unresolved, chunked
 
 IDS_PER_REQUEST = klaviyo_lists.MAX_PROFILES_PER_CALL
-# Members resolved (and then added) per round: bounds memory and the work an interrupt repeats.
-RESOLVE_BATCH = 10_000
 UNRESOLVED_SHOWN = 20
 CONSENT_NOTICE = (
     "list membership is not marketing consent: Klaviyo emails a list member only when the"
@@ -207,16 +205,20 @@ class _ListSync:
             self._progress(f"{self._target.name}: removed {len(members):,}")
 
     def _add(self, candidates: Sequence[Candidate]) -> int:
+        if not candidates:
+            return 0
+        # All are resolved before any is added: look-ups then never wait behind imports.
+        self._progress(f"{self._target.name}: finding {len(candidates):,} Klaviyo profiles")
+        resolution = self._resolver.resolve(candidates)
+        self._created += resolution.created
+        self._unresolved.extend(resolution.unresolved)
+        by_id = {c.customer_id: c for c in candidates}
+        members = [SyncedMember(cid, pid) for cid, pid in resolution.profile_ids.items()]
         added = 0
-        for batch in chunked(candidates, RESOLVE_BATCH):
-            resolution = self._resolver.resolve(batch)
-            self._created += resolution.created
-            self._unresolved.extend(resolution.unresolved)
-            by_id = {c.customer_id: c for c in batch}
-            members = [SyncedMember(cid, pid) for cid, pid in resolution.profile_ids.items()]
-            for chunk in chunked(members, IDS_PER_REQUEST):
-                added += self._add_chunk(chunk, by_id)
-            self._progress(f"{self._target.name}: added {added:,} of {len(candidates):,}")
+        for number, chunk in enumerate(chunked(members, IDS_PER_REQUEST), start=1):
+            added += self._add_chunk(chunk, by_id)
+            if number % 10 == 0 or added == len(members):
+                self._progress(f"{self._target.name}: added {added:,} of {len(members):,}")
         return added
 
     def _add_chunk(self, chunk: Sequence[SyncedMember], by_id: dict[int, Candidate]) -> int:
