@@ -90,9 +90,14 @@ class AppContext:
         return self.settings
 
     @property
+    def unattended(self) -> bool:
+        """--no-input (or JOYCTL_NO_INPUT) or CI: nobody is there to answer, whatever stdin is."""
+        return self.options.no_input or _truthy(self.environ.get("CI"))
+
+    @property
     def interactive(self) -> bool:
         """Prompts are allowed only with a terminal on stdin and without --no-input or CI."""
-        if self.options.no_input or _truthy(self.environ.get("CI")):
+        if self.unattended:
             return False
         return sys.stdin is not None and sys.stdin.isatty()
 

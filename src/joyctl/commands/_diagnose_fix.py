@@ -49,7 +49,12 @@ def _reconnect(app: AppContext) -> str:
         app.output.stderr.write(text + "\n")
 
     login = OAuthLogin(
-        tell=tell, open_browser=True, paste=None, timeout=300.0, interactive=app.interactive
+        tell=tell,
+        open_browser=True,
+        paste=None,
+        timeout=300.0,
+        interactive=app.interactive,
+        unattended=app.unattended,
     )
     result = connect_oauth(build_deps(app), login)
     return f"connected to {result.account.id} with {len(result.scopes)} scopes"

@@ -109,6 +109,7 @@ def _connect_oauth(
         paste=(lambda: pasted_url(app, wait)) if paste else None,
         timeout=wait,
         interactive=app.interactive,
+        unattended=app.unattended,
     )
     return connect_oauth(build_deps(app), login, client_secret=secret)
 

@@ -36,6 +36,8 @@ class OAuthLogin:
     timeout: float = DEFAULT_LOGIN_TIMEOUT
     interactive: bool = True
     browser: Callable[[str, Mapping[str, str]], bool] = open_in_browser
+    # CI or --no-input: never open a browser and then wait for a person who is not there.
+    unattended: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,15 @@ def _pasted(request: AuthorizationRequest, login: OAuthLogin, port: int) -> str:
 
 
 def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
+    if login.unattended and login.open_browser:
+        raise UsageError(
+            "connecting by OAuth needs a person to approve it in a browser; with CI or"
+            " --no-input joyctl does not wait for one",
+            hint=(
+                f"set {envvars.ACCESS_TOKEN} or {envvars.API_KEY}, or pipe a private key to"
+                " --api-key-stdin"
+            ),
+        )
     if not login.open_browser:
         login.tell(f"Open this URL in a browser to connect joyctl to Klaviyo:\n\n  {url}\n")
     elif login.browser(url, environ):
