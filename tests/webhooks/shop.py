@@ -95,8 +95,9 @@ class Listener:
     reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, shop: Shop, port: int, *extra: str) -> Listener:
-        command = [sys.executable, "-m", "joyctl", "--json", "webhooks", "listen"]
+    def start(cls, shop: Shop, port: int, *extra: str, json_lines: bool = True) -> Listener:
+        mode = ["--json"] if json_lines else []
+        command = [sys.executable, "-m", "joyctl", *mode, "webhooks", "listen"]
         log = shop.paths.profile_data_dir(PROFILE).parent / f"listener-{port}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as stderr:  # a file, so a chatty stderr can never fill a pipe

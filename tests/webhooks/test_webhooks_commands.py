@@ -129,3 +129,30 @@ def test_replay_of_nothing_and_of_unknown_ids(cli: Cli, shop: Shop) -> None:
     assert "no stored delivery 42" in missing.stderr
     bad_date = _run(cli, shop, "webhooks", "replay", "--since", "yesterday")
     assert bad_date.exit_code == 3
+
+
+def test_debug_logging_never_shows_the_webhook_secret(cli: Cli, shop: Shop) -> None:
+    result = _run(cli, shop, "--debug", "webhooks", "create", "--endpoint", HOOK_URL)
+    assert result.exit_code == 0, result.stderr
+    assert "POST" in result.stderr  # the traffic is logged...
+    [hook] = shop.server.inspect()["webhooks"]
+    secret = _secret(hook["id"])
+    assert secret is not None
+    assert secret not in result.stderr + result.stdout  # ...but not the secret
+
+
+def test_delivery_lines_say_what_happened() -> None:
+    from joyctl.commands.webhooks.receive import _delivery_text
+    from joyctl.services.webhook_receiver import DeliveryLine
+
+    base = {"delivery_id": 7, "received_at": "2026-05-01T10:00:00+00:00", "webhook_id": "01H"}
+    verified = DeliveryLine(
+        **base, status_code=200, verdict="verified", events=2, processed=2, awarded=1, points=50
+    )
+    assert _delivery_text(verified).endswith(
+        "delivery 7: verified (200) 2 events, 2 decided, 0 repeated, awarded 50 points for 1 review"
+    )
+    rejected = DeliveryLine(
+        **base, status_code=401, verdict="rejected", reason="bad_signature", detail="no match"
+    )
+    assert _delivery_text(rejected).endswith("delivery 7: rejected (401 bad_signature) no match")

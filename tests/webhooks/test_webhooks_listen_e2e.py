@@ -118,7 +118,12 @@ def _wait_until_delivered(server: SandboxServer, timeout: float = 15.0) -> None:
 
 
 def test_sigint_stops_an_idle_listener_cleanly(shop: Shop) -> None:
-    listener = Listener.start(shop, free_port())
-    listener.expect("listening")
+    port = free_port()
+    listener = Listener.start(shop, port, json_lines=False)
+    deadline = time.monotonic() + 20
+    while "listening on" not in listener.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     status, stderr = listener.finish(signal.SIGINT)
     assert status == 0, stderr
+    assert f"listening on http://127.0.0.1:{port}/klaviyo/webhooks" in stderr
+    assert "stopped after 0 deliveries" in stderr

@@ -19,7 +19,7 @@ from joyctl.credentials import CredentialStore
 from joyctl.errors import CredentialStoreError, JoyctlError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
-from joyctl.services.reviews import connection_facts
+from joyctl.services.reviews import program_connection_facts
 from joyctl.services.webhook_receiver import (
     DeliveryIntake,
     ListenerStarted,
@@ -104,7 +104,7 @@ def connected_account_id(deps: WebhookDeps) -> str:
 def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
     return DeliveryProcessor(
         deps.connection,
-        connection_facts(dict(deps.connection_info)),
+        program_connection_facts(dict(deps.connection_info), deps.connection),
         klaviyo_review_fetcher(deps.klaviyo),
         lock=lock,
     )

@@ -134,7 +134,8 @@ def _delivery_text(line: Any) -> str:
         return f"{head} {line.reason or line.error}) {line.detail or ''}".rstrip()
     text = f"{head}) {line.events} events, {line.processed} decided, {line.duplicates} repeated"
     if line.awarded:
-        text += f", {line.points} points to {line.awarded} reviews"
+        plural = "" if line.awarded == 1 else "s"
+        text += f", awarded {line.points} points for {line.awarded} review{plural}"
     if line.error:
         text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
     return text
