@@ -138,10 +138,11 @@ def build_deps(app: AppContext) -> ConnectionDeps:
     from joyctl.services.connection import ConnectionDeps
 
     settings = app.settings
+    base_url = app.klaviyo_base_url()  # first: the sandbox profile is seeded on first use
     return ConnectionDeps(
         settings=settings,
         profile=settings.profile,
-        base_url=app.klaviyo_base_url(),
+        base_url=base_url,
         store=app.credentials(),
         environ=app.environ,
         hooks=app.client_hooks(),

@@ -165,7 +165,7 @@ def _connected(
 ) -> StatusReport:
     required = _required(deps)
     missing = None if access.granted is None else [s for s in required if s not in access.granted]
-    problem = _missing_access(access.features)
+    problem = _missing_access(access.features, missing or [], access.fix_command)
     return StatusReport(
         profile=deps.profile.name,
         base_url=deps.base_url,
@@ -276,18 +276,28 @@ def _probe_fixes(deps: ConnectionDeps, credential: ResolvedCredential) -> ProbeF
     )
 
 
-def _missing_access(features: list[FeatureAccess]) -> Problem | None:
+def _missing_access(
+    features: list[FeatureAccess], missing_scopes: list[str], fix_command: str | None
+) -> Problem | None:
+    """What the profile requires and the credential lacks: whole features, and required scopes
+    outside any feature (such as reviews:write); None when nothing is lacking."""
     lacking = blocking(features)
-    if not lacking:
+    covered = {scope for feature in lacking for scope in feature.missing}
+    loose = [scope for scope in missing_scopes if scope not in covered]
+    if not lacking and not loose:
         return None
-    names = ", ".join(
+    parts = [
         f"{f.feature} ({' '.join(f.missing)})" if f.missing else f"{f.feature} ({f.access})"
         for f in lacking
-    )
+    ]
+    if loose:
+        parts.append(f"the scopes {' '.join(loose)}")
     fixes = list(dict.fromkeys(f.fix for f in lacking if f.fix))
+    if not fixes and fix_command:
+        fixes = [f"run `{fix_command}` to grant them (your Klaviyo app must list them too)"]
     return Problem(
         code="missing_scope",
-        message=f"the credential lacks what the profile requires: {names}",
+        message=f"the credential lacks what the profile requires: {', '.join(parts)}",
         hint="; ".join(fixes) or "check the credential's access in Klaviyo",
     )
 
