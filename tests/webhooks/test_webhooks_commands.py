@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -156,3 +157,38 @@ def test_delivery_lines_say_what_happened() -> None:
         **base, status_code=401, verdict="rejected", reason="bad_signature", detail="no match"
     )
     assert _delivery_text(rejected).endswith("delivery 7: rejected (401 bad_signature) no match")
+
+
+def test_replay_judges_deliveries_stored_but_never_verified(cli: Cli, shop: Shop) -> None:
+    from joyctl.ledger import deliveries as queries
+    from joyctl.ledger.db import open_ledger
+    from joyctl.services.webhooks_verify import kept_headers
+    from tests.webhooks.support import delivery_body, review_event, signed_headers
+
+    hook = cli_data(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    secret = _secret(hook["id"])
+    assert secret is not None
+    email = shop.emails[2]
+    before = int(cli_data(cli, shop, "ledger", "balance", email)["balance"])
+    genuine = delivery_body(
+        [review_event("e1", "r1", email=email)], account_id=shop.account_id, webhook_id=hook["id"]
+    )
+    forged = genuine.replace(b"r1", b"r2")
+    arrived = datetime.now(UTC).isoformat()
+    connection = open_ledger(shop.paths.ledger_file(PROFILE))
+    try:
+        # What a process that died right after storing leaves behind: no verdict yet.
+        for body in (genuine, forged):
+            headers = {k.lower(): v for k, v in signed_headers(secret, genuine, hook["id"]).items()}
+            received = queries.NewDelivery(
+                arrived, hook["id"], kept_headers(headers), body, len(body)
+            )
+            queries.store_delivery(connection, received)
+    finally:
+        connection.close()
+
+    summary = cli_data(cli, shop, "webhooks", "replay")
+    assert (summary["rechecked"], summary["deliveries"], summary["awarded"]) == (2, 1, 1)
+    verdicts = shop.query("SELECT verdict, reason FROM webhook_deliveries ORDER BY id")
+    assert [tuple(row) for row in verdicts] == [("verified", None), ("rejected", "bad_signature")]
+    assert int(cli_data(cli, shop, "ledger", "balance", email)["balance"]) == before + 50

@@ -54,6 +54,7 @@ class StoredDelivery:
     webhook_id: str | None
     headers: dict[str, str]
     body: bytes
+    body_bytes: int
     verdict: str
     reason: str | None
     detail: str | None
@@ -165,6 +166,12 @@ def select_deliveries(
     return [_delivery(row) for row in rows.fetchall()]
 
 
+def pending_deliveries(connection: sqlite3.Connection) -> list[StoredDelivery]:
+    """Deliveries stored but never given a verdict (the process ended in between)."""
+    rows = connection.execute("SELECT * FROM webhook_deliveries WHERE verdict = 'pending'")
+    return [_delivery(row) for row in rows.fetchall()]
+
+
 def missing_ids(connection: sqlite3.Connection, ids: Iterable[int]) -> list[int]:
     wanted = list(ids)
     found = {
@@ -220,9 +227,10 @@ def finish_delivery(
 
 
 def unprocessed_count(connection: sqlite3.Connection) -> int:
+    """Deliveries `webhooks replay` would pick up: verified and unfinished, or never judged."""
     row = connection.execute(
-        "SELECT count(*) FROM webhook_deliveries"
-        " WHERE verdict = 'verified' AND processed_at IS NULL"
+        "SELECT count(*) FROM webhook_deliveries WHERE verdict = 'pending'"
+        " OR (verdict = 'verified' AND processed_at IS NULL)"
     ).fetchone()
     return int(row[0])
 
@@ -272,6 +280,7 @@ def _delivery(row: sqlite3.Row) -> StoredDelivery:
         webhook_id=row["webhook_id"],
         headers=json.loads(row["headers"]),
         body=bytes(row["body"]),
+        body_bytes=row["body_bytes"],
         verdict=row["verdict"],
         reason=row["reason"],
         detail=row["detail"],

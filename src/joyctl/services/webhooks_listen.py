@@ -21,6 +21,7 @@ from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.services.reviews import program_connection_facts
 from joyctl.services.webhook_receiver import (
+    DEFAULT_MAX_BODY_BYTES,
     DeliveryIntake,
     ListenerStarted,
     ListenerStopped,
@@ -35,6 +36,7 @@ from joyctl.services.webhooks_process import (
     klaviyo_review_fetcher,
     replay_deliveries,
 )
+from joyctl.services.webhooks_verify import DeliveryRequest, VerifyRules, verify_delivery
 
 # Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
 _PLAUSIBLE_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -138,8 +140,37 @@ def _limits(options: ListenOptions, backlog: int) -> dict[str, Any]:
 
 
 def replay(
-    deps: WebhookDeps, *, ids: Sequence[int] = (), since: datetime | None = None
+    deps: WebhookDeps,
+    *,
+    ids: Sequence[int] = (),
+    since: datetime | None = None,
+    tolerance_seconds: float = 300.0,
 ) -> ReplaySummary:
-    """Re-run stored verified deliveries through the reward pipeline; safe to repeat."""
+    """Judge deliveries stored but never verified, then re-run verified ones through the
+    reward pipeline; safe to repeat."""
+    rechecked = recheck_pending(deps, tolerance_seconds)
     processor = _processor(deps, threading.RLock())
-    return replay_deliveries(deps.connection, processor, ids=ids, since=since)
+    summary = replay_deliveries(deps.connection, processor, ids=ids, since=since)
+    return summary.model_copy(update={"rechecked": rechecked})
+
+
+def recheck_pending(deps: WebhookDeps, tolerance_seconds: float) -> int:
+    """Verify each delivery stored but never judged, as of the moment it arrived."""
+    pending = delivery_queries.pending_deliveries(deps.connection)
+    if not pending:
+        return 0
+    secret_for = SecretCache(deps.credentials)
+    account_id = connected_account_id(deps)
+    for stored in pending:
+        complete = len(stored.body) == stored.body_bytes
+        request = DeliveryRequest(
+            stored.headers,
+            stored.body if complete else None,  # refused unread: it was too large
+            stored.body_bytes,
+            DEFAULT_MAX_BODY_BYTES,
+        )
+        arrived = datetime.fromisoformat(stored.received_at)
+        rules = VerifyRules(secret_for, account_id, tolerance_seconds, arrived)
+        verdict = verify_delivery(request, rules)
+        delivery_queries.record_verdict(deps.connection, stored.id, verdict)
+    return len(pending)

@@ -48,6 +48,7 @@ class ProcessResult(BaseModel):
 
 
 class ReplaySummary(BaseModel):
+    rechecked: int = 0  # stored but never judged before this replay
     deliveries: int
     events: int
     processed: int

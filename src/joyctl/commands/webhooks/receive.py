@@ -79,7 +79,7 @@ def replay(
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
     Without options, finishes every delivery that was stored but not processed (a crash, a
-    Klaviyo outage). With --since or --id, re-runs those deliveries' events, e.g. after a rule
+    Klaviyo outage), first verifying any stored but never checked. With --since or --id, re-runs those deliveries' events, e.g. after a rule
     change; reviews already rewarded are never rewarded twice. Exit 7 when some could not be
     processed (the reason is shown; run it again later).
 
@@ -93,6 +93,7 @@ def replay(
         webhook_deps(app),
         ids=delivery_id or [],
         since=parse_time(since) if since else None,
+        tolerance_seconds=float(app.settings.globals["webhook_tolerance"].value),
     )
     app.output.emit(summary, _render_replay)
     if summary.failed:
@@ -142,6 +143,8 @@ def _delivery_text(line: Any) -> str:
 
 
 def _render_replay(out: Output, data: Any) -> None:
+    if data.rechecked:
+        out.info(f"{data.rechecked} deliveries stored but never checked were verified now")
     out.info(
         f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
         f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
