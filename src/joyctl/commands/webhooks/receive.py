@@ -79,9 +79,10 @@ def replay(
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
     Without options, finishes every delivery that was stored but not processed (a crash, a
-    Klaviyo outage), first verifying any stored but never checked. With --since or --id, re-runs those deliveries' events, e.g. after a rule
-    change; reviews already rewarded are never rewarded twice. Exit 7 when some could not be
-    processed (the reason is shown; run it again later).
+    Klaviyo outage), first verifying any stored but never checked. With --since or --id,
+    re-runs those deliveries' events, e.g. after a rule change; reviews already rewarded are
+    never rewarded twice. Exit 7 when some could not be processed (the reason is shown; run it
+    again later).
 
     Example: joyctl webhooks replay --since 2026-05-01
     """
