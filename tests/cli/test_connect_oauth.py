@@ -8,6 +8,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -61,20 +62,7 @@ def test_connect_status_refresh_and_disconnect(
 ) -> None:
     code, connected = store.json("connect")
     assert code == 0, connected
-    data = connected["data"]
-    assert data["method"] == "oauth"
-    assert data["account"]["id"] == store.server.credentials.account_id
-    assert data["account"]["test_account"] is True
-    assert set(data["scopes"]) == set(all_required_scopes())
-    assert data["missing_scopes"] == []
-    assert data["stored_in"] == "keyring"
-
-    facts = _connection_facts(isolated_home)
-    assert facts["method"] == "oauth"
-    assert facts["account_id"] == store.server.credentials.account_id
-    assert facts["public_api_key"] == store.server.credentials.public_api_key
-    assert {"account_name", "test_account", "scopes", "expires_at", "connected_at"} <= set(facts)
-    assert _connections(isolated_home) == [("oauth", None)]
+    _check_connected(store, connected["data"], isolated_home)
 
     code, status = store.json("status")
     assert code == 0, status
@@ -92,20 +80,41 @@ def test_connect_status_refresh_and_disconnect(
 
     code, gone = store.json("disconnect")
     assert code == 0, gone
-    assert gone["data"]["revocation"] == "revoked"
-    assert [s["name"] for s in gone["data"]["removed"]] == [f"{PROFILE}:oauth_tokens"]
-    tokens = store.server.inspect()["tokens"]
-    assert tokens["refresh"]["active"] == 0 and tokens["refresh"]["revoked"] >= 1
-    assert all(grant["revoked"] for grant in tokens["grants"])
-    assert memory_keyring.entries == {}
-    assert _connections(isolated_home) == [("oauth", _connections(isolated_home)[0][1])]
-    assert _connections(isolated_home)[0][1] is not None
-    assert "disconnected_at" in _connection_facts(isolated_home)
+    _check_disconnected(store, gone["data"], memory_keyring, isolated_home)
 
     assert store.run("status").exit_code == 4
     again = store.run("disconnect")
     assert again.exit_code == 0
     assert "no OAuth grant to revoke" in again.stderr
+
+
+def _check_connected(store: Store, data: dict[str, Any], home: Path) -> None:
+    assert data["method"] == "oauth"
+    assert data["account"]["id"] == store.server.credentials.account_id
+    assert data["account"]["test_account"] is True
+    assert set(data["scopes"]) == set(all_required_scopes())
+    assert data["missing_scopes"] == []
+    assert data["stored_in"] == "keyring"
+    facts = _connection_facts(home)
+    assert facts["method"] == "oauth"
+    assert facts["account_id"] == store.server.credentials.account_id
+    assert facts["public_api_key"] == store.server.credentials.public_api_key
+    assert {"account_name", "test_account", "scopes", "expires_at", "connected_at"} <= set(facts)
+    assert _connections(home) == [("oauth", None)]
+
+
+def _check_disconnected(
+    store: Store, data: dict[str, Any], memory: MemoryKeyring, home: Path
+) -> None:
+    assert data["revocation"] == "revoked"
+    assert [s["name"] for s in data["removed"]] == [f"{PROFILE}:oauth_tokens"]
+    tokens = store.server.inspect()["tokens"]
+    assert tokens["refresh"]["active"] == 0 and tokens["refresh"]["revoked"] >= 1
+    assert all(grant["revoked"] for grant in tokens["grants"])
+    assert memory.entries == {}
+    [(method, ended)] = _connections(home)
+    assert method == "oauth" and ended is not None
+    assert "disconnected_at" in _connection_facts(home)
 
 
 def test_connect_with_auto_consent(cli: Cli, tmp_path: Path) -> None:
