@@ -10,6 +10,7 @@ def register(app: typer.Typer) -> None:
     from joyctl.commands import (
         audiences,
         auth,
+        backfill,
         config,
         connect,
         ledger,
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(audiences.app, name="audiences")
     app.add_typer(webhooks.app, name="webhooks")
+    app.add_typer(backfill.app, name="backfill")
 
     from joyctl.commands import diagnose, smoke
 

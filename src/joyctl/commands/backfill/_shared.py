@@ -1,0 +1,117 @@
+"""What the backfill commands share: date options, progress display, SIGTERM, exit status."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from joyctl.context import AppContext
+from joyctl.errors import JoyctlError, UsageError
+from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+PLAIN_EVERY_SECONDS = 5.0
+
+
+def parse_when(option: str, value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time option; UTC when it names no offset."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-01-31"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def exit_after(app: AppContext, error: JoyctlError) -> NoReturn:
+    """The result is printed already (under --json too); say what failed on stderr, then exit."""
+    if not app.output.json_mode:
+        app.output.error(error)
+    raise typer.Exit(int(error.exit_code))
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a run as Ctrl-C does: the checkpoint stays and the run is resumable."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class ProgressDisplay:
+    """A bar on a terminal (stderr); elsewhere a plain line every few seconds."""
+
+    def __init__(self, output: Output, label: str) -> None:
+        self._output = output
+        self._label = label
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        self._last_line = time.monotonic()
+        quiet = output.json_mode or output.quiet
+        self._live = not quiet and output.is_terminal(output.stderr)
+
+    def __enter__(self) -> ProgressDisplay:
+        if self._live:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self._output.err,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=None, detail="")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, done: int, total: int | None, detail: str) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=done, total=total or None, detail=detail)
+            return
+        now = time.monotonic()
+        if now - self._last_line >= PLAIN_EVERY_SECONDS:
+            self._last_line = now
+            share = f"{100 * done / total:.0f}% " if total else ""
+            self._output.info(f"{self._label}: {share}{detail}")

@@ -1,0 +1,99 @@
+"""`joyctl backfill profiles`: Joy's profile properties for every customer, in import jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from joyctl.commands._common import app_context
+from joyctl.commands.backfill._shared import (
+    ProgressDisplay,
+    exit_after,
+    parse_when,
+    sigterm_interrupts,
+)
+from joyctl.errors import PartialError, UsageError
+from joyctl.output import Output
+
+
+def profiles(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Only customers changed at or after (ISO 8601).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Count profiles and jobs; send nothing.")] = False,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
+    ] = None,
+) -> None:
+    """Push Joy's profile properties for every customer through Klaviyo's bulk import jobs.
+
+    The properties are Joy Loyalty Points, Joy Vip tier, Joy member status, Joy Referral URL
+    and Birthday (MM/DD), up to 10,000 profiles per job. Each job is polled until it completes;
+    profiles Klaviyo could not import are listed and the exit status is then 7. Values the
+    ledger does not know are left out, never cleared. Resumable with --resume RUN_ID.
+
+    Example: joyctl backfill profiles --since 2026-07-01
+    """
+    from joyctl.services.backfill_profiles import ProfileBackfillRequest
+
+    app = app_context(ctx)
+    if resume is not None and since is not None:
+        raise UsageError("--resume continues a run with its own --since; drop --since")
+    request = ProfileBackfillRequest(since=parse_when("--since", since))
+    if dry_run:
+        from joyctl.services.backfill_profiles import plan_profiles
+
+        if resume is not None:
+            raise UsageError("--dry-run plans a new run; drop --resume")
+        app.output.emit(plan_profiles(app.ledger(), request), _render_plan)
+        return
+    _send(app, None if resume else request, resume)
+
+
+def _send(app: Any, request: Any, resume: str | None) -> None:
+    from joyctl.services.backfill_profiles import backfill_profiles
+
+    connection = app.ledger()
+    client = app.klaviyo().client
+    with sigterm_interrupts(), ProgressDisplay(app.output, "backfill profiles") as display:
+
+        def progress(done: int, total: int, counters: Any) -> None:
+            text = f"{counters.submitted:,} submitted, {counters.imported:,} imported"
+            display.update(done, total, text)
+
+        summary = backfill_profiles(
+            client, connection, request, resume=resume, on_progress=progress
+        )
+    app.output.emit(summary, _render_summary)
+    if summary.failed:
+        exit_after(app, PartialError(
+            f"Klaviyo could not import {summary.failed} profiles",
+            hint="see the reasons above (or under --json); fix the customers and run again",
+        ))  # fmt: skip
+
+
+def _render_summary(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("run", data.run_id),
+            ("submitted", f"{data.profiles:,} profiles in {data.jobs:,} jobs"),
+            ("imported", f"{data.imported:,}"),
+            ("failed", f"{data.failed:,}"),
+            ("requests", f"{data.requests:,} ({data.throttled:,} throttled, retried)"),
+            ("elapsed", f"{data.elapsed_seconds:.1f}s"),
+        ]
+    )
+    for problem in data.problems:
+        out.line(f"not imported {problem.email or problem.external_id}: {problem.reason}")
+
+
+def _render_plan(out: Output, data: Any) -> None:
+    out.fields(
+        [
+            ("profiles", f"{data.profiles:,} in {data.jobs:,} jobs"),
+            ("estimate", f"{data.estimated_seconds:,.0f}s to submit, then Klaviyo's processing"),
+        ]
+    )
+    out.info("dry run: nothing was sent")

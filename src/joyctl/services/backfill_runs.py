@@ -1,0 +1,152 @@
+"""Backfill runs: starting or resuming one, ending it with the right status, and showing them.
+
+A run records its owner (process id and host). A run left `running` by a process that no longer
+exists (killed, crashed, the machine restarted) is shown as `stopped` and may be resumed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from joyctl.errors import InterruptedRunError, JoyctlError
+from joyctl.ledger import runs
+from joyctl.ledger.runs import Run
+
+EVENTS_KIND = "backfill-events"
+PROFILES_KIND = "backfill-profiles"
+KINDS = (EVENTS_KIND, PROFILES_KIND)
+_COMMANDS = {EVENTS_KIND: "joyctl backfill events", PROFILES_KIND: "joyctl backfill profiles"}
+_PREFIXES = {EVENTS_KIND: "events", PROFILES_KIND: "profiles"}
+STOPPED = "stopped"  # shown for a run whose owner died while it was running
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def current_owner() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def owner_alive(owner: Mapping[str, Any]) -> bool:
+    """Whether the recorded owner may still be working; unknown hosts count as alive."""
+    pid = owner.get("pid")
+    if owner.get("host") != socket.gethostname():
+        return True
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resume_command(run_id: str, kind: str) -> str:
+    return f"{_COMMANDS[kind]} --resume {run_id}"
+
+
+def start_run(
+    connection: sqlite3.Connection, kind: str, params: Mapping[str, Any], *, run_id: str
+) -> Run:
+    return runs.create_run(
+        connection,
+        run_id=run_id,
+        kind=kind,
+        params=params,
+        owner=current_owner(),
+        now=utc_now(),
+    )
+
+
+def new_run_id(kind: str) -> str:
+    return runs.new_run_id(_PREFIXES[kind], utc_now())
+
+
+def resume_run(connection: sqlite3.Connection, kind: str, run_id: str) -> Run:
+    return runs.claim_run(
+        connection,
+        run_id,
+        kind=kind,
+        owner=current_owner(),
+        owner_alive=owner_alive,
+        now=utc_now(),
+    )
+
+
+@contextmanager
+def run_outcome(connection: sqlite3.Connection, run: Run) -> Iterator[None]:
+    """Completed when the block ends; interrupted, or failed with a hint to resume, otherwise."""
+    command = resume_command(run.id, run.kind)
+    try:
+        yield
+    except KeyboardInterrupt:
+        runs.finish_run(connection, run.id, runs.INTERRUPTED, now=utc_now())
+        raise InterruptedRunError(
+            f"interrupted; run {run.id} is saved", hint=f"resume it with `{command}`"
+        ) from None
+    except JoyctlError as error:
+        runs.finish_run(connection, run.id, runs.FAILED, now=utc_now(), error=error.message)
+        error.hint = f"{error.hint + '; then ' if error.hint else ''}resume with `{command}`"
+        raise
+    except Exception as error:
+        runs.finish_run(connection, run.id, runs.FAILED, now=utc_now(), error=type(error).__name__)
+        raise
+    runs.finish_run(connection, run.id, runs.COMPLETED, now=utc_now())
+
+
+class RunView(BaseModel):
+    """A backfill run as `backfill status` shows it."""
+
+    run_id: str
+    kind: str
+    status: str
+    source: str | None
+    started_at: str
+    updated_at: str
+    finished_at: str | None
+    counters: dict[str, Any]
+    position: dict[str, Any]
+    last_error: str | None
+    resume_command: str | None
+
+
+def view_of(run: Run) -> RunView:
+    status = run.status
+    if status == runs.RUNNING and not owner_alive(run.owner):
+        status = STOPPED
+    resumable = status in (runs.INTERRUPTED, runs.FAILED, STOPPED)
+    return RunView(
+        run_id=run.id,
+        kind=run.kind,
+        status=status,
+        source=run.params.get("source"),
+        started_at=run.started_at,
+        updated_at=run.updated_at,
+        finished_at=run.finished_at,
+        counters=run.counters,
+        position=run.position,
+        last_error=run.last_error,
+        resume_command=resume_command(run.id, run.kind) if resumable else None,
+    )
+
+
+def list_backfill_runs(connection: sqlite3.Connection, *, limit: int = 20) -> list[RunView]:
+    return [view_of(run) for run in runs.list_runs(connection, kinds=KINDS, limit=limit)]
+
+
+def show_backfill_run(connection: sqlite3.Connection, run_id: str) -> RunView:
+    run = runs.require_run(connection, run_id)
+    if run.kind not in KINDS:
+        runs.require_run(connection, run_id, kind=EVENTS_KIND)  # raises: not a backfill run
+    return view_of(run)
