@@ -121,9 +121,10 @@ def listen(deps: WebhookDeps, options: ListenOptions, report: Report) -> Listene
     )
     receiver = WebhookReceiver(options, intake, _processor(deps, lock), report)
 
+    backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
+
     def ready() -> None:
         url = receiver.start()
-        backlog = delivery_queries.unprocessed_count(deps.connection)
         receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
 
     try:

@@ -188,7 +188,10 @@ class DeliveryProcessor:
 
 def _unique(events: list[DeliveryEvent]) -> list[DeliveryEvent]:
     """One event per external id: a batch may repeat an event, which counts once."""
-    return list({event.external_id: event for event in reversed(events)}.values())[::-1]
+    first: dict[str, DeliveryEvent] = {}
+    for event in events:
+        first.setdefault(event.external_id, event)
+    return list(first.values())
 
 
 def replay_deliveries(
