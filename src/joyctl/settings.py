@@ -123,7 +123,13 @@ SPECS: tuple[SettingSpec, ...] = (
         _parse_profile_name,
         envvars.PROFILE,
     ),
-    SettingSpec("keyring_timeout", "global", "Seconds a keyring call may take.", _parse_seconds),
+    SettingSpec(
+        "keyring_timeout",
+        "global",
+        "Seconds a keyring call may take.",
+        _parse_seconds,
+        envvars.KEYRING_TIMEOUT,
+    ),
     SettingSpec(
         "webhook_tolerance", "global", "Seconds a webhook delivery may be old.", _parse_int
     ),
@@ -256,7 +262,12 @@ def _resolve(
     spec: SettingSpec, table: dict[str, Any], environ: Mapping[str, str], base: str | None
 ) -> Resolved:
     if spec.env and environ.get(spec.env):
-        return Resolved(spec.key, spec.parse(environ[spec.env]), "env")
+        try:
+            return Resolved(spec.key, spec.parse(environ[spec.env]), "env")
+        except ConfigError as error:
+            # A CI job sets variables far from where they fail; say which one is wrong.
+            hint = error.hint or f"fix or unset {spec.env}"
+            raise ConfigError(f"{spec.env}: {error.message}", hint=hint) from None
     if spec.key in table:
         return Resolved(spec.key, table[spec.key], "file")
     return Resolved(spec.key, default_value(spec.key, base), "default")

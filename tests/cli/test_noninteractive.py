@@ -10,6 +10,7 @@ credentials. None may prompt, hang or open a browser.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import re
 import select
@@ -29,6 +30,7 @@ from tools.generate_docs import root_command, walk
 
 from joyctl import envvars
 from joyctl.config_file import write_config
+from tests.conftest import Cli
 
 SECONDS_EACH = 10.0  # generous for a loaded 2-core runner; a healthy command takes under 2
 SERVER_GRACE = 1.0  # how long a server that has started runs before it is sent SIGTERM
@@ -235,12 +237,6 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Out
         yield {run.result().command: run.result() for run in runs}
 
 
-def test_the_allow_list_names_only_real_commands() -> None:
-    known = {name for name, _ in LEAVES}
-    assert set(NEEDS_NO_CREDENTIALS) - known == set()
-    assert SERVERS - known <= {"webhooks listen"}
-
-
 @pytest.mark.parametrize("command", [name for name, _ in LEAVES])
 def test_command_finishes_without_input(command: str, outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes[command]
@@ -274,3 +270,30 @@ def test_connect_in_ci_never_opens_a_browser_to_wait(tmp_path: Path) -> None:
     assert finished.returncode == 2, finished.stderr
     assert not (home / "browser-opened").exists()
     assert envvars.ACCESS_TOKEN in finished.stderr
+
+
+def test_environment_overrides_what_ci_needs(cli: Cli) -> None:
+    assert cli("profiles", "add", "ci", "--base-url", "https://a.klaviyo.com").exit_code == 0
+    env = {
+        envvars.PROFILE: "ci",
+        envvars.BASE_URL: "http://127.0.0.1:9",
+        envvars.CLIENT_ID: "from-env",
+        envvars.REVISION: "2026-01-15",
+        envvars.KEYRING_TIMEOUT: "0.5",
+    }
+    shown = cli("--json", "config", "show", env=env)
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(shown.stdout)["data"]
+    assert (data["profile"], data["profile_source"]) == ("ci", "env")
+    resolved = {item["key"]: (item["value"], item["source"]) for item in data["settings"]}
+    assert resolved["base_url"] == ("http://127.0.0.1:9", "env")
+    assert resolved["client_id"] == ("from-env", "env")
+    assert resolved["revision"] == ("2026-01-15", "env")
+    assert resolved["keyring_timeout"] == (0.5, "env")
+
+
+def test_a_bad_environment_value_names_its_variable(cli: Cli) -> None:
+    result = cli("config", "get", "keyring_timeout", env={envvars.KEYRING_TIMEOUT: "soon"})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: not a number")
+    assert f"unset {envvars.KEYRING_TIMEOUT}" in result.stderr

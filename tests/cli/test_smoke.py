@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from joyctl import envvars
 from joyctl.errors import CheckFailedError
 from joyctl.klaviyo.auth import ApiKeyAuth
 from joyctl.klaviyo.client import KlaviyoClient, build_client
@@ -258,3 +259,15 @@ def test_junit_text_is_made_valid_xml() -> None:
     assert failure.attrib["message"] == "bad \ufffd[31mred\ufffd"
     assert root.attrib["failures"] == "1"
     assert root.attrib["skipped"] == "1"
+
+
+def test_readme_has_a_ci_job_and_every_environment_variable() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Environment variables", 1)[1].split("\n## ", 1)[0]
+    for name, value in vars(envvars).items():
+        if name.isupper() and isinstance(value, str):
+            assert f"| `{value}` |" in table, f"{value} is not in the README's table"
+    job = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "pip install" in job
+    assert "joyctl smoke --junit" in job
+    assert "JOYCTL_KLAVIYO_API_KEY: ${{ secrets." in job  # from the environment, never argv
