@@ -29,7 +29,7 @@ def status(ctx: typer.Context) -> None:
         problem = report.problem
         hint = problem.hint
         if report.fix is not None and report.fix not in (hint or ""):
-            hint = f"{hint}; to fix it run `{report.fix}`" if hint else f"run `{report.fix}`"
+            hint = f"{hint or ''} To fix it, run `{report.fix}`.".strip()
         app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
     for warning in report.warnings:
         app.output.warn(warning)

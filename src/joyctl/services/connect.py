@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from joyctl import envvars
 from joyctl.credentials import CredentialSource, ResolvedCredential, resolve_client_secret
-from joyctl.errors import UsageError
+from joyctl.errors import CredentialStoreError, UsageError
 from joyctl.klaviyo.auth import ApiKeyAuth, OAuthAuth
 from joyctl.klaviyo.oauth import (
     OAuthApp,
@@ -134,7 +134,7 @@ def _oauth_app(
     else:
         client_id = profile.get("client_id") or profile.connection.get("client_id")
         if client_id:
-            resolved = resolve_client_secret(deps.store, explicit=explicit, environ=deps.environ)
+            resolved = _client_secret(deps, explicit)
         secret = resolved.secret.get_secret_value() if resolved else None
     app = oauth_app(profile, deps.base_url, client_id=client_id, client_secret=secret)
     if app is None:
@@ -146,6 +146,21 @@ def _oauth_app(
             ),
         )
     return app, resolved
+
+
+def _client_secret(deps: ConnectionDeps, explicit: ResolvedCredential | None) -> ResolvedCredential:
+    try:
+        return resolve_client_secret(deps.store, explicit=explicit, environ=deps.environ)
+    except CredentialStoreError as exc:
+        # The keyring was asked only because no other source had the secret: say so.
+        raise CredentialStoreError(
+            f"no OAuth client secret was given, and {exc.message}",
+            hint=(
+                f"set {envvars.CLIENT_SECRET} or pass --client-secret-stdin; "
+                f"for storing the tokens afterwards: {exc.hint}"
+            ),
+            code=exc.code,
+        ) from None
 
 
 def _store_grant(

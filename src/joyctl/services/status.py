@@ -195,7 +195,9 @@ def _failed(
     storage: StorageView | None,
 ) -> StatusReport:
     exit_code = ExitCode.REMOTE if isinstance(error, RemoteError) else ExitCode.AUTH
-    fix = None if isinstance(error, RemoteError) else connect_command(deps.profile.name)
+    # Reconnecting helps a missing or dead credential, not a network or keyring failure.
+    reconnect = not isinstance(error, RemoteError | CredentialStoreError)
+    fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,
         base_url=deps.base_url,
