@@ -284,9 +284,12 @@ def _outbox_event(row: outbox.OutboxRow) -> Outgoing | Rejected:
             for name in ("email", "external_id")
             if identifiers.get(name)
         }
+        metric = payload["metric"]
+        if not isinstance(metric, str) or not metric.strip():
+            raise ValueError("it names no metric")
         when = datetime.fromisoformat(payload["time"]) if payload.get("time") else None
         event = EventInput(
-            str(payload["metric"]),
+            metric,
             dict(payload.get("properties") or {}),
             when,
             str(payload.get("unique_id") or row.unique_id),

@@ -8,6 +8,8 @@ import typer
 
 from joyctl.commands._common import app_context
 from joyctl.commands.reviews._render import render_summary
+from joyctl.errors import UsageError
+from joyctl.output import Output
 
 
 def replay(
@@ -25,11 +27,15 @@ def replay(
         list[str] | None, typer.Option("--id", help="Only this review (repeatable).")
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Decide and report, write nothing.")] = False,
+    push: Annotated[
+        bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
+    ] = False,
 ) -> None:
     """Fetch reviews from Klaviyo and run each through the reward engine into the ledger.
 
     Idempotent: a second run awards nothing new. An interrupted replay is resumed by running
-    it again. Needs the reviews:read scope.
+    it again. Needs the reviews:read scope. With --push, everything waiting in the outbox
+    (Joy: Earn Point events, which trigger flows, and Joy Loyalty Points updates) is sent after.
 
     Example: joyctl reviews replay --since 2026-01-01
     """
@@ -38,6 +44,8 @@ def replay(
     from joyctl.services.reviews import program_connection_facts
 
     app = app_context(ctx)
+    if push and dry_run:
+        raise UsageError("--push sends what the replay records; --dry-run records nothing")
     selection = ReplayFilter(
         since=_when(since), until=_when(until), status=status, ids=review_id or []
     )
@@ -51,7 +59,23 @@ def replay(
         selection,
         dry_run=dry_run,
     )
-    app.output.emit(summary, render_summary)
+    if not push:
+        app.output.emit(summary, render_summary)
+        return
+    from joyctl.services.pusher import push_outbox
+
+    report = push_outbox(session.client, connection)
+    data = {**summary.model_dump(mode="json"), "push": report}
+    app.output.emit(data, lambda out, _: _render_pushed(out, summary, report))
+
+
+def _render_pushed(out: Output, summary: Any, push: Any) -> None:
+    render_summary(out, summary)
+    waiting = f", {push.pending} still waiting" if push.pending else ""
+    out.info(
+        f"pushed {push.events_sent} events and {push.profiles_sent} profile updates"
+        f" ({push.events_refused + push.profiles_refused} refused){waiting}"
+    )
 
 
 def submit(
