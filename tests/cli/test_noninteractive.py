@@ -146,7 +146,9 @@ def _environment(home: Path, browser: Path) -> dict[str, str]:
     inherited = {
         key: value
         for key, value in os.environ.items()
-        if key not in names and not key.startswith(("JOYCTL_", "PYTHON_KEYRING")) and key != "CI"
+        if key not in names
+        and not key.startswith(("JOYCTL_", "PYTHON_KEYRING"))
+        and key not in ("CI", "DISPLAY", "WAYLAND_DISPLAY")  # no desktop to open a browser on
     }
     return {
         **inherited,
