@@ -162,7 +162,8 @@ def _render_connected(out: Output, data: Any) -> None:
     name = data.account.name or data.account.id
     out.success(f"profile {data.profile} connected to {name} ({data.account.id}, {kind})")
     via = "OAuth" if data.method == "oauth" else "a private key"
-    out.info(f"connected with {via}; the secret is in {data.stored_in.value} {data.stored_at}")
+    where = "the OS keyring" if data.stored_in == "keyring" else "the insecure file"
+    out.info(f"connected with {via}; the secret is stored in {where} ({data.stored_at})")
     if data.storage_note:
         out.warn(data.storage_note)
     if data.expires_at is not None:
