@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from joyctl.ledger import audiences as store
-from joyctl.ledger.audiences import MemberFilter, SyncedMember
+from joyctl.ledger.audiences import Departing, MemberFilter, SyncedMember
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
 from joyctl.ledger.points import EntryKind, NewEntry, append_entry
@@ -107,7 +107,7 @@ def test_diff_against_the_membership_last_synced(shop: sqlite3.Connection) -> No
     left = store.members_to_add(shop, audience, gold)
     assert [(c.email, c.known_profile_id) for c in left] == [("cyd@example.com", None)]
     assert store.members_to_remove(shop, audience, MemberFilter(tiers=("Silver",))) == [
-        SyncedMember(to_add[0].customer_id, "P-ann")
+        Departing(to_add[0].customer_id, "ann@example.com", "P-ann")
     ]
     assert store.audience_mappings(shop)[0].synced_members == 1
 

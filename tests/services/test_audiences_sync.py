@@ -165,3 +165,23 @@ def test_creating_a_list_past_the_daily_cap_says_so(
     assert "150 lists a day" in raised.value.message
     assert "--list-name without --create-list" in (raised.value.hint or "")
     assert store.audience_mappings(ledger) == []
+
+
+def test_a_departing_member_under_a_stale_profile_id_is_still_removed(
+    server: SandboxServer, client: KlaviyoClient, ledger: sqlite3.Connection
+) -> None:
+    _gold(ledger, 5)
+    list_id = _mapped(client, ledger)
+    sync_audiences(client, ledger, sleep=_quick)
+    with transaction(ledger):
+        ledger.execute("UPDATE audience_members SET profile_id = '01GONE' WHERE customer_id = 1")
+        upsert_customer(ledger, CustomerFields("c0@example.com", tier="Silver"))
+        upsert_customer(ledger, CustomerFields("c1@example.com", tier="Silver"))
+    result = sync_audiences(client, ledger, sleep=_quick).audiences[0]
+    assert (result.removed, result.unchanged) == (2, 3)
+    removals = server.inspect()["requests"]["by_route"][
+        "DELETE /api/lists/{id}/relationships/profiles"
+    ]
+    assert removals == {"400": 1, "204": 1}
+    assert _members(server, list_id) == 3
+    assert store.count_synced(ledger, 1) == 3

@@ -250,6 +250,15 @@ class SyncedMember:
     profile_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Departing:
+    """A customer on the list as last synced who no longer matches."""
+
+    customer_id: int
+    email: str
+    profile_id: str
+
+
 def count_members(connection: sqlite3.Connection, member_filter: MemberFilter) -> int:
     compiled = compile_filter(member_filter)
     sql = f"SELECT count(*) FROM ({_MEMBERS}) m WHERE {compiled.where}"  # noqa: S608 - built from constants
@@ -287,17 +296,18 @@ def members_to_add(
 
 def members_to_remove(
     connection: sqlite3.Connection, audience_id: int, member_filter: MemberFilter
-) -> list[SyncedMember]:
+) -> list[Departing]:
     """Customers on the list as last synced that no longer match, in customer order."""
     compiled = compile_filter(member_filter)
     sql = (
-        "SELECT a.customer_id, a.profile_id FROM audience_members a"  # noqa: S608 - constants
+        "SELECT a.customer_id, c.email, a.profile_id FROM audience_members a"  # noqa: S608 - constants
+        " JOIN customers c ON c.id = a.customer_id"
         " WHERE a.audience_id = :audience_id AND a.customer_id NOT IN"
         f" (SELECT m.customer_id FROM ({_MEMBERS}) m WHERE {compiled.where})"
         " ORDER BY a.customer_id"
     )
     rows = connection.execute(sql, {**compiled.params, "audience_id": audience_id})
-    return [SyncedMember(*row) for row in rows]
+    return [Departing(*row) for row in rows]
 
 
 def count_synced(connection: sqlite3.Connection, audience_id: int) -> int:

@@ -98,6 +98,14 @@ class ProfileResolver:
         ]
         return self.resolve(fresh)
 
+    def current_ids(self, customers: Sequence[tuple[int, str]]) -> dict[int, str]:
+        """The profile ids these (customer id, email) pairs have in Klaviyo now; none created."""
+        with transaction(self._connection):
+            store.forget_profile_ids(
+                self._connection, [customer_id for customer_id, _ in customers]
+            )
+        return self._look_up([Candidate(cid, email, None, None, None) for cid, email in customers])
+
     def _look_up(self, candidates: Sequence[Candidate]) -> dict[int, str]:
         found: dict[int, str] = {}
         for batch in chunked(candidates, LOOKUP_BATCH):

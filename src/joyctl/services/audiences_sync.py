@@ -24,7 +24,13 @@ from joyctl.errors import DataError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources import lists as klaviyo_lists
 from joyctl.ledger import audiences as store
-from joyctl.ledger.audiences import AudienceMapping, Candidate, MemberFilter, SyncedMember
+from joyctl.ledger.audiences import (
+    AudienceMapping,
+    Candidate,
+    Departing,
+    MemberFilter,
+    SyncedMember,
+)
 from joyctl.ledger.db import transaction
 from joyctl.services.audiences import require_audience
 from joyctl.services.audiences_definition import load_definition
@@ -191,18 +197,28 @@ class _ListSync:
             membership_requests=self._requests,
         )
 
-    def _remove(self, members: Sequence[SyncedMember]) -> None:
+    def _remove(self, members: Sequence[Departing]) -> None:
         for chunk in chunked(members, IDS_PER_REQUEST):
-            with self._list_must_exist():
-                self._requests += klaviyo_lists.remove_profiles_from_list(
-                    self._client, self._list_id, [m.profile_id for m in chunk]
-                )
+            try:
+                self._send_removals([m.profile_id for m in chunk])
+            except DataError:
+                # A profile Klaviyo deleted or merged fails the whole request. A deleted one
+                # has left the list with it; the others are removed under their current id.
+                current = self._resolver.current_ids([(m.customer_id, m.email) for m in chunk])
+                if current:
+                    self._send_removals(list(current.values()))
             with transaction(self._connection):
                 store.record_removed(
                     self._connection, self._target.audience_id, [m.customer_id for m in chunk]
                 )
         if members:
             self._progress(f"{self._target.name}: removed {len(members):,}")
+
+    def _send_removals(self, profile_ids: Sequence[str]) -> None:
+        with self._list_must_exist():
+            self._requests += klaviyo_lists.remove_profiles_from_list(
+                self._client, self._list_id, profile_ids
+            )
 
     def _add(self, candidates: Sequence[Candidate]) -> int:
         if not candidates:
