@@ -32,7 +32,9 @@ def smoke(
     ] = False,
     allow_live_account: Annotated[
         bool,
-        typer.Option(help="Also run against a live (non-test) Klaviyo account."),
+        typer.Option(
+            "--allow-live-account", help="Also run against a live (non-test) Klaviyo account."
+        ),
     ] = False,
 ) -> None:
     """Check end to end that a Klaviyo test account works with joyctl, for CI.
