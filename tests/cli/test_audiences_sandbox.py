@@ -74,6 +74,19 @@ def _write_csv(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _change_tiers(cli: Cli, tmp_path: Path, gold: set[str]) -> tuple[list[str], list[str]]:
+    """Two Gold customers drop to Silver, one Silver rises to Gold, and a new Gold customer
+    appears whom Klaviyo does not know yet."""
+    _data(cli, "audiences", "create", "silver", "--tier", "Silver")
+    silver_member = _data(cli, "audiences", "show", "silver", "--sample", "1")["sample"][0]["email"]
+    demoted, promoted = sorted(gold)[:2], [silver_member, "new.gold@example.com"]
+    rows = [f"{email},Silver" for email in demoted] + [f"{email},Gold" for email in promoted]
+    changes = _write_csv(tmp_path, "email,tier\n" + "\n".join(rows) + "\n")
+    imported = cli(*SANDBOX, "ledger", "import", str(changes))
+    assert imported.exit_code == 0, imported.stderr
+    return demoted, promoted
+
+
 def test_gold_audience_syncs_to_a_new_list_then_follows_tier_changes(
     cli: Cli, isolated_home: Path, tmp_path: Path
 ) -> None:
@@ -89,18 +102,9 @@ def test_gold_audience_syncs_to_a_new_list_then_follows_tier_changes(
     before = _gold_emails(cli)
     assert _list_emails(isolated_home, list_id) == before
 
-    # Two Gold customers drop to Silver, one Silver rises to Gold, and a new Gold customer
-    # appears whom Klaviyo does not know yet.
-    _data(cli, "audiences", "create", "silver", "--tier", "Silver")
-    silver_member = _data(cli, "audiences", "show", "silver", "--sample", "1")["sample"][0]["email"]
-    demoted = sorted(before)[:2]
-    rows = [f"{email},Silver" for email in demoted]
-    rows += [f"{silver_member},Gold", "new.gold@example.com,Gold"]
-    changes = _write_csv(tmp_path, "email,tier\n" + "\n".join(rows) + "\n")
-    imported = cli(*SANDBOX, "ledger", "import", str(changes))
-    assert imported.exit_code == 0, imported.stderr
+    demoted, promoted = _change_tiers(cli, tmp_path, before)
     after = _gold_emails(cli)
-    assert after == (before - set(demoted)) | {silver_member, "new.gold@example.com"}
+    assert after == (before - set(demoted)) | set(promoted)
 
     second = _data(cli, "audiences", "sync", "gold")["audiences"][0]
     assert (second["added"], second["removed"]) == (2, 2)

@@ -23,35 +23,40 @@ Example: joyctl audiences create gold --tier Gold --status member
 """
 
 
+TierOpt = Annotated[list[str] | None, typer.Option(help="VIP tier (repeatable).")]
+PointsAtLeastOpt = Annotated[int | None, typer.Option(min=0, help="Current balance at least this.")]
+PointsAtMostOpt = Annotated[int | None, typer.Option(min=0, help="Current balance at most this.")]
+StatusOpt = Annotated[
+    list[str] | None, typer.Option(help="member, guest or excluded (repeatable).")
+]
+MonthOpt = Annotated[
+    list[int] | None, typer.Option(help="Birthday in this month, 1-12 (repeatable).")
+]
+AfterOpt = Annotated[
+    str | None, typer.Option(help="Last activity at or after: date, date-time or age (90d).")
+]
+BeforeOpt = Annotated[
+    str | None, typer.Option(help="Last activity before: date, date-time or age (90d).")
+]
+ReferredOpt = Annotated[
+    bool | None,
+    typer.Option("--referred/--not-referred", help="Only referred, or only not referred."),
+]
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Redefine the audience if it exists.")]
+
+
 def create(
     ctx: typer.Context,
     name: NameArg,
-    tier: Annotated[list[str] | None, typer.Option(help="VIP tier (repeatable).")] = None,
-    points_at_least: Annotated[
-        int | None, typer.Option(min=0, help="Current balance at least this.")
-    ] = None,
-    points_at_most: Annotated[
-        int | None, typer.Option(min=0, help="Current balance at most this.")
-    ] = None,
-    status: Annotated[
-        list[str] | None, typer.Option(help="member, guest or excluded (repeatable).")
-    ] = None,
-    birthday_month: Annotated[
-        list[int] | None, typer.Option(help="Birthday in this month, 1-12 (repeatable).")
-    ] = None,
-    last_activity_after: Annotated[
-        str | None, typer.Option(help="Last activity at or after: date, date-time or age (90d).")
-    ] = None,
-    last_activity_before: Annotated[
-        str | None, typer.Option(help="Last activity before: date, date-time or age (90d).")
-    ] = None,
-    referred: Annotated[
-        bool | None,
-        typer.Option("--referred/--not-referred", help="Only referred, or only not referred."),
-    ] = None,
-    replace: Annotated[
-        bool, typer.Option("--replace", help="Redefine the audience if it exists.")
-    ] = False,
+    tier: TierOpt = None,
+    points_at_least: PointsAtLeastOpt = None,
+    points_at_most: PointsAtMostOpt = None,
+    status: StatusOpt = None,
+    birthday_month: MonthOpt = None,
+    last_activity_after: AfterOpt = None,
+    last_activity_before: BeforeOpt = None,
+    referred: ReferredOpt = None,
+    replace: ReplaceOpt = False,
 ) -> None:
     from joyctl.services.audiences import create_audience
     from joyctl.services.audiences_definition import build_definition
