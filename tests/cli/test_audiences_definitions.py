@@ -128,3 +128,31 @@ def test_ages_are_resolved_at_evaluation_time() -> None:
         build_definition(birthday_months=[0])
     dated = build_definition(last_activity_before="2026-01-31")
     assert dated.last_activity_before == "2026-01-31T00:00:00+00:00"
+
+
+def test_mistakes_are_reported_before_any_credential_is_needed(cli: Cli) -> None:
+    _data(cli, "audiences", "create", "gold", "--tier", "Gold")
+    neither = cli("audiences", "map", "gold")
+    assert neither.exit_code == 2
+    assert "give either --list ID or --list-name NAME" in neither.stderr
+    unknown = cli("audiences", "sync", "nope")
+    assert unknown.exit_code == 2
+    assert "there is no audience named 'nope'" in unknown.stderr
+    unmapped = cli("audiences", "sync")
+    assert unmapped.exit_code == 2
+    assert "no audience is mapped to a Klaviyo list" in unmapped.stderr
+
+
+def test_a_dry_run_needs_no_credentials(cli: Cli, isolated_home: Path) -> None:
+    _data(cli, "audiences", "create", "gold", "--tier", "Gold")
+    ledger = isolated_home / "data" / "profiles" / "shop" / "ledger.sqlite3"
+    with closing(sqlite3.connect(ledger)) as connection:  # as `map` would have recorded it
+        connection.execute(
+            "INSERT INTO audience_lists (audience_id, list_id, list_name, mapped_at)"
+            " VALUES (1, 'L1', 'Gold', '2026-03-01T00:00:00+00:00')"
+        )
+        connection.commit()
+    plan = _data(cli, "audiences", "sync", "--dry-run")
+    assert plan["audiences"][0]["added"] == 2
+    human = cli("audiences", "sync", "--dry-run")
+    assert human.stdout.splitlines()[0].split("\t")[3:5] == ["TO ADD", "TO REMOVE"]

@@ -82,13 +82,13 @@ def test_profiles_klaviyo_refuses_are_named_and_the_rest_added(
 ) -> None:
     _gold(ledger, count, bad=["bad@@example.com"])
     list_id = _mapped(client, ledger)
-    report = sync_audiences(client, ledger, sleep=_quick)
+    report = sync_audiences(lambda: client, ledger, sleep=_quick)
     result = report.audiences[0]
     assert (result.added, result.profiles_created, result.unresolved) == (count, count, 1)
     assert result.unresolved_examples[0].email == "bad@@example.com"
     assert "Invalid email" in result.unresolved_examples[0].reason
     assert _members(server, list_id) == count
-    again = sync_audiences(client, ledger, sleep=_quick).audiences[0]
+    again = sync_audiences(lambda: client, ledger, sleep=_quick).audiences[0]
     assert (again.added, again.unresolved, again.membership_requests) == (0, 1, 0)
 
 
@@ -97,14 +97,14 @@ def test_a_stale_remembered_profile_id_is_resolved_again(
 ) -> None:
     _gold(ledger, 5)
     list_id = _mapped(client, ledger)
-    sync_audiences(client, ledger, sleep=_quick)
+    sync_audiences(lambda: client, ledger, sleep=_quick)
     with transaction(ledger):
         upsert_customer(ledger, CustomerFields("late@example.com", tier="Gold"))
         late = ledger.execute("SELECT id FROM customers WHERE email = 'late@example.com'")
         customer_id = late.fetchone()[0]
         # As if Klaviyo had merged the profile this email resolved to before.
         store.remember_profile_ids(ledger, [(customer_id, "late@example.com", "01GONE")], NOW)
-    result = sync_audiences(client, ledger, sleep=_quick).audiences[0]
+    result = sync_audiences(lambda: client, ledger, sleep=_quick).audiences[0]
     assert (result.added, result.profiles_created, result.unresolved) == (1, 1, 0)
     assert _members(server, list_id) == 6
     row = ledger.execute(
@@ -132,11 +132,11 @@ def test_an_interrupted_sync_is_finished_by_the_next(
 
     monkeypatch.setattr(klaviyo_lists, "add_profiles_to_list", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        sync_audiences(client, ledger, sleep=_quick)
+        sync_audiences(lambda: client, ledger, sleep=_quick)
     assert store.count_synced(ledger, 1) == 2000
     monkeypatch.setattr(klaviyo_lists, "add_profiles_to_list", real_add)
 
-    resumed = sync_audiences(client, ledger, sleep=_quick).audiences[0]
+    resumed = sync_audiences(lambda: client, ledger, sleep=_quick).audiences[0]
     assert (resumed.added, resumed.unchanged, resumed.profiles_created) == (500, 2000, 0)
     assert resumed.membership_requests == 1
     assert _members(server, list_id) == 2500
@@ -172,12 +172,12 @@ def test_a_departing_member_under_a_stale_profile_id_is_still_removed(
 ) -> None:
     _gold(ledger, 5)
     list_id = _mapped(client, ledger)
-    sync_audiences(client, ledger, sleep=_quick)
+    sync_audiences(lambda: client, ledger, sleep=_quick)
     with transaction(ledger):
         ledger.execute("UPDATE audience_members SET profile_id = '01GONE' WHERE customer_id = 1")
         upsert_customer(ledger, CustomerFields("c0@example.com", tier="Silver"))
         upsert_customer(ledger, CustomerFields("c1@example.com", tier="Silver"))
-    result = sync_audiences(client, ledger, sleep=_quick).audiences[0]
+    result = sync_audiences(lambda: client, ledger, sleep=_quick).audiences[0]
     assert (result.removed, result.unchanged) == (2, 3)
     removals = server.inspect()["requests"]["by_route"][
         "DELETE /api/lists/{id}/relationships/profiles"

@@ -59,6 +59,16 @@ class ListTarget(BaseModel):
     list_name: str | None = None
     create: bool = False
 
+    def check(self) -> None:
+        if (self.list_id is None) == (self.list_name is None):
+            raise UsageError(
+                "give either --list ID or --list-name NAME", hint="not both, not neither"
+            )
+        if self.create and self.list_name is None:
+            raise UsageError("--create-list needs --list-name NAME", hint="the new list's name")
+        if self.list_name is not None and not self.list_name.strip():
+            raise UsageError("--list-name is empty", hint="give the Klaviyo list's exact name")
+
 
 class MappingResult(BaseModel):
     audience: str
@@ -161,7 +171,7 @@ def map_audience(
     now: datetime | None = None,
 ) -> MappingResult:
     """Map the audience to the target list; a new list's membership starts from nothing."""
-    _check_target(target)
+    target.check()
     record = require_audience(connection, name)
     found, created = _find_or_create(client, connection, record, target)
     previous = store.mapping_for(connection, record.id)
@@ -185,15 +195,6 @@ def map_audience(
         previous_list_id=previous.list_id if previous else None,
         changed=previous is None or previous.list_id != found.id,
     )
-
-
-def _check_target(target: ListTarget) -> None:
-    if (target.list_id is None) == (target.list_name is None):
-        raise UsageError("give either --list ID or --list-name NAME", hint="not both, not neither")
-    if target.create and target.list_name is None:
-        raise UsageError("--create-list needs --list-name NAME", hint="the name of the new list")
-    if target.list_name is not None and not target.list_name.strip():
-        raise UsageError("--list-name is empty", hint="give the Klaviyo list's exact name")
 
 
 def _find_or_create(

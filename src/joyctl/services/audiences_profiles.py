@@ -150,7 +150,7 @@ class ProfileResolver:
         reasons: dict[str, str] = {}
         for job in jobs:
             reasons.update(self._await(job))
-        started = min((job.created_at for job in jobs if job.created_at), default=None)
+        started = min((_aware(job.created_at) for job in jobs if job.created_at), default=None)
         try:
             created = self._read_back(candidates, started) if started else {}
         except DataError:  # an account that refuses the sort: look every one up by email
@@ -174,7 +174,7 @@ class ProfileResolver:
         resolved: list[tuple[int, str, str]] = []
         resources = self._client.paginate("/api/profiles", {"sort": "-created"}, limit=budget)
         for profile in parse_many(Profile, resources):
-            if profile.created is not None and profile.created < floor:
+            if profile.created is not None and _aware(profile.created) < floor:
                 break
             candidate = by_email.get((profile.email or "").strip().lower())
             if candidate is not None and candidate.customer_id not in found:
@@ -219,6 +219,11 @@ def _attributes(candidate: Candidate) -> dict[str, Any]:
     if candidate.last_name:
         attributes["last_name"] = candidate.last_name
     return attributes
+
+
+def _aware(moment: datetime) -> datetime:
+    """Klaviyo's timestamps carry an offset; one without is taken as UTC, never compared naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _reason(error: ProfileImportError) -> str:

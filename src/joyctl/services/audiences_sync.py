@@ -83,7 +83,7 @@ class _Target:
 
 
 def sync_audiences(
-    client: KlaviyoClient | None,
+    connect: Callable[[], KlaviyoClient],
     connection: sqlite3.Connection,
     names: Sequence[str] = (),
     *,
@@ -91,16 +91,18 @@ def sync_audiences(
     sleep: Callable[[float], None] = time.sleep,
     on_progress: Progress | None = None,
 ) -> SyncReport:
-    """Sync the named audiences (default: every mapped one). A dry run only reads the ledger."""
+    """Sync the named audiences (default: every mapped one). A dry run only reads the ledger.
+
+    `connect` opens the Klaviyo client, only once the names are known to be mapped audiences
+    and never for a dry run, so a typo is reported before any credential is needed.
+    """
     targets = _targets(connection, names)
-    results: list[AudienceSync] = []
-    for target in targets:
-        if dry_run or client is None:
-            results.append(_plan(connection, target))
-            continue
-        syncer = _ListSync(client, connection, target, sleep, on_progress or (lambda _: None))
-        results.append(syncer.run())
-    return SyncReport(dry_run=dry_run or client is None, audiences=results)
+    if dry_run:
+        return SyncReport(dry_run=True, audiences=[_plan(connection, t) for t in targets])
+    client = connect()
+    progress = on_progress or (lambda _: None)
+    results = [_ListSync(client, connection, t, sleep, progress).run() for t in targets]
+    return SyncReport(dry_run=False, audiences=results)
 
 
 def _targets(connection: sqlite3.Connection, names: Sequence[str]) -> list[_Target]:

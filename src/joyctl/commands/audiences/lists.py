@@ -36,6 +36,7 @@ def map_(
 
     app = app_context(ctx)
     target = ListTarget(list_id=list_id, list_name=list_name, create=create_list)
+    target.check()  # before asking for credentials
     result = map_audience(app.klaviyo().client, app.ledger(), name, target)
     app.output.emit(result, _render_mapped)
 
@@ -70,10 +71,12 @@ def sync(
     from joyctl.services.audiences_sync import sync_audiences
 
     app = app_context(ctx)
-    connection = app.ledger()
-    client = None if dry_run else app.klaviyo().client
     report = sync_audiences(
-        client, connection, names or [], dry_run=dry_run, on_progress=app.output.info
+        lambda: app.klaviyo().client,
+        app.ledger(),
+        names or [],
+        dry_run=dry_run,
+        on_progress=app.output.info,
     )
     app.output.emit(report, _render_sync)
     if not report.dry_run:
