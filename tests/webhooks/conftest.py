@@ -18,12 +18,8 @@ from joyctl.engine import ConnectionFacts
 from joyctl.ledger.db import open_ledger
 from joyctl.sandbox import SandboxConfig, SandboxServer
 from joyctl.services.rewards import IncomingReview
-from joyctl.services.webhook_receiver import (
-    DeliveryIntake,
-    DeliveryLine,
-    ListenOptions,
-    WebhookReceiver,
-)
+from joyctl.services.webhook_receiver import ListenOptions, WebhookReceiver
+from joyctl.services.webhooks_intake import DeliveryIntake, DeliveryLine
 from joyctl.services.webhooks_process import DeliveryProcessor, ReviewFetcher
 from tests.conftest import Cli
 from tests.webhooks.shop import Shop, set_up_shop
@@ -36,6 +32,7 @@ MEMBERS = ("ann@example.com", "bob@example.com")
 MAX_BODY = 4096
 FAST_SANDBOX: dict[str, Any] = {
     "rate_limits": "off",
+    "job_step_seconds": 0.05,
     "delivery_batch_seconds": 0.02,
     "delivery_backoff_seconds": 0.2,
     "save_debounce_seconds": 0.02,

@@ -144,7 +144,7 @@ def test_debug_logging_never_shows_the_webhook_secret(cli: Cli, shop: Shop) -> N
 
 def test_delivery_lines_say_what_happened() -> None:
     from joyctl.commands.webhooks.receive import _delivery_text
-    from joyctl.services.webhook_receiver import DeliveryLine
+    from joyctl.services.webhooks_intake import DeliveryLine
 
     base = {"delivery_id": 7, "received_at": "2026-05-01T10:00:00+00:00", "webhook_id": "01H"}
     verified = DeliveryLine(
@@ -187,8 +187,10 @@ def test_replay_judges_deliveries_stored_but_never_verified(cli: Cli, shop: Shop
     finally:
         connection.close()
 
-    summary = cli_data(cli, shop, "webhooks", "replay")
+    summary = cli_data(cli, shop, "webhooks", "replay", "--push")
     assert (summary["rechecked"], summary["deliveries"], summary["awarded"]) == (2, 1, 1)
+    assert (summary["pushed"], summary["push_pending"]) == (2, 0)
+    assert shop.server.inspect()["events"]["by_metric"]["Joy: Earn Point"] == 1
     verdicts = shop.query("SELECT verdict, reason FROM webhook_deliveries ORDER BY id")
     assert [tuple(row) for row in verdicts] == [("verified", None), ("rejected", "bad_signature")]
     assert int(cli_data(cli, shop, "ledger", "balance", email)["balance"]) == before + 50

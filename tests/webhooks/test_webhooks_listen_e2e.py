@@ -58,6 +58,9 @@ def test_a_submitted_review_is_delivered_verified_and_rewarded_once(cli: Cli, sh
         line = listener.expect("delivery")
         assert (line["verdict"], line["status_code"], line["awarded"]) == ("verified", 200, 1)
         assert _balance(cli, shop, email) == before + 50
+        # What it earned went on to Klaviyo: the Joy event and the points on the profile.
+        assert line["pushed"] == 2, line
+        assert _joy_events(shop.server) == 1
 
         # A re-delivery: the same body, signed again with a fresh timestamp, as Klaviyo retries.
         [(body,)] = shop.query("SELECT body FROM webhook_deliveries")
@@ -68,6 +71,7 @@ def test_a_submitted_review_is_delivered_verified_and_rewarded_once(cli: Cli, sh
         again = listener.expect("delivery")
         assert (again["verdict"], again["duplicates"], again["awarded"]) == ("verified", 1, 0)
         assert _balance(cli, shop, email) == before + 50
+        assert _joy_events(shop.server) == 1
     finally:
         status, stderr = listener.finish(signal.SIGTERM)
     assert status == 0, stderr
@@ -106,6 +110,11 @@ def test_a_listener_killed_before_processing_is_completed_by_replay(cli: Cli, sh
     rerun = cli_data(cli, shop, "webhooks", "replay", "--id", str(row["id"]))
     assert (rerun["deliveries"], rerun["awarded"]) == (1, 0)
     assert _balance(cli, shop, email) == before + 50
+
+
+def _joy_events(server: SandboxServer) -> int:
+    state = server.inspect()
+    return int(state["events"]["by_metric"].get("Joy: Earn Point", 0))
 
 
 def _wait_until_delivered(server: SandboxServer, timeout: float = 15.0) -> None:

@@ -21,20 +21,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from joyctl.errors import JoyctlError, UsageError
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.webhooks_intake import DeliveryIntake, DeliveryLine
 from joyctl.services.webhooks_process import DeliveryProcessor, ProcessResult
-from joyctl.services.webhooks_verify import (
-    DeliveryRequest,
-    VerifyRules,
-    kept_headers,
-    verify_delivery,
-)
+from joyctl.services.webhooks_verify import DeliveryRequest
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8780
@@ -53,92 +49,8 @@ class ListenOptions:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
-class ListenerStarted(BaseModel):
-    kind: Literal["listening"] = "listening"
-    url: str
-    account_id: str
-    tolerance_seconds: float
-    unprocessed: int
-
-
-class DeliveryLine(BaseModel):
-    """One line per delivery: its verdict and, once processed, what it earned."""
-
-    kind: Literal["delivery"] = "delivery"
-    delivery_id: int
-    received_at: str
-    webhook_id: str | None
-    status_code: int
-    verdict: str
-    reason: str | None = None
-    detail: str | None = None
-    events: int = 0
-    processed: int = 0
-    duplicates: int = 0
-    awarded: int = 0
-    points: int = 0
-    error: str | None = None
-
-
-class ListenerStopped(BaseModel):
-    kind: Literal["stopped"] = "stopped"
-    deliveries: int
-    unprocessed: int
-
-
 Report = Callable[[BaseModel], None]
-SecretLookup = Callable[[str], str | None]
-
-
-class DeliveryIntake:
-    """Store, verify and record the verdict of one request; the connection is shared."""
-
-    def __init__(
-        self,
-        connection: sqlite3.Connection,
-        lock: threading.RLock,
-        secret_for: SecretLookup,
-        account_id: str,
-        tolerance_seconds: float,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.connection = connection
-        self.lock = lock
-        self.secret_for = secret_for
-        self.account_id = account_id
-        self.tolerance_seconds = tolerance_seconds
-        self.clock = clock
-
-    def receive(self, request: DeliveryRequest) -> DeliveryLine:
-        received = self.clock()
-        stored = delivery_queries.NewDelivery(
-            received_at=received.isoformat(),
-            webhook_id=_header_webhook_id(request),
-            headers=kept_headers(request.headers),
-            body=request.body or b"",
-            body_bytes=request.declared_length or 0,
-        )
-        with self.lock:
-            delivery_id = delivery_queries.store_delivery(self.connection, stored)
-        rules = VerifyRules(self.secret_for, self.account_id, self.tolerance_seconds, received)
-        verdict = verify_delivery(request, rules)
-        with self.lock:
-            delivery_queries.record_verdict(self.connection, delivery_id, verdict)
-        return DeliveryLine(
-            delivery_id=delivery_id,
-            received_at=stored.received_at,
-            webhook_id=stored.webhook_id,
-            status_code=verdict.status_code,
-            verdict=verdict.verdict,
-            reason=verdict.reason,
-            detail=verdict.detail,
-            events=verdict.event_count,
-        )
-
-
-def _header_webhook_id(request: DeliveryRequest) -> str | None:
-    value = request.headers.get("klaviyo-webhook-id")
-    return value[:100] if value else None
+Pusher = Callable[[], int]  # sends the outbox; returns how many rows Klaviyo accepted
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -225,10 +137,12 @@ class WebhookReceiver:
         intake: DeliveryIntake,
         processor: DeliveryProcessor,
         report: Report,
+        push: Pusher | None = None,
     ) -> None:
         self.options = options
         self.intake = intake
         self.processor = processor
+        self.push = push
         self._report = report
         self._report_lock = threading.Lock()
         self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
@@ -301,7 +215,10 @@ class WebhookReceiver:
                 return
             with self._report_lock:
                 line = self._awaiting.pop(delivery_id)
-            self.emit(self._process(line))
+            processed = self._process(line)
+            if processed.processed and self.push is not None:
+                processed = _pushed(processed, self.push)
+            self.emit(processed)
 
     def _process(self, line: DeliveryLine) -> DeliveryLine:
         with self.processor.lock:
@@ -324,6 +241,14 @@ class WebhookReceiver:
                 "error": result.error,
             }
         )
+
+
+def _pushed(line: DeliveryLine, push: Pusher) -> DeliveryLine:
+    """Send what the delivery put in the outbox; a failure leaves it there for the next one."""
+    try:
+        return line.model_copy(update={"pushed": push()})
+    except JoyctlError as exc:
+        return line.model_copy(update={"push_error": exc.message})
 
 
 def _failure_line(message: str) -> DeliveryLine:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from joyctl.credentials import CredentialStore
@@ -22,14 +23,13 @@ from joyctl.ledger import deliveries as delivery_queries
 from joyctl.services.reviews import program_connection_facts
 from joyctl.services.webhook_receiver import (
     DEFAULT_MAX_BODY_BYTES,
-    DeliveryIntake,
-    ListenerStarted,
-    ListenerStopped,
     ListenOptions,
+    Pusher,
     Report,
     WebhookReceiver,
     wait_for_signal,
 )
+from joyctl.services.webhooks_intake import DeliveryIntake, ListenerStarted, ListenerStopped
 from joyctl.services.webhooks_process import (
     DeliveryProcessor,
     ReplaySummary,
@@ -50,6 +50,7 @@ class WebhookDeps:
     credentials: CredentialStore
     klaviyo: Callable[[], KlaviyoClient]
     connection_info: Mapping[str, Any]
+    ledger_path: Path  # the listener's pusher opens its own connection to it
 
 
 class SecretCache:
@@ -112,14 +113,35 @@ def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
     )
 
 
-def listen(deps: WebhookDeps, options: ListenOptions, report: Report) -> ListenerStopped:
-    """Receive deliveries until SIGINT or SIGTERM; reports a line for each one."""
+def outbox_pusher(deps: WebhookDeps) -> Pusher:
+    """Send the outbox on a connection of its own, opened per push: the shared one stays free
+    for requests while Klaviyo is slow, and nothing is left open if the process ends mid-push."""
+    from joyctl.ledger.db import open_ledger
+    from joyctl.services.pusher import push_outbox
+
+    def push() -> int:
+        connection = open_ledger(deps.ledger_path)
+        try:
+            report = push_outbox(deps.klaviyo(), connection)
+        finally:
+            connection.close()
+        return report.events_sent + report.profiles_sent
+
+    return push
+
+
+def listen(
+    deps: WebhookDeps, options: ListenOptions, report: Report, *, push: bool = True
+) -> ListenerStopped:
+    """Receive deliveries until SIGINT or SIGTERM; reports a line for each one. With `push`,
+    what each delivery earns is sent to Klaviyo (Joy events, points on the profile) at once."""
     account_id = connected_account_id(deps)
     lock = threading.RLock()  # one ledger connection, shared by request and worker threads
     intake = DeliveryIntake(
         deps.connection, lock, SecretCache(deps.credentials), account_id, options.tolerance_seconds
     )
-    receiver = WebhookReceiver(options, intake, _processor(deps, lock), report)
+    pusher = outbox_pusher(deps) if push else None
+    receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
 
     backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
 
@@ -146,13 +168,21 @@ def replay(
     ids: Sequence[int] = (),
     since: datetime | None = None,
     tolerance_seconds: float = 300.0,
+    push: bool = False,
 ) -> ReplaySummary:
     """Judge deliveries stored but never verified, then re-run verified ones through the
-    reward pipeline; safe to repeat."""
+    reward pipeline; safe to repeat. With `push`, the outbox is sent to Klaviyo after."""
     rechecked = recheck_pending(deps, tolerance_seconds)
     processor = _processor(deps, threading.RLock())
     summary = replay_deliveries(deps.connection, processor, ids=ids, since=since)
-    return summary.model_copy(update={"rechecked": rechecked})
+    summary = summary.model_copy(update={"rechecked": rechecked})
+    if not push:
+        return summary
+    from joyctl.services.pusher import push_outbox
+
+    pushed = push_outbox(deps.klaviyo(), deps.connection)
+    sent = pushed.events_sent + pushed.profiles_sent
+    return summary.model_copy(update={"pushed": sent, "push_pending": pushed.pending})
 
 
 def recheck_pending(deps: WebhookDeps, tolerance_seconds: float) -> int:

@@ -57,6 +57,8 @@ class ReplaySummary(BaseModel):
     points: int
     failed: int
     errors: list[str]
+    pushed: int | None = None  # Joy events and profile updates sent, with --push
+    push_pending: int | None = None
 
 
 def klaviyo_review_fetcher(client: Callable[[], KlaviyoClient]) -> ReviewFetcher:

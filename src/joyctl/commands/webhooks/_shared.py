@@ -25,4 +25,5 @@ def webhook_deps(app: AppContext) -> WebhookDeps:
         credentials=app.credentials(),
         klaviyo=memoized(lambda: app.klaviyo().client),
         connection_info=dict(app.settings.profile.connection),
+        ledger_path=app.paths.ledger_file(app.settings.profile.name),
     )

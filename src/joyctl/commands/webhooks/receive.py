@@ -23,6 +23,9 @@ ToleranceOption = Annotated[
     ),
 ]
 MaxBodyOption = Annotated[int, typer.Option(min=1024, help="Largest delivery accepted, in bytes.")]
+ListenPushOption = Annotated[
+    bool, typer.Option(help="Send the Joy events and points each delivery earns to Klaviyo.")
+]
 
 
 def listen(
@@ -32,13 +35,15 @@ def listen(
     path: PathOption = "/klaviyo/webhooks",
     tolerance: ToleranceOption = None,
     max_body: MaxBodyOption = 5 * 1024 * 1024,
+    push: ListenPushOption = True,
 ) -> None:
     """Receive Klaviyo webhook deliveries and reward the reviews they carry.
 
     Each delivery is stored in the ledger first, then verified (signature, webhook id,
     account, age) and answered: 200, or a 4xx naming the reason. Rejected deliveries stay
     stored and never earn points. Verified review events go through the reward engine, each
-    event once. One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
+    event once, and what they earn is sent to Klaviyo at once (--no-push leaves it in the
+    outbox). One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
     SIGTERM stops it; what was stored but not processed is finished by `joyctl webhooks replay`.
     A port in use exits 2.
 
@@ -62,7 +67,7 @@ def listen(
         tolerance_seconds=float(tolerance or app.settings.globals["webhook_tolerance"].value),
         max_body_bytes=max_body,
     )
-    stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line))
+    stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
     _report(app, stopped)
 
 
@@ -75,6 +80,9 @@ def replay(
         list[int] | None,
         typer.Option("--id", help="Only this stored delivery (repeatable)."),
     ] = None,
+    push: Annotated[
+        bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
+    ] = False,
 ) -> None:
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
@@ -95,6 +103,7 @@ def replay(
         ids=delivery_id or [],
         since=parse_time(since) if since else None,
         tolerance_seconds=float(app.settings.globals["webhook_tolerance"].value),
+        push=push,
     )
     app.output.emit(summary, _render_replay)
     if summary.failed:
@@ -138,8 +147,12 @@ def _delivery_text(line: Any) -> str:
     if line.awarded:
         plural = "" if line.awarded == 1 else "s"
         text += f", awarded {line.points} points for {line.awarded} review{plural}"
+    if line.pushed:
+        text += f", {line.pushed} sent to Klaviyo"
     if line.error:
         text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
+    if line.push_error:
+        text += f"; not sent yet: {line.push_error}"
     return text
 
 
@@ -150,5 +163,8 @@ def _render_replay(out: Output, data: Any) -> None:
         f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
         f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
     )
+    if data.pushed is not None:
+        waiting = f", {data.push_pending} still waiting" if data.push_pending else ""
+        out.info(f"sent {data.pushed} Joy events and profile updates to Klaviyo{waiting}")
     for error in data.errors:
         out.warn(error)
