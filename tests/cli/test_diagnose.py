@@ -202,3 +202,39 @@ def test_fix_yes_repairs_the_legacy_store_end_to_end(cli: Cli, isolated_home: Pa
     assert len(earn_events) == 24
     profile = next(p for p in state["profiles"].values() if p["email"] == awarded[0]["email"])
     assert profile["properties"]["Joy Loyalty Points"] == balance
+
+
+def test_forged_deliveries_fail_the_signature_check(cli: Cli, isolated_home: Path) -> None:
+    from joyctl.ledger.db import open_ledger
+    from joyctl.ledger.deliveries import (
+        NewDelivery,
+        RejectReason,
+        Verdict,
+        record_verdict,
+        store_delivery,
+    )
+
+    _report(cli)  # seeds the profile
+    connection = open_ledger(isolated_home / "data/profiles/sandbox/ledger.sqlite3")
+    body = b'{"data": [], "meta": {}}'
+    stored = store_delivery(
+        connection, NewDelivery("2026-11-01T00:00:00+00:00", "01HOOK", {}, body, len(body))
+    )
+    record_verdict(
+        connection,
+        stored,
+        Verdict(verdict="rejected", status_code=401, reason=RejectReason.BAD_SIGNATURE),
+    )
+    connection.close()
+    _, report = _report(cli)
+    signatures = _check(report, "signatures")
+    assert signatures["status"] == "fail"
+    assert "1 of 1 deliveries failed verification" in signatures["evidence"][0]
+
+
+def test_after_the_fix_deliveries_still_need_a_listener(cli: Cli) -> None:
+    assert cli("--profile", "sandbox", "diagnose", "--fix", "--yes").exit_code == 0
+    _, report = _report(cli)
+    deliveries = _check(report, "deliveries")
+    assert deliveries["status"] == "warn"
+    assert "last delivery received: never" in deliveries["evidence"]

@@ -22,6 +22,10 @@ from joyctl.services.diagnose.data_checks import (
     check_outbox,
     check_profile_drift,
 )
+from joyctl.services.diagnose.delivery_checks import (
+    check_deliveries,
+    check_signature_failures,
+)
 from joyctl.services.diagnose.focus import focus_on_email, focus_on_review
 from joyctl.services.diagnose.model import CheckResult, DiagnoseReport, Status, summarize
 from joyctl.services.diagnose.probe import Probe
@@ -42,6 +46,8 @@ CHECKS: tuple[Callable[[Probe], CheckResult], ...] = (
     check_reviews_enabled,
     check_review_webhook,
     check_missed_reviews,
+    check_deliveries,
+    check_signature_failures,
     check_pending_reviews,
     check_rejections,
     check_program,

@@ -1,0 +1,49 @@
+"""Deliveries arriving, and signature failures among the deliveries joyctl stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from joyctl.ledger.deliveries import delivery_stats
+from joyctl.services.diagnose.connection_checks import account
+from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
+from joyctl.services.diagnose.probe import Probe
+from joyctl.services.diagnose.review_checks import klaviyo_reviews_since, newest
+
+LISTEN = "joyctl webhooks listen (behind the public webhook_endpoint URL)"
+
+
+def check_deliveries(probe: Probe) -> CheckResult:
+    title = "Review webhook deliveries are arriving"
+    stats = delivery_stats(probe.connection)
+    reviews = klaviyo_reviews_since(probe) if account(probe) is not None else None
+    if reviews is None:
+        return skipped("deliveries", title, "cannot list reviews (see review_scopes)")
+    latest_review = newest(reviews)
+    if latest_review is None:
+        return passed("deliveries", title, "no review written since the connection")
+    last = stats.last_review_event_at or stats.last_received_at
+    evidence = [f"newest review in Klaviyo: {latest_review.isoformat()}"]
+    evidence.append(f"last delivery received: {last or 'never'}")
+    if last is None or datetime.fromisoformat(last) < latest_review:
+        return warned("deliveries", title, evidence, LISTEN)
+    if stats.unprocessed:
+        evidence.append(f"{stats.unprocessed} stored deliveries not processed yet")
+        return warned("deliveries", title, evidence, "joyctl webhooks replay")
+    return passed("deliveries", title, *evidence)
+
+
+def check_signature_failures(probe: Probe) -> CheckResult:
+    title = "No stored delivery failed its signature check"
+    stats = delivery_stats(probe.connection)
+    if not stats.total:
+        return passed("signatures", title, "no delivery stored yet")
+    if stats.signature_failures:
+        evidence = [
+            f"{stats.signature_failures} of {stats.total} deliveries failed verification,"
+            f" last at {stats.last_signature_failure_at}",
+            "usually a webhook re-created elsewhere with a secret this profile does not know",
+        ]
+        fix = "joyctl webhooks delete ID && joyctl webhooks create --endpoint URL"
+        return failed("signatures", title, evidence, fix)
+    return passed("signatures", title, f"{stats.verified} of {stats.total} deliveries verified")
