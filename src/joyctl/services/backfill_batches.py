@@ -29,11 +29,12 @@ _BODY_ALLOWANCE = 256
 MAX_REJECTED_PER_CHUNK = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outgoing:
     """One event ready to send, with where it came from (a file line, entry or outbox row).
 
-    Sizes and keys are worked out once here: every chunk asks for them while it fills.
+    Sizes and keys are worked out once here: every chunk asks for them while it fills. (Not
+    frozen: a frozen dataclass is several times slower to build, and there is one per event.)
     """
 
     profile: Mapping[str, str]
@@ -52,7 +53,7 @@ class Outgoing:
         key = tuple(sorted(profile.items()))
         unique_id, metric = event.unique_id or "", event.metric_name
         # Klaviyo matches a profile by any identifier, so each one is a way to collide.
-        dedup = tuple((metric, unique_id, f"{name}:{value}") for name, value in key)
+        dedup = tuple([(metric, unique_id, f"{name}:{value}") for name, value in key])
         return cls(
             profile, event, origin, position, event_size(event), key, profile_size(profile), dedup
         )
@@ -122,14 +123,24 @@ class Chunk:
         return item.size + (item.profile_bytes if new_profile else 0)
 
 
-def profile_size(profile: Mapping[str, Any]) -> int:
-    return len(json.dumps(dict(profile))) + _PROFILE_ALLOWANCE
+def profile_size(profile: Mapping[str, str]) -> int:
+    return sum(text_size(key) + text_size(value) + 2 for key, value in profile.items()) + (
+        _PROFILE_ALLOWANCE
+    )
 
 
 def event_size(event: EventInput) -> int:
     """The event's share of a request body, never less than what it takes (ASCII-escaped)."""
-    own = [dict(event.properties), event.metric_name, event.unique_id, event.value_currency]
-    return len(json.dumps(own)) + _EVENT_ALLOWANCE
+    own = len(json.dumps(dict(event.properties))) + text_size(event.metric_name)
+    own += text_size(event.unique_id or "") + text_size(event.value_currency or "")
+    return own + _EVENT_ALLOWANCE
+
+
+def text_size(text: str) -> int:
+    """Bytes of a JSON string as the client writes it; plain text is counted without encoding."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    return len(json.dumps(text))
 
 
 def fits_alone(item: Outgoing, max_bytes: int = MAX_REQUEST_BYTES) -> bool:
