@@ -238,3 +238,23 @@ def test_after_the_fix_deliveries_still_need_a_listener(cli: Cli) -> None:
     deliveries = _check(report, "deliveries")
     assert deliveries["status"] == "warn"
     assert "last delivery received: never" in deliveries["evidence"]
+
+
+def test_a_mapped_list_deleted_in_klaviyo_fails(cli: Cli, isolated_home: Path) -> None:
+    sandbox = ("--profile", "sandbox")
+    assert cli(*sandbox, "audiences", "create", "gold", "--tier", "Gold").exit_code == 0
+    mapped = cli(
+        "--json", *sandbox, "audiences", "map", "gold", "--list-name", "Joy Gold", "--create-list"
+    )
+    list_id = json.loads(mapped.stdout)["data"]["list_id"]
+    _, report = _report(cli)
+    assert _status(report)["audience_lists"] == "pass"
+    state_file = isolated_home / "data/profiles/sandbox/sandbox-state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    del state["lists"][list_id]  # deleted in Klaviyo while joyctl was not looking
+    state_file.write_text(json.dumps(state), encoding="utf-8")
+    _, report = _report(cli)
+    lists = _check(report, "audience_lists")
+    assert lists["status"] == "fail"
+    assert f"list {list_id} no longer exists" in lists["evidence"][0]
+    assert lists["fix"].startswith("joyctl audiences map gold")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from joyctl.services.diagnose.audience_checks import check_audience_lists
 from joyctl.services.diagnose.connection_checks import (
     account,
     check_account_match,
@@ -54,6 +55,7 @@ CHECKS: tuple[Callable[[Probe], CheckResult], ...] = (
     check_outbox,
     check_metrics,
     check_profile_drift,
+    check_audience_lists,
     check_ledger_integrity,
 )
 
