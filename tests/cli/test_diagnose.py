@@ -258,3 +258,34 @@ def test_a_mapped_list_deleted_in_klaviyo_fails(cli: Cli, isolated_home: Path) -
     assert lists["status"] == "fail"
     assert f"list {list_id} no longer exists" in lists["evidence"][0]
     assert lists["fix"].startswith("joyctl audiences map gold")
+
+
+def test_revoked_grant_cannot_authenticate_and_exits_4(cli: Cli, isolated_home: Path) -> None:
+    _report(cli)
+    secrets_file = isolated_home / "data/profiles/sandbox/emulator-secrets.json"
+    stored = json.loads(secrets_file.read_text(encoding="utf-8"))
+    for key, value in stored.items():
+        tokens = json.loads(value)
+        tokens["access_token"], tokens["refresh_token"] = "revoked-access", "revoked-refresh"
+        stored[key] = json.dumps(tokens)
+    secrets_file.write_text(json.dumps(stored), encoding="utf-8")
+    code, report = _report(cli)
+    assert code == 4
+    authentication = _check(report, "authentication")
+    assert authentication["status"] == "fail"
+    assert "joyctl connect" in (authentication["fix"] or "")
+
+
+def test_profile_drift_after_a_local_adjustment(cli: Cli) -> None:
+    assert cli("--profile", "sandbox", "diagnose", "--fix", "--yes").exit_code == 0
+    listed = json.loads(
+        cli("--json", "--profile", "sandbox", "reviews", "list", "--outcome", "award").stdout
+    )["data"]
+    email = listed[0]["email"]
+    adjust = cli("--profile", "sandbox", "ledger", "adjust", email, "7", "--reason", "goodwill")
+    assert adjust.exit_code == 0
+    _, report = _report(cli)
+    drift = _check(report, "profile_drift")
+    assert drift["status"] == "warn"
+    assert any(email in line for line in drift["evidence"])
+    assert drift["fix"] == "joyctl backfill profiles"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from joyctl.credentials import CredentialSource, ResolvedCredential
-from joyctl.errors import PlanGateError
+from joyctl.errors import AuthError, PlanGateError
 from joyctl.klaviyo.endpoints import FEATURE_SCOPES
 from joyctl.klaviyo.models import Account
 from joyctl.klaviyo.resources.accounts import get_account
@@ -48,6 +48,9 @@ def check_authentication(probe: Probe) -> CheckResult:
     fetched = probe.remote("account", get_account)
     if not fetched.ok:
         evidence = [f"GET /api/accounts failed: {fetched.problem}"]
+        if isinstance(fetched.error, AuthError):
+            evidence += [fetched.hint] if fetched.hint else []
+            return failed("authentication", title, evidence, RECONNECT)
         return failed("authentication", title, evidence, fetched.hint or RECONNECT)
     found: Account = fetched.value
     name = found.organization_name or "unnamed"
