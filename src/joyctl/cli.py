@@ -96,6 +96,10 @@ def build_app() -> typer.Typer:
 def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
     """Run joyctl and return its exit status; nothing escapes as an exception."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        # The most common call of all answers without building the command tree.
+        sys.stdout.write(f"joyctl {__version__}\n")
+        return ExitCode.OK
     app = app or AppContext()
     if "--json" in args:
         app.output.json_mode = True  # so a usage error before the callback still gets JSON
