@@ -299,3 +299,23 @@ def test_a_bad_environment_value_names_its_variable(cli: Cli) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: not a number")
     assert f"unset {envvars.KEYRING_TIMEOUT}" in result.stderr
+
+
+def test_connect_no_browser_under_ci_fails_at_once(cli: Cli) -> None:
+    assert (
+        cli(
+            "profiles", "add", "ci-shop", "--base-url", "http://127.0.0.1:9", "--client-id", "abc"
+        ).exit_code
+        == 0
+    )
+    result = cli(
+        "-p",
+        "ci-shop",
+        "connect",
+        "--no-browser",
+        "--timeout",
+        "300",
+        env={"CI": "true", "JOYCTL_KLAVIYO_CLIENT_SECRET": "not-a-real-secret-value"},
+    )
+    assert result.exit_code == 2
+    assert "JOYCTL_KLAVIYO_ACCESS_TOKEN" in result.stderr

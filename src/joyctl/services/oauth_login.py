@@ -115,7 +115,7 @@ def _pasted(request: AuthorizationRequest, login: OAuthLogin, port: int) -> str:
 
 
 def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
-    if login.unattended and login.open_browser:
+    if login.unattended:  # with or without --no-browser: nobody is there to finish it
         raise UsageError(
             "connecting by OAuth needs a person to approve it in a browser; with CI or"
             " --no-input joyctl does not wait for one",
