@@ -190,21 +190,25 @@ def backfill_events(
             in_flight=in_flight,
             on_progress=on_progress,
         )
-    elapsed = clock() - started
-    sent = state.counters.sent - sent_before
+    return _summary(state, sent_before, clock() - started)
+
+
+def _summary(state: _RunState, sent_before: int, elapsed: float) -> BackfillSummary:
+    counters, request = state.counters, state.request
+    sent = counters.sent - sent_before
     return BackfillSummary(
-        run_id=run.id,
-        source=state.request.source,
+        run_id=state.run.id,
+        source=request.source,
         sent=sent,
-        already_sent=sent_before + state.counters.already_sent,
-        quarantined=state.counters.quarantined,
-        skipped=state.counters.filtered,
+        already_sent=sent_before + counters.already_sent,
+        quarantined=counters.quarantined,
+        skipped=counters.filtered,
         requests=state.tally.requests,
         throttled=state.tally.throttled,
         elapsed_seconds=round(elapsed, 3),
         events_per_second=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
-        quarantine_file=state.request.quarantine if state.counters.quarantined else None,
-        live_flows=state.request.live_flows,
+        quarantine_file=request.quarantine if counters.quarantined else None,
+        live_flows=request.live_flows,
     )
 
 

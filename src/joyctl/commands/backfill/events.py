@@ -32,34 +32,39 @@ Example: joyctl backfill events --source history.jsonl --since 2025-01-01
 """
 
 
+SourceOpt = Annotated[str | None, typer.Option(help="ledger (the default), or a .jsonl/.csv file.")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="csv or jsonl (default: from the extension).")
+]
+MetricOpt = Annotated[
+    list[str] | None, typer.Option("--metric", help="Only this metric (repeatable).")
+]
+ResumeOpt = Annotated[
+    str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
+]
+BatchOpt = Annotated[
+    int | None,
+    typer.Option(min=1, max=1000, help="Events per request, at most 1000 (the default)."),
+]
+FlowsOpt = Annotated[bool, typer.Option(help="Let the events trigger flows (no backfill flag).")]
+QuarantineOpt = Annotated[
+    Path | None,
+    typer.Option(help="Where bad records go (default: FILE.quarantine.jsonl).", dir_okay=False),
+]
+
+
 def events(
     ctx: typer.Context,
-    source: Annotated[
-        str | None, typer.Option(help="ledger (the default), or a .jsonl/.csv file.")
-    ] = None,
-    file_format: Annotated[
-        str | None, typer.Option("--format", help="csv or jsonl (default: from the extension).")
-    ] = None,
+    source: SourceOpt = None,
+    file_format: FormatOpt = None,
     since: Annotated[str | None, typer.Option(help="Events at or after (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="Events at or before (ISO 8601).")] = None,
-    metric: Annotated[
-        list[str] | None, typer.Option("--metric", help="Only this metric (repeatable).")
-    ] = None,
+    metric: MetricOpt = None,
     dry_run: Annotated[bool, typer.Option(help="Print the plan; send nothing.")] = False,
-    resume: Annotated[
-        str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(min=1, max=1000, help="Events per request, at most 1000 (the default)."),
-    ] = None,
-    live_flows: Annotated[
-        bool, typer.Option(help="Let the events trigger flows (no backfill flag).")
-    ] = False,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where bad records go (default: FILE.quarantine.jsonl).", dir_okay=False),
-    ] = None,
+    resume: ResumeOpt = None,
+    batch_size: BatchOpt = None,
+    live_flows: FlowsOpt = False,
+    quarantine: QuarantineOpt = None,
 ) -> None:
     from joyctl.services.backfill_events import EventBackfillRequest
 

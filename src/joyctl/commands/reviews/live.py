@@ -59,12 +59,17 @@ def replay(
         selection,
         dry_run=dry_run,
     )
-    if not push:
+    if push:
+        _push_and_emit(app, session.client, connection, summary)
+    else:
         app.output.emit(summary, render_summary)
-        return
+
+
+def _push_and_emit(app: Any, client: Any, connection: Any, summary: Any) -> None:
+    """Send the outbox; the data is the replay's summary with the push report under "push"."""
     from joyctl.services.pusher import push_outbox
 
-    report = push_outbox(session.client, connection)
+    report = push_outbox(client, connection)
     data = {**summary.model_dump(mode="json"), "push": report}
     app.output.emit(data, lambda out, _: _render_pushed(out, summary, report))
 
