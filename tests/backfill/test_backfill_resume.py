@@ -98,7 +98,7 @@ def test_with_server_errors_throttling_and_dropped_connections_too(
     assert len(state["faults"]["by_kind"]) >= 2, state["faults"]
 
 
-def test_an_interrupted_run_is_saved_and_resumable(
+def test_a_run_stopped_by_sigterm_is_saved_as_interrupted_and_resumable(
     make_shop: ShopFactory, tmp_path: Path, isolated_home: Path
 ) -> None:
     shop = make_shop(rate_limits="x50", faults="latency=40ms", seed=3)
@@ -112,7 +112,7 @@ def test_an_interrupted_run_is_saved_and_resumable(
     while not (runs_table(ledger) and runs_table(ledger)[-1]["counters"].get("sent")):
         assert process.poll() is None, "the run ended before it could be interrupted"
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)  # as Ctrl-C (SIGINT) does
     _, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 130
