@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from tests.backfill.conftest import ShopFactory
@@ -187,3 +189,20 @@ def test_bad_options_say_what_to_do(shop: Shop, tmp_path: Path) -> None:
 
     too_big = shop("backfill", "events", "--batch-size", "5000")
     assert too_big.exit_code == 2
+
+
+def test_resuming_on_a_changed_file_is_refused_and_the_run_kept(
+    shop: Shop, tmp_path: Path, isolated_home: Path
+) -> None:
+    source = write_events(tmp_path / "history.jsonl", 20)
+    run_id = shop.data("backfill", "events", "--source", str(source), "--batch-size", "5")["run_id"]
+    with closing(sqlite3.connect(shop.ledger_file(isolated_home))) as connection:
+        connection.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
+        connection.commit()
+    write_events(source, 20, metric="Joy: Redeem Points")
+
+    result = shop("backfill", "events", "--resume", run_id)
+
+    assert result.exit_code == 3
+    assert "not the file this run started on" in result.stderr
+    assert shop.data("backfill", "status", run_id)["status"] == "interrupted"

@@ -219,6 +219,10 @@ def _begin(
     data_dir: Path,
 ) -> Run:
     if resume is not None:
+        # A source that cannot be resumed is reported before the run is taken over, so the run
+        # keeps its state and the advice is not "resume" again.
+        existing = runs.require_run(connection, resume, kind=EVENTS_KIND)
+        check_source(EventBackfillRequest.model_validate(existing.params), existing.position)
         return resume_run(connection, EVENTS_KIND, resume)
     if request is None:
         raise UsageError("say what to send, or which run to resume", hint="--source or --resume")
@@ -247,6 +251,14 @@ class _Source:
         return int(position.get("offset", 0)) if self.unit == "bytes" else counters.handled
 
 
+def check_source(request: EventBackfillRequest, position: dict[str, Any]) -> None:
+    """A file a run resumes must be the one it started on (UsageError or DataError)."""
+    if not request.from_ledger:
+        check_same_file(
+            Path(request.source), request.file_identity or {}, position.get("offset", 0)
+        )
+
+
 @contextmanager
 def open_source(
     connection: sqlite3.Connection, request: EventBackfillRequest, position: dict[str, Any]
@@ -262,8 +274,6 @@ def open_source(
         return
     path, file_format = Path(request.source), request.file_format or "jsonl"
     offset, line = int(position.get("offset", 0)), int(position.get("line", 0))
-    if offset:
-        check_same_file(path, request.file_identity or {}, offset)
     now, loose = utc_now(), file_format == "csv"
     with open_binary(path) as handle:
         records = read_records(handle, file_format, offset=offset, line=line)

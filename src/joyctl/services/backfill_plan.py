@@ -16,7 +16,12 @@ from joyctl.errors import UsageError
 from joyctl.klaviyo.endpoints import find_endpoint
 from joyctl.ledger import runs
 from joyctl.services.backfill_batches import cut_chunks
-from joyctl.services.backfill_events import EventBackfillRequest, open_source, prepare_request
+from joyctl.services.backfill_events import (
+    EventBackfillRequest,
+    check_source,
+    open_source,
+    prepare_request,
+)
 from joyctl.services.backfill_runs import EVENTS_KIND
 
 PROBLEMS_SHOWN = 20
@@ -65,6 +70,7 @@ def plan_events(
         if run.status == runs.COMPLETED:
             raise UsageError(f"run {resume} completed already; there is nothing left to send")
         prepared, position = EventBackfillRequest.model_validate(run.params), run.position
+        check_source(prepared, position)
     elif request is not None:
         prepared = prepare_request(request, run_id="dry-run", data_dir=data_dir)
         position = {}
