@@ -97,15 +97,17 @@ def wait_for_job(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     timeout: float = JOB_TIMEOUT_SECONDS,
+    errors_kept: int = ERRORS_KEPT,
 ) -> JobResult:
-    """Poll until the job completes (or was cancelled), then read its import errors."""
+    """Poll until the job completes (or was cancelled), then read up to `errors_kept` of its
+    import errors."""
     started = clock()
     for attempt in range(1_000_000):
         job = get_bulk_import_job(client, job_id)
         if job.finished:
             result = JobResult(job_id, job.completed_count or 0, job.failed_count or 0)
             if result.failed:
-                result.problems = job_problems(client, job_id)
+                result.problems = job_problems(client, job_id, errors_kept)
             return result
         if clock() - started > timeout:
             break

@@ -34,7 +34,7 @@ from joyctl.klaviyo.resources.profiles import upsert_profile
 from joyctl.ledger import outbox
 from joyctl.ledger.db import transaction
 from joyctl.services.backfill_batches import Chunk, Outgoing, Rejected, cut_chunks
-from joyctl.services.backfill_jobs import job_problems, submit_job, wait_for_job
+from joyctl.services.backfill_jobs import submit_job, wait_for_job
 
 DEFAULT_IN_FLIGHT = 2
 _WAIT_SLICE = 0.25  # seconds; short waits keep Ctrl-C prompt while results are awaited
@@ -338,18 +338,24 @@ def _send_profiles(
     client: KlaviyoClient, profiles: list[dict[str, Any]], sleep: Callable[[float], None]
 ) -> dict[str, str]:
     """Send the updates; returns the reason for each email Klaviyo refused."""
+    if len(profiles) > UPSERT_LIMIT:
+        try:
+            job_id = submit_job(client, profiles)
+        except DataError:
+            # Refused as a whole (one malformed profile): one by one, only that one fails.
+            return _upsert_each(client, profiles)
+        result = wait_for_job(client, job_id, sleep=sleep, errors_kept=len(profiles))
+        return {(problem.email or "").lower(): problem.reason for problem in result.problems}
+    return _upsert_each(client, profiles)
+
+
+def _upsert_each(client: KlaviyoClient, profiles: list[dict[str, Any]]) -> dict[str, str]:
     refused: dict[str, str] = {}
-    if len(profiles) <= UPSERT_LIMIT:
-        for profile in profiles:
-            try:
-                upsert_profile(client, profile)
-            except DataError as refusal:
-                refused[str(profile.get("email", "")).lower()] = refusal.message
-        return refused
-    result = wait_for_job(client, submit_job(client, profiles), sleep=sleep)
-    if result.failed:
-        for problem in job_problems(client, result.job_id, limit=len(profiles)):
-            refused[(problem.email or "").lower()] = problem.reason
+    for profile in profiles:
+        try:
+            upsert_profile(client, profile)
+        except DataError as refusal:
+            refused[str(profile.get("email", "")).lower()] = refusal.message
     return refused
 
 
