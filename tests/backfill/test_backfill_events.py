@@ -206,3 +206,10 @@ def test_resuming_on_a_changed_file_is_refused_and_the_run_kept(
     assert result.exit_code == 3
     assert "not the file this run started on" in result.stderr
     assert shop.data("backfill", "status", run_id)["status"] == "interrupted"
+
+
+def test_status_of_an_unknown_run_says_where_to_look(shop: Shop) -> None:
+    result = shop("backfill", "status", "events-nope")
+    assert result.exit_code == 2
+    assert "no backfill run 'events-nope'" in result.stderr
+    assert shop.data("backfill", "status") == []

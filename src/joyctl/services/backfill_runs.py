@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from joyctl.errors import InterruptedRunError, JoyctlError
+from joyctl.errors import InterruptedRunError, JoyctlError, NotFoundError
 from joyctl.ledger import runs
 from joyctl.ledger.runs import Run
 
@@ -146,7 +146,10 @@ def list_backfill_runs(connection: sqlite3.Connection, *, limit: int = 20) -> li
 
 
 def show_backfill_run(connection: sqlite3.Connection, run_id: str) -> RunView:
-    run = runs.require_run(connection, run_id)
-    if run.kind not in KINDS:
-        runs.require_run(connection, run_id, kind=EVENTS_KIND)  # raises: not a backfill run
+    run = runs.get_run(connection, run_id)
+    if run is None or run.kind not in KINDS:
+        raise NotFoundError(
+            f"there is no backfill run {run_id!r} in this profile's ledger",
+            hint="`joyctl backfill status` lists the runs",
+        )
     return view_of(run)
