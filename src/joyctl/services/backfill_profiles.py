@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -129,7 +129,7 @@ def plan_profiles(connection: sqlite3.Connection, request: ProfileBackfillReques
 
 def _profiles(
     connection: sqlite3.Connection, request: ProfileBackfillRequest, *, after_id: int
-) -> Any:
+) -> Iterator[tuple[int, dict[str, Any]]]:
     since = utc_text(request.since)
     for customer, balance in iter_customers(connection, after_id=after_id, since=since):
         yield customer.id, profile_attributes(customer, balance)
