@@ -12,6 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+_ENQUEUE = (
+    "INSERT INTO outbox (kind, unique_id, customer_id, entry_id, payload, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unique_id) DO NOTHING"
+)
+
+# The same text as json.dumps(payload, sort_keys=True); one encoder instead of one per call.
+_PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True)
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -45,11 +53,26 @@ def enqueue(
 ) -> bool:
     """Add a row unless one with this unique id exists; True when added."""
     cursor = connection.execute(
-        "INSERT INTO outbox (kind, unique_id, customer_id, entry_id, payload, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unique_id) DO NOTHING",
-        (kind, unique_id, customer_id, entry_id, json.dumps(payload, sort_keys=True), now),
+        _ENQUEUE, outbox_row(kind, unique_id, payload, now, customer_id, entry_id)
     )
     return cursor.rowcount == 1
+
+
+def outbox_row(
+    kind: str,
+    unique_id: str,
+    payload: dict[str, Any],
+    now: str,
+    customer_id: int | None = None,
+    entry_id: int | None = None,
+) -> tuple[object, ...]:
+    """The parameters of one `enqueue`, for `enqueue_many`."""
+    return (kind, unique_id, customer_id, entry_id, _PAYLOAD_ENCODER.encode(payload), now)
+
+
+def enqueue_many(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """Add `outbox_row`s in order, skipping any whose unique id exists, as `enqueue` does."""
+    connection.executemany(_ENQUEUE, rows)
 
 
 def iter_unsent(

@@ -51,6 +51,29 @@ _INBOX_COLUMNS = (
 _PREFIXED_COLUMNS = ", ".join(f"r.{name.strip()}" for name in _INBOX_COLUMNS.split(","))
 
 
+_UPSERT_REVIEW = (
+    "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type, status,"
+    " verified, rating, has_images, created_at, updated_at, raw, origin, first_seen_at,"
+    " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (review_id) DO UPDATE SET email = excluded.email,"
+    " customer_id = excluded.customer_id, product_id = excluded.product_id,"
+    " review_type = excluded.review_type, status = excluded.status,"
+    " verified = excluded.verified, rating = excluded.rating,"
+    " has_images = excluded.has_images, created_at = excluded.created_at,"
+    " updated_at = excluded.updated_at, raw = excluded.raw,"
+    " last_seen_at = excluded.last_seen_at"
+)
+
+_INSERT_DECISION = (
+    "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
+    " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+# The same text as json.dumps with these options; one encoder instead of one per call.
+_RAW_ENCODER = json.JSONEncoder(default=str)
+_VALUES_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def record_review(
     connection: sqlite3.Connection,
     review: InboxReview,
@@ -60,37 +83,48 @@ def record_review(
 ) -> bool:
     """Insert or refresh a review in one statement; True when it was new to the inbox."""
     row = connection.execute(
-        "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type, status,"
-        " verified, rating, has_images, created_at, updated_at, raw, origin, first_seen_at,"
-        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (review_id) DO UPDATE SET email = excluded.email,"
-        " customer_id = excluded.customer_id, product_id = excluded.product_id,"
-        " review_type = excluded.review_type, status = excluded.status,"
-        " verified = excluded.verified, rating = excluded.rating,"
-        " has_images = excluded.has_images, created_at = excluded.created_at,"
-        " updated_at = excluded.updated_at, raw = excluded.raw,"
-        " last_seen_at = excluded.last_seen_at"
-        " RETURNING first_seen_at = last_seen_at AND first_seen_at = ?",
-        (
-            review.review_id,
-            review.email,
-            customer_id if customer_id is not None else review.customer_id,
-            review.product_id,
-            review.review_type,
-            review.status,
-            int(review.verified),
-            review.rating,
-            int(review.has_images),
-            review.created_at,
-            review.updated_at,
-            json.dumps(review.raw, default=str),
-            review.origin,
-            now,
-            now,
-            now,
-        ),
+        _UPSERT_REVIEW + " RETURNING first_seen_at = last_seen_at AND first_seen_at = ?",
+        (*review_row(review, now, customer_id=customer_id), now),
     ).fetchone()
     return bool(row[0])
+
+
+def review_row(
+    review: InboxReview, now: str, *, customer_id: int | None = None
+) -> tuple[object, ...]:
+    """The parameters of one inbox upsert, for `record_reviews`."""
+    return (
+        review.review_id,
+        review.email,
+        customer_id if customer_id is not None else review.customer_id,
+        review.product_id,
+        review.review_type,
+        review.status,
+        int(review.verified),
+        review.rating,
+        int(review.has_images),
+        review.created_at,
+        review.updated_at,
+        _RAW_ENCODER.encode(review.raw),
+        review.origin,
+        now,
+        now,
+    )
+
+
+def record_reviews(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """Upsert many `review_row`s in order, as `record_review` would one by one."""
+    connection.executemany(_UPSERT_REVIEW, rows)
+
+
+def seen_before(connection: sqlite3.Connection, review_ids: list[str], now: str) -> set[str]:
+    """The reviews `record_review(..., now)` would not report as new."""
+    rows = connection.execute(
+        "SELECT review_id FROM reviews WHERE review_id IN (SELECT value FROM json_each(?))"
+        " AND first_seen_at != ?",
+        (json.dumps(review_ids), now),
+    )
+    return {review_id for (review_id,) in rows}
 
 
 def approve_review(connection: sqlite3.Connection, review_id: str, now: str) -> bool:
@@ -130,22 +164,39 @@ def iter_reviews(
 
 
 def record_decision(connection: sqlite3.Connection, decision: StoredDecision) -> int:
-    cursor = connection.execute(
-        "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
-        " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            decision.review_id,
-            decision.program,
-            decision.outcome,
-            decision.reason_code,
-            decision.points,
-            json.dumps(decision.rule_values, sort_keys=True, default=str),
-            decision.review_status,
-            decision.entry_id,
-            decision.decided_at,
-        ),
-    )
+    cursor = connection.execute(_INSERT_DECISION, decision_row(decision))
     return int(cursor.lastrowid or 0)
+
+
+def decision_row(decision: StoredDecision) -> tuple[object, ...]:
+    """The parameters of one decision insert, for `record_decisions`."""
+    return (
+        decision.review_id,
+        decision.program,
+        decision.outcome,
+        decision.reason_code,
+        decision.points,
+        _VALUES_ENCODER.encode(decision.rule_values),
+        decision.review_status,
+        decision.entry_id,
+        decision.decided_at,
+    )
+
+
+def record_decisions(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    connection.executemany(_INSERT_DECISION, rows)
+
+
+def latest_outcomes(
+    connection: sqlite3.Connection, review_ids: list[str]
+) -> dict[str, tuple[str, str | None, str]]:
+    """(outcome, reason_code, review_status) of each review's latest decision, in one read."""
+    rows = connection.execute(
+        "SELECT review_id, max(id), outcome, reason_code, review_status FROM review_decisions"
+        " WHERE review_id IN (SELECT value FROM json_each(?)) GROUP BY review_id",
+        (json.dumps(review_ids),),
+    )
+    return {row[0]: (row[2], row[3], row[4]) for row in rows}
 
 
 def latest_decision(connection: sqlite3.Connection, review_id: str) -> StoredDecision | None:

@@ -4,7 +4,9 @@ Reviews are handled in batches, each in one `BEGIN IMMEDIATE` transaction. Insid
 in-memory engine history first takes in every ledger entry written since it last looked (by
 this process or any other), so two processes on one ledger never exceed a limit or award a
 review twice; the earn entry's idempotency key makes a repeat a no-op in any case. Applying a
-decision writes the inbox row, the decision, the point entry and the outbox rows together.
+decision writes the inbox row, the decision, the point entry and the outbox rows together:
+they are queued in memory and written with one statement per table before COMMIT
+(`reward_writes`), so a crash loses nothing already committed and commits nothing half-done.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from joyctl.engine import (
     Customer,
     Decision,
     History,
+    MemberStatus,
     ReasonCode,
     Rejection,
     Review,
@@ -32,12 +35,12 @@ from joyctl.engine import (
     decide,
 )
 from joyctl.ledger import customers as customer_queries
-from joyctl.ledger import outbox
 from joyctl.ledger import reviews as review_queries
-from joyctl.ledger.points import EntryKind, NewEntry, append_entry, find_entry_by_key
-from joyctl.services import joy_events
+from joyctl.ledger.points import EntryKind
+from joyctl.services.reward_writes import REVIEW_SOURCE, BatchWrites, Written
 
-REVIEW_SOURCE = "review"
+__all__ = ["REVIEW_SOURCE", "IncomingReview", "Outcome", "PipelineTally", "RewardPipeline"]
+
 BATCH_SIZE = 250
 
 
@@ -97,6 +100,7 @@ class RewardPipeline:
         self._synced_entry_id = 0
         # Customers by email for this run: most reviewers write more than one review.
         self._customers: dict[str, customer_queries.Customer | None] = {}
+        self._engine_customers: dict[int, Customer] = {}
 
     def run(self, reviews: Iterable[IncomingReview]) -> Iterator[Outcome]:
         """Decide every review, batch by batch; yields each outcome after its batch commits."""
@@ -116,7 +120,15 @@ class RewardPipeline:
             # One decision time per batch: the batch is one transaction, decided as one.
             now = self.clock()
             stamp = now.isoformat()
-            outcomes = [self._handle(review, now, stamp) for review in batch]
+            matched = [(review, self._match(review)) for review in batch]
+            writes = BatchWrites(
+                self.connection,
+                self.program,
+                stamp,
+                [(review.inbox, customer) for review, customer in matched],
+            )
+            outcomes = [self._handle(review, row, now, writes) for review, row in matched]
+            writes.flush()
             self._synced_entry_id = self._max_entry_id()
         except BaseException:
             self.connection.execute("ROLLBACK")
@@ -161,17 +173,30 @@ class RewardPipeline:
             if "review_id" in target:
                 self.history.record_revocation(target["review_id"])
 
-    def _handle(self, incoming: IncomingReview, now: datetime, stamp: str) -> Outcome:
-        customer_row = self._match(incoming)
+    def _handle(
+        self,
+        incoming: IncomingReview,
+        customer_row: customer_queries.Customer | None,
+        now: datetime,
+        writes: BatchWrites,
+    ) -> Outcome:
         customer_id = customer_row.id if customer_row is not None else None
-        is_new = review_queries.record_review(
-            self.connection, incoming.inbox, stamp, customer_id=customer_id
-        )
-        customer = _engine_customer(customer_row)
+        is_new = writes.review(incoming.inbox, customer_id)
         decision = decide(
-            incoming.engine_review, customer, self.history, self.program, self.facts, now
+            incoming.engine_review,
+            self._engine_customer(customer_row),
+            self.history,
+            self.program,
+            self.facts,
+            now,
         )
-        return self._apply(incoming, customer_row, decision, stamp, is_new=is_new)
+        written = Written(None, 0)
+        if isinstance(decision, Award) and customer_row is not None:
+            written = writes.award(decision, customer_row, incoming.inbox)
+        elif isinstance(decision, Revocation) and customer_row is not None:
+            written = writes.revocation(decision, customer_row)
+        self.history.apply(decision)
+        return self._record(incoming, decision, written, writes, is_new=is_new)
 
     def _match(self, incoming: IncomingReview) -> customer_queries.Customer | None:
         email = incoming.inbox.email
@@ -181,146 +206,22 @@ class RewardPipeline:
             self._customers[email] = customer_queries.find_customer(self.connection, email)
         return self._customers[email]
 
-    def _apply(
-        self,
-        incoming: IncomingReview,
-        customer: customer_queries.Customer | None,
-        decision: Decision,
-        stamp: str,
-        *,
-        is_new: bool,
-    ) -> Outcome:
-        entry_id: int | None = None
-        points = 0
-        if isinstance(decision, Award) and customer is not None:
-            entry_id, points = self._write_award(decision, customer, incoming, stamp)
-        elif isinstance(decision, Revocation) and customer is not None:
-            entry_id, points = self._write_revocation(decision, customer, stamp)
-        self.history.apply(decision)
-        return self._record(incoming, decision, entry_id, points, stamp, is_new=is_new)
-
-    def _write_award(
-        self,
-        award: Award,
-        customer: customer_queries.Customer,
-        incoming: IncomingReview,
-        stamp: str,
-    ) -> tuple[int, int]:
-        meta = {
-            "review_id": award.review_id,
-            "product_id": award.product_id,
-            "reviewed_at": award.reviewed_at.isoformat(),
-            "content_hash": award.content_hash,
-            "breakdown": {
-                "base": award.breakdown.base,
-                "photo_bonus": award.breakdown.photo_bonus,
-                "cap_reduction": award.breakdown.cap_reduction,
-            },
-        }
-        appended = append_entry(
-            self.connection,
-            NewEntry(
-                customer_id=customer.id,
-                kind=EntryKind.EARN,
-                delta=award.points,
-                idempotency_key=award.idempotency_key,
-                program=self.program.program_id,
-                source_kind=REVIEW_SOURCE,
-                source_id=award.review_id,
-                meta=meta,
-                created_at=award.decided_at,
-            ),
-        )
-        entry = appended.entry
-        if appended.created:
-            self._enqueue_award(
-                customer, entry.id, entry.delta, entry.balance_after, incoming, stamp
-            )
-        return entry.id, entry.delta if appended.created else 0
-
-    def _enqueue_award(
-        self,
-        customer: customer_queries.Customer,
-        entry_id: int,
-        points: int,
-        balance: int,
-        incoming: IncomingReview,
-        stamp: str,
-    ) -> None:
-        unique_id = f"joyctl-entry-{entry_id}"
-        event = joy_events.earn_point_event(
-            unique_id=unique_id,
-            email=customer.email,
-            external_id=customer.external_id,
-            program_name=self.program.name,
-            points=points,
-            balance_after=balance,
-            time=stamp,
-            review_id=incoming.inbox.review_id,
-            product_id=incoming.inbox.product_id,
-            customer_id=customer.id,
-        )
-        outbox.enqueue(
-            self.connection,
-            kind="event",
-            unique_id=unique_id,
-            payload=event,
-            now=stamp,
-            customer_id=customer.id,
-            entry_id=entry_id,
-        )
-        self._enqueue_profile(customer, entry_id, balance, stamp)
-
-    def _enqueue_profile(
-        self, customer: customer_queries.Customer, entry_id: int, balance: int, stamp: str
-    ) -> None:
-        profile = joy_events.points_profile_update(
-            email=customer.email, external_id=customer.external_id, balance=balance
-        )
-        outbox.enqueue(
-            self.connection,
-            kind="profile",
-            unique_id=f"joyctl-profile-{entry_id}",
-            payload=profile,
-            now=stamp,
-            customer_id=customer.id,
-            entry_id=entry_id,
-        )
-
-    def _write_revocation(
-        self, revocation: Revocation, customer: customer_queries.Customer, stamp: str
-    ) -> tuple[int | None, int]:
-        earn = find_entry_by_key(self.connection, revocation.reverses_key)
-        if earn is None:
-            return None, 0
-        appended = append_entry(
-            self.connection,
-            NewEntry(
-                customer_id=customer.id,
-                kind=EntryKind.REVOKE,
-                delta=-revocation.points_awarded,
-                idempotency_key=revocation.idempotency_key,
-                program=self.program.program_id,
-                source_kind=REVIEW_SOURCE,
-                source_id=revocation.review_id,
-                reverses_id=earn.id,
-                reason=f"review {revocation.status.value}",
-                meta={"review_id": revocation.review_id},
-                created_at=revocation.decided_at,
-            ),
-        )
-        entry = appended.entry
-        if appended.created:
-            self._enqueue_profile(customer, entry.id, entry.balance_after, stamp)
-        return entry.id, entry.delta
+    def _engine_customer(self, row: customer_queries.Customer | None) -> Customer | None:
+        if row is None:
+            return None
+        # Rows are cached per email, so the engine's view of each is built once per run.
+        customer = self._engine_customers.get(row.id)
+        if customer is None or customer.status.value != row.member_status:
+            customer = Customer(customer_id=str(row.id), status=MemberStatus(row.member_status))
+            self._engine_customers[row.id] = customer
+        return customer
 
     def _record(
         self,
         incoming: IncomingReview,
         decision: Decision,
-        entry_id: int | None,
-        points: int,
-        stamp: str,
+        written: Written,
+        writes: BatchWrites,
         *,
         is_new: bool,
     ) -> Outcome:
@@ -328,33 +229,28 @@ class RewardPipeline:
         values = dict(decision.rule_values) if isinstance(decision, Rejection) else {}
         status = incoming.inbox.status
         review_id = incoming.inbox.review_id
-        latest = None if is_new else review_queries.latest_decision(self.connection, review_id)
+        latest = None if is_new else writes.latest(review_id)
         # A repeat of an earlier reward (ALREADY_REWARDED) changes nothing: the earlier
         # decision stands, so no new decision row is written.
         repeat = reason == ReasonCode.ALREADY_REWARDED
-        changed = not repeat and (
-            latest is None
-            or (latest.outcome, latest.reason_code, latest.review_status)
-            != (decision.kind, reason, status)
-        )
+        changed = not repeat and latest != (decision.kind, reason, status)
         if changed:
-            review_queries.record_decision(
-                self.connection,
+            writes.decision(
                 review_queries.StoredDecision(
                     0,
                     review_id,
                     self.program.program_id,
                     decision.kind,
                     reason,
-                    points,
+                    written.points,
                     values,
                     status,
-                    entry_id,
-                    stamp,
-                ),
+                    written.entry_id,
+                    writes.stamp,
+                )
             )
         outcome = Outcome(
-            review_id, incoming.inbox.email, decision.kind, reason, points, values, changed
+            review_id, incoming.inbox.email, decision.kind, reason, written.points, values, changed
         )
         self._count(outcome, decision)
         return outcome
@@ -372,11 +268,3 @@ class RewardPipeline:
             tally.revoked += 1
         elif outcome.reason:
             tally.rejected[outcome.reason] += 1
-
-
-def _engine_customer(row: customer_queries.Customer | None) -> Customer | None:
-    if row is None:
-        return None
-    from joyctl.engine import MemberStatus
-
-    return Customer(customer_id=str(row.id), status=MemberStatus(row.member_status))
