@@ -10,7 +10,7 @@ from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped,
 from joyctl.services.diagnose.probe import Probe
 from joyctl.services.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 
-PUSH = "joyctl backfill events --source ledger"
+PUSH = "joyctl reviews replay --push"
 DRIFT_SAMPLE = 10
 
 
