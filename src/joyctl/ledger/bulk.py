@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from joyctl.errors import DataError
 from joyctl.ledger.customers import upsert_customer
 from joyctl.ledger.db import transaction
-from joyctl.ledger.interchange import QuarantineFile, Record, parse_row
+from joyctl.ledger.interchange import Record, parse_row
 from joyctl.ledger.points import Appended, EntryKind, NewEntry, append_entry
+from joyctl.quarantine import QuarantineLog
 
 MISMATCH_LINES_KEPT = 20
 
@@ -40,7 +41,7 @@ class LoadTally:
 @dataclass(frozen=True, slots=True)
 class _Context:
     tally: LoadTally
-    bad: QuarantineFile
+    bad: QuarantineLog
     source: str
     now: datetime
 
@@ -53,7 +54,7 @@ def opening_key(customer_id: int) -> str:
 def load_records(
     connection: sqlite3.Connection,
     records: Iterator[Record],
-    bad: QuarantineFile,
+    bad: QuarantineLog,
     *,
     source: str,
     batch_size: int,
@@ -81,7 +82,7 @@ def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 def _load_record(connection: sqlite3.Connection, record: Record, context: _Context) -> None:
     context.tally.records += 1
     if record.problem is not None:
-        context.bad.add(record, record.problem)
+        context.bad.add(record.line, record.problem, record.values)
         return
     try:
         row = parse_row(record.values)
@@ -90,7 +91,7 @@ def _load_record(connection: sqlite3.Connection, record: Record, context: _Conte
             upserted = upsert_customer(connection, row.fields, now=context.now)
             opening = _record_opening(connection, upserted.customer_id, row.points, context)
     except DataError as exc:
-        context.bad.add(record, exc.message)
+        context.bad.add(record.line, exc.message, record.values)
         return
     _count(context.tally, record, row.points, upserted.created, opening)
 

@@ -151,37 +151,6 @@ def open_import_file(path: Path) -> IO[str]:
         raise UsageError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
 
 
-class QuarantineFile:
-    """Bad records as JSON Lines (line, reason, record); the file is made for the first one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.count = 0
-        self._handle: IO[str] | None = None
-
-    def add(self, record: Record, reason: str) -> None:
-        if self._handle is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("w", encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(
-                    f"cannot write the quarantine file {self.path}: {exc.strerror}",
-                    hint="choose another place with --quarantine PATH",
-                ) from None
-        entry = {"line": record.line, "reason": reason, "record": record.values}
-        self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        self.count += 1
-
-    def flush(self) -> None:
-        if self._handle is not None:
-            self._handle.flush()
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-
-
 def default_quarantine_path(path: Path) -> Path:
     return path.with_name(path.name + ".quarantine.jsonl")
 

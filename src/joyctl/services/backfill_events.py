@@ -28,9 +28,9 @@ from joyctl.ledger import runs
 from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
 from joyctl.ledger.db import transaction
 from joyctl.ledger.runs import Run
+from joyctl.quarantine import QuarantineLog
 from joyctl.services.backfill_batches import Chunk, Item, cut_chunks
 from joyctl.services.backfill_files import (
-    QuarantineLog,
     check_same_file,
     detect_format,
     file_identity,

@@ -24,7 +24,6 @@ from joyctl.ledger.customers import (
 from joyctl.ledger.db import transaction
 from joyctl.ledger.interchange import (
     FileFormat,
-    QuarantineFile,
     RecordWriter,
     default_quarantine_path,
     detect_format,
@@ -42,6 +41,7 @@ from joyctl.ledger.points import (
     entry_history,
 )
 from joyctl.ledger.verify import verify_ledger
+from joyctl.quarantine import QuarantineLog
 
 MAX_HISTORY = 1000
 
@@ -240,9 +240,10 @@ def import_customers(
     customer, so importing the same file again records nothing twice.
     """
     fmt = detect_format(path, file_format)
-    bad = QuarantineFile(quarantine or default_quarantine_path(path))
-    if bad.path.resolve() == path.resolve():
+    quarantine_path = quarantine or default_quarantine_path(path)
+    if quarantine_path.resolve() == path.resolve():  # before the log clears its file
         raise UsageError("the quarantine file cannot be the import file", hint="--quarantine PATH")
+    bad = QuarantineLog(quarantine_path, resumed=False)
     with open_import_file(path) as handle, contextlib.closing(bad):
         tally = load_records(
             connection,

@@ -1,0 +1,83 @@
+"""Quarantine files: records a run could not use, as JSON Lines, beside the work that went on.
+
+Every line is `{"line": N, "reason": "...", "record": {...}}` (the origin's name can differ,
+e.g. a byte offset), written in input order. A new run starts the file afresh; a resumed run
+keeps it and does not write again what it already holds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from joyctl.errors import UsageError
+
+
+class QuarantineLog:
+    """Bad records as JSON Lines (line, reason, record), appended in input order.
+
+    A new run starts the file afresh. A resumed run may meet records it quarantined after its
+    last checkpoint was saved; lines up to the last one already in the file are not written again.
+    """
+
+    def __init__(self, path: Path, *, resumed: bool, origin_name: str = "line") -> None:
+        self.path = path
+        self.origin_name = origin_name
+        self.count = 0
+        if not resumed:
+            _remove(path)
+        self._written_through = _last_origin(path, origin_name) if resumed else 0
+        self._handle: IO[str] | None = None
+
+    def add(self, origin: int, reason: str, record: Any) -> None:
+        self.count += 1
+        if origin <= self._written_through:
+            return
+        entry = {self.origin_name: origin, "reason": reason, "record": record}
+        self._open().write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+    def flush(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _open(self) -> IO[str]:
+        if self._handle is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write the quarantine file {self.path}: {exc.strerror}",
+                    hint="choose another place with --quarantine PATH",
+                ) from None
+        return self._handle
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot replace the quarantine file {path}: {exc.strerror}",
+            hint="choose another place with --quarantine PATH",
+        ) from None
+
+
+def _last_origin(path: Path, origin_name: str) -> int:
+    last = 0
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for text in handle:
+                try:
+                    last = max(last, int(json.loads(text).get(origin_name, 0)))
+                except (ValueError, TypeError, AttributeError):
+                    continue
+    except FileNotFoundError:
+        return 0
+    return last
