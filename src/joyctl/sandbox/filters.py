@@ -6,7 +6,7 @@ parameter descriptions do; anything else is a 400 naming the `filter` parameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +35,13 @@ class FilterField(Generic[R]):
     getter: Callable[[R], Any]
     operators: frozenset[str]
     kind: str = "str"  # str | email | number | datetime | bool
+
+
+# Items whose field may equal one of the given values, in the order a scan would meet them: a
+# superset of the matches (every condition is still checked on each), found by an index.
+Lookup = Callable[[list[str]], Iterable[R]]
+_INDEXABLE_OPERATORS = ("equals", "any")
+_TEXT_KINDS = ("str", "email")
 
 
 def field_spec(getter: Callable[[R], Any], operators: str, kind: str = "str") -> FilterField[R]:
@@ -177,13 +184,7 @@ def _matches(actual: Any, condition: Condition, kind: str) -> bool:
     return _COMPARISONS[operator](value, _coerce(wanted, kind))
 
 
-def apply_filter(
-    items: Iterable[R], text: str | None, fields: dict[str, FilterField[R]]
-) -> list[R]:
-    """The items that satisfy every condition in `text` (all items when there is no filter)."""
-    if not text:
-        return list(items)
-    conditions = parse_filter(text)
+def _check_fields(conditions: list[Condition], fields: Mapping[str, FilterField[R]]) -> None:
     for condition in conditions:
         spec = fields.get(condition.field)
         if spec is None:
@@ -192,8 +193,54 @@ def apply_filter(
             raise _bad(
                 f"The '{condition.operator}' operator is not allowed on '{condition.field}'."
             )
+
+
+def _never_raises(condition: Condition, kind: str) -> bool:
+    """Whether checking this condition on any item is a plain True or False, never an error."""
+    return kind in _TEXT_KINDS and condition.operator in ("equals", "any", "has", "contains")
+
+
+def _narrowed(
+    conditions: list[Condition],
+    fields: Mapping[str, FilterField[R]],
+    lookups: Mapping[str, Lookup[R]],
+) -> Iterable[R] | None:
+    """The candidates an index gives for the first equals/any condition on an indexed field.
+
+    Items a scan would drop at an earlier condition never reach that one, and an earlier
+    condition that could raise (a bad datetime, say) must still meet every item as in a scan, so
+    narrowing stops at it. `null` among the values matches items lacking the field: no index.
+    """
+    for condition in conditions:
+        kind = fields[condition.field].kind
+        lookup = lookups.get(condition.field)
+        if lookup is not None and condition.operator in _INDEXABLE_OPERATORS:
+            wanted = condition.value if isinstance(condition.value, list) else [condition.value]
+            if kind in _TEXT_KINDS and None not in wanted:
+                return lookup([_coerce(value, kind) for value in wanted])
+        if not _never_raises(condition, kind):
+            return None
+    return None
+
+
+def apply_filter(
+    items: Iterable[R],
+    text: str | None,
+    fields: Mapping[str, FilterField[R]],
+    lookups: Mapping[str, Lookup[R]] | None = None,
+) -> list[R]:
+    """The items that satisfy every condition in `text` (all items when there is no filter).
+
+    `lookups` lets an indexed field's equals/any condition start from the index's candidates
+    instead of every item; the result is the same, in the same order.
+    """
+    if not text:
+        return list(items)
+    conditions = parse_filter(text)
+    _check_fields(conditions, fields)
+    candidates = _narrowed(conditions, fields, lookups) if lookups else None
     return [
         item
-        for item in items
+        for item in (items if candidates is None else candidates)
         if all(_matches(fields[c.field].getter(item), c, fields[c.field].kind) for c in conditions)
     ]

@@ -12,11 +12,11 @@ from typing import Any, cast
 from joyctl.sandbox.clock import iso
 from joyctl.sandbox.ids import ulid
 from joyctl.sandbox.jsonapi import ApiError, invalid, not_found
+from joyctl.sandbox.profile_index import IDENTIFIER_FIELDS
 from joyctl.sandbox.records import JsonObject, ProfileRecord
 from joyctl.sandbox.resources import LOCATION_FIELDS, PROFILE_ATTRIBUTES
 from joyctl.sandbox.state import SandboxState
 
-IDENTIFIER_FIELDS = ("email", "phone_number", "external_id", "anonymous_id")
 STRING_FIELDS = (*PROFILE_ATTRIBUTES, "anonymous_id", "_kx")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164

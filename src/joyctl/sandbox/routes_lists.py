@@ -3,14 +3,17 @@ limiter), at most 1,000 profile ids per membership call, and unknown ids rejecte
 
 from __future__ import annotations
 
+from functools import partial
+
 from joyctl.sandbox.clock import iso
 from joyctl.sandbox.context import Handler, RequestContext, World
-from joyctl.sandbox.filters import FilterField, apply_filter, field_spec
+from joyctl.sandbox.filters import FilterField, Lookup, apply_filter, field_spec
 from joyctl.sandbox.ids import short_id
 from joyctl.sandbox.jsonapi import Response, empty_response, invalid, json_response, not_found
 from joyctl.sandbox.listing import check_includes, page_of, sort_items
 from joyctl.sandbox.records import JsonObject, ListRecord, ProfileRecord
 from joyctl.sandbox.resources import list_resource, profile_resource
+from joyctl.sandbox.state import SandboxState
 from joyctl.sandbox.validation import (
     attributes_of,
     enum_value,
@@ -115,15 +118,33 @@ def delete_list(ctx: RequestContext, world: World) -> Response:
     return empty_response(204)
 
 
+def _members_holding(
+    state: SandboxState, record: ListRecord, field_name: str, values: list[str]
+) -> list[Member]:
+    """Members with one of the identifiers, in list order: one pass over the ids, and the full
+    filter check only for the few the index names."""
+    found = {profile["id"] for profile in state.profiles_holding(field_name, values)}
+    return [
+        (state.profiles[profile_id], joined)
+        for profile_id, joined in record["members"].items()
+        if profile_id in found
+    ]
+
+
 def _members(ctx: RequestContext, world: World) -> list[Member]:
     record = _list(ctx, world)
     profiles = world.state.profiles
-    members = [
+    # Built only if the filter cannot be answered from the index.
+    every_member = (
         (profiles[profile_id], joined)
         for profile_id, joined in record["members"].items()
         if profile_id in profiles
-    ]
-    members = apply_filter(members, ctx.param("filter"), MEMBER_FILTERS)
+    )
+    lookups: dict[str, Lookup[Member]] = {
+        name: partial(_members_holding, world.state, record, name)
+        for name in ("email", "phone_number")
+    }
+    members = apply_filter(every_member, ctx.param("filter"), MEMBER_FILTERS, lookups)
     return sort_items(ctx, members, {"joined_group_at": lambda m: m[1]})
 
 

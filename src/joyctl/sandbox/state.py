@@ -7,8 +7,9 @@ locking of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, cast
+from typing import Any
 
+from joyctl.sandbox.profile_index import ProfileIndex
 from joyctl.sandbox.records import (
     AccessTokenRecord,
     AccountRecord,
@@ -33,13 +34,6 @@ from joyctl.sandbox.records import (
 )
 
 STATE_FORMAT = 1
-_IDENTIFIER_FIELDS = ("email", "phone_number", "external_id", "anonymous_id")
-
-
-def identifier_key(field_name: str, value: str) -> str:
-    """Index key for a profile identifier; emails match case-insensitively, as in Klaviyo."""
-    normalized = value.strip().lower() if field_name == "email" else value.strip()
-    return f"{field_name}:{normalized}"
 
 
 @dataclass
@@ -68,8 +62,18 @@ class SandboxState:
     deliveries: dict[str, DeliveryRecord] = field(default_factory=dict)
     delivery_attempts: list[DeliveryAttemptRecord] = field(default_factory=list)
     counters: CountersRecord = field(default_factory=new_counters)
-    # Derived, never saved: identifier -> profile id.
-    profile_index: dict[str, str] = field(default_factory=dict, metadata={"derived": True})
+    # Derived from `profiles`, never saved; see profile_index.py.
+    profile_index: ProfileIndex = field(
+        default_factory=ProfileIndex,
+        init=False,
+        repr=False,
+        compare=False,
+        metadata={"derived": True},
+    )
+
+    def __post_init__(self) -> None:
+        # Whatever profiles a state starts with (loaded, or passed in) are findable at once.
+        self.rebuild_profile_index()
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -86,32 +90,35 @@ class SandboxState:
             raise ValueError(f"unsupported sandbox state format {document.get('format')!r}")
         known = {item.name for item in fields(cls) if not item.metadata.get("derived")}
         values: dict[str, Any] = {name: document[name] for name in known if name in document}
-        state = cls(**values)
-        state.rebuild_profile_index()
-        return state
+        return cls(**values)
 
     # -- profile identifiers -------------------------------------------------------------------
 
     def rebuild_profile_index(self) -> None:
-        self.profile_index = {}
-        for profile in self.profiles.values():
-            self.index_profile(profile)
+        self.profile_index = ProfileIndex.of(self.profiles.values())
 
     def index_profile(self, profile: ProfileRecord) -> None:
-        for name in _IDENTIFIER_FIELDS:
-            value = cast(str | None, profile.get(name))
-            if value:
-                self.profile_index[identifier_key(name, value)] = profile["id"]
+        self.profile_index.add(profile)
 
     def unindex_profile(self, profile: ProfileRecord) -> None:
-        for name in _IDENTIFIER_FIELDS:
-            value = cast(str | None, profile.get(name))
-            if value and self.profile_index.get(identifier_key(name, value)) == profile["id"]:
-                del self.profile_index[identifier_key(name, value)]
+        self.profile_index.remove(profile)
 
     def profile_by_identifier(self, field_name: str, value: str) -> ProfileRecord | None:
-        profile_id = self.profile_index.get(identifier_key(field_name, value))
+        profile_id = self.profile_index.owner(field_name, value)
         return self.profiles.get(profile_id) if profile_id else None
+
+    def profiles_holding(self, field_name: str, values: list[str]) -> list[ProfileRecord]:
+        """Profiles whose `id` or identifier `field_name` is one of `values`, in storage order.
+
+        Identifiers compare as the index keys them (trimmed; emails in any case), so callers
+        needing exact equality check the returned profiles again.
+        """
+        if field_name == "id":
+            ids = self.profile_index.in_storage_order(values)
+        else:
+            ids = self.profile_index.holders(field_name, values)
+        # Only stored profiles: upsert_profile indexes a new one just before storing it.
+        return [self.profiles[i] for i in ids if i in self.profiles]
 
     # -- counters ------------------------------------------------------------------------------
 
