@@ -42,6 +42,7 @@ class EntryBatch:
         # Without AUTOINCREMENT SQLite gives max(id) + 1, which no one else can take under the lock.
         self._next_id = int(row[0] or 0) + 1
         self._rows: list[tuple[object, ...]] = []
+        self._created: tuple[datetime | None, str] = (None, "")
 
     def can_append(self, new: NewEntry) -> bool:
         """True when `append` would store exactly what `append_entry` would."""
@@ -58,7 +59,7 @@ class EntryBatch:
         """Queue a new earn entry (check `can_append` first) and return it as it will be stored."""
         balance_after = self._balances[new.customer_id] + new.delta
         meta = dict(new.meta)
-        created_at = (new.created_at or datetime.now(UTC)).astimezone(UTC).isoformat()
+        created_at = self._created_text(new.created_at)
         entry = PointEntry(
             self._next_id,
             new.customer_id,
@@ -81,6 +82,14 @@ class EntryBatch:
         self._balances[new.customer_id] = balance_after
         self._taken.add(new.idempotency_key)
         return entry
+
+    def _created_text(self, moment: datetime | None) -> str:
+        # A batch's entries share one decision time: format it once.
+        if moment is None:
+            return datetime.now(UTC).astimezone(UTC).isoformat()
+        if moment is not self._created[0]:
+            self._created = (moment, moment.astimezone(UTC).isoformat())
+        return self._created[1]
 
     def note(self, entry: PointEntry) -> None:
         """Take in an entry `append_entry` wrote after a `flush`."""

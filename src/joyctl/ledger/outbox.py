@@ -70,6 +70,18 @@ def outbox_row(
     return (kind, unique_id, customer_id, entry_id, _PAYLOAD_ENCODER.encode(payload), now)
 
 
+def outbox_text_row(
+    kind: str,
+    unique_id: str,
+    payload_text: str,
+    now: str,
+    customer_id: int | None = None,
+    entry_id: int | None = None,
+) -> tuple[object, ...]:
+    """Like `outbox_row`, for a payload already in its stored form (sorted-key JSON)."""
+    return (kind, unique_id, customer_id, entry_id, payload_text, now)
+
+
 def enqueue_many(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
     """Add `outbox_row`s in order, skipping any whose unique id exists, as `enqueue` does."""
     connection.executemany(_ENQUEUE, rows)

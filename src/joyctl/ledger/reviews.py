@@ -176,7 +176,8 @@ def decision_row(decision: StoredDecision) -> tuple[object, ...]:
         decision.outcome,
         decision.reason_code,
         decision.points,
-        _VALUES_ENCODER.encode(decision.rule_values),
+        # Most decisions (every award) have no rule values: skip the encoder for those.
+        _VALUES_ENCODER.encode(decision.rule_values) if decision.rule_values else "{}",
         decision.review_status,
         decision.entry_id,
         decision.decided_at,

@@ -150,7 +150,7 @@ class BatchWrites:
         self, customer: Customer, entry: PointEntry, inbox: review_queries.InboxReview
     ) -> None:
         unique_id = f"joyctl-entry-{entry.id}"
-        event = joy_events.earn_point_event(
+        event = joy_events.earn_point_event_text(
             unique_id=unique_id,
             email=customer.email,
             external_id=customer.external_id,
@@ -163,16 +163,16 @@ class BatchWrites:
             customer_id=customer.id,
         )
         self._outbox.append(
-            outbox.outbox_row("event", unique_id, event, self.stamp, customer.id, entry.id)
+            outbox.outbox_text_row("event", unique_id, event, self.stamp, customer.id, entry.id)
         )
 
     def _enqueue_profile(self, customer: Customer, entry: PointEntry) -> None:
-        profile = joy_events.points_profile_update(
+        profile = joy_events.points_profile_update_text(
             email=customer.email, external_id=customer.external_id, balance=entry.balance_after
         )
         unique_id = f"joyctl-profile-{entry.id}"
         self._outbox.append(
-            outbox.outbox_row("profile", unique_id, profile, self.stamp, customer.id, entry.id)
+            outbox.outbox_text_row("profile", unique_id, profile, self.stamp, customer.id, entry.id)
         )
 
 
