@@ -55,8 +55,11 @@ class EntryBatch:
             and new.customer_id in self._balances
         )
 
-    def append(self, new: NewEntry) -> PointEntry:
-        """Queue a new earn entry (check `can_append` first) and return it as it will be stored."""
+    def append(self, new: NewEntry, meta_text: str | None = None) -> PointEntry:
+        """Queue a new earn entry (check `can_append` first) and return it as it will be stored.
+
+        `meta_text`, when given, must be `new.meta` exactly as `append_entry` encodes it.
+        """
         balance_after = self._balances[new.customer_id] + new.delta
         meta = dict(new.meta)
         created_at = self._created_text(new.created_at)
@@ -76,7 +79,11 @@ class EntryBatch:
             created_at,
         )
         self._rows.append(
-            (*_columns(entry)[:11], _META_ENCODER.encode(meta) if meta else None, created_at)
+            (
+                *_columns(entry),
+                meta_text or (_META_ENCODER.encode(meta) if meta else None),
+                created_at,
+            )
         )
         self._next_id += 1
         self._balances[new.customer_id] = balance_after
@@ -121,16 +128,13 @@ def _columns(entry: PointEntry) -> tuple[object, ...]:
 
 def _balances(connection: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, int]:
     """Current balance of each customer (0 before the first entry), in one statement."""
-    balances = dict.fromkeys(customer_ids, 0)
-    # SQLite takes the bare balance_after from the row that holds max(id).
+    # One index seek per customer, as append_entry reads it; GROUP BY would visit every entry.
     rows = connection.execute(
-        "SELECT customer_id, max(id), balance_after FROM point_entries"
-        " WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id",
-        (json.dumps(list(balances)),),
+        "SELECT value, coalesce((SELECT balance_after FROM point_entries WHERE customer_id = value"
+        " ORDER BY id DESC LIMIT 1), 0) FROM json_each(?)",
+        (json.dumps(list(customer_ids)),),
     )
-    for customer_id, _, balance_after in rows:
-        balances[customer_id] = balance_after
-    return balances
+    return {int(customer_id): int(balance) for customer_id, balance in rows}
 
 
 def _taken_keys(connection: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
