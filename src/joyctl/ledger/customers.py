@@ -7,9 +7,10 @@ left as it is, so a partial import never wipes data it did not mention.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
@@ -185,6 +186,34 @@ def find_customer(connection: sqlite3.Connection, email: str) -> Customer | None
         (normalize_email(email),),
     ).fetchone()
     return None if row is None else customer_from_row(row)
+
+
+def find_customers(
+    connection: sqlite3.Connection, emails: Iterable[str]
+) -> dict[str, Customer | None]:
+    """`find_customer` for many emails in one statement, keyed by the emails as given.
+
+    Emails `find_customer` would refuse are left out, so the caller's own look-up reports them.
+    """
+    wanted: dict[str, list[str]] = {}
+    for email in emails:
+        try:
+            wanted.setdefault(normalize_email(email), []).append(email)
+        except DataError:
+            continue
+    found: dict[str, Customer | None] = {
+        email: None for names in wanted.values() for email in names
+    }
+    rows = connection.execute(
+        f"SELECT {CUSTOMER_COLUMNS} FROM customers"  # noqa: S608 - constant columns
+        " WHERE email IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(wanted)),),
+    )
+    for row in rows:
+        customer = customer_from_row(row)
+        for email in wanted[customer.email]:
+            found[email] = customer
+    return found
 
 
 def get_customer(connection: sqlite3.Connection, customer_id: int) -> Customer | None:

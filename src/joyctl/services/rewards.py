@@ -120,14 +120,8 @@ class RewardPipeline:
             # One decision time per batch: the batch is one transaction, decided as one.
             now = self.clock()
             stamp = now.isoformat()
-            matched = [(review, self._match(review)) for review in batch]
-            writes = BatchWrites(
-                self.connection,
-                self.program,
-                stamp,
-                [(review.inbox, customer) for review, customer in matched],
-            )
-            outcomes = [self._handle(review, row, now, writes) for review, row in matched]
+            writes = BatchWrites(self.connection, self.program, stamp, self._prefetch(batch))
+            outcomes = [self._handle(review, now, writes) for review in batch]
             writes.flush()
             self._synced_entry_id = self._max_entry_id()
         except BaseException:
@@ -173,13 +167,18 @@ class RewardPipeline:
             if "review_id" in target:
                 self.history.record_revocation(target["review_id"])
 
-    def _handle(
-        self,
-        incoming: IncomingReview,
-        customer_row: customer_queries.Customer | None,
-        now: datetime,
-        writes: BatchWrites,
-    ) -> Outcome:
+    def _prefetch(
+        self, batch: list[IncomingReview]
+    ) -> list[tuple[review_queries.InboxReview, customer_queries.Customer | None]]:
+        """Look up the batch's new reviewers in one statement; pair each review with its match."""
+        emails = dict.fromkeys(review.inbox.email for review in batch if review.inbox.email)
+        unknown = [email for email in emails if email not in self._customers]
+        self._customers.update(customer_queries.find_customers(self.connection, unknown))
+        # An email find_customers left out stays unmatched here; `_match` reports it in order.
+        return [(review.inbox, self._customers.get(review.inbox.email or "")) for review in batch]
+
+    def _handle(self, incoming: IncomingReview, now: datetime, writes: BatchWrites) -> Outcome:
+        customer_row = self._match(incoming)
         customer_id = customer_row.id if customer_row is not None else None
         is_new = writes.review(incoming.inbox, customer_id)
         decision = decide(
