@@ -7,13 +7,13 @@ being read would hold those writes back until it finished.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from joyctl.ledger.customers import CUSTOMER_COLUMNS, Customer, customer_from_row
+from joyctl.ledger.points import ENTRY_COLUMNS, PointEntry, entry_from_row
 
 PAGE_SIZE = 2000
 # SQLite allows 32,766 bound parameters per statement; stay far below it.
@@ -21,19 +21,11 @@ _PARAMETERS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True, slots=True)
-class EntryRow:
-    id: int
-    customer_id: int
-    kind: str
-    delta: int
-    balance_after: int
-    program: str | None
-    source_kind: str | None
-    source_id: str | None
-    meta: dict[str, Any]
-    created_at: str
-    email: str
-    external_id: str | None
+class EntryRow(PointEntry):
+    """A point entry with its customer's identifiers, as an event for Klaviyo needs them."""
+
+    email: str = ""
+    external_id: str | None = None
 
 
 def _entry_filter(
@@ -51,9 +43,9 @@ def _entry_filter(
     return sql, params
 
 
+_ENTRY_FIELDS = ", ".join(f"e.{column.strip()}" for column in ENTRY_COLUMNS.split(","))
 _ENTRIES_SQL = (
-    "SELECT e.id, e.customer_id, e.kind, e.delta, e.balance_after, e.program,"
-    " e.source_kind, e.source_id, e.meta, e.created_at, c.email, c.external_id"
+    f"SELECT {_ENTRY_FIELDS}, c.email, c.external_id"  # noqa: S608 - constant columns
     " FROM point_entries e JOIN customers c ON c.id = e.customer_id WHERE e.id > ?"
 )
 
@@ -97,20 +89,9 @@ def count_entries(
 
 
 def _entry_from_row(row: sqlite3.Row) -> EntryRow:
-    return EntryRow(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        kind=row["kind"],
-        delta=row["delta"],
-        balance_after=row["balance_after"],
-        program=row["program"],
-        source_kind=row["source_kind"],
-        source_id=row["source_id"],
-        meta=json.loads(row["meta"] or "{}"),
-        created_at=row["created_at"],
-        email=row["email"],
-        external_id=row["external_id"],
-    )
+    entry = entry_from_row(row)
+    values = {name.name: getattr(entry, name.name) for name in fields(PointEntry)}
+    return EntryRow(**values, email=row["email"], external_id=row["external_id"])
 
 
 def sent_unique_ids(connection: sqlite3.Connection, unique_ids: Sequence[str]) -> set[str]:
