@@ -42,5 +42,7 @@ def test_award_meta_text_is_what_append_entry_stores(
         content_hash=content_hash,
         decided_at=reviewed_at,
     )
-    expected = json.dumps(award_meta(award), sort_keys=True, separators=(",", ":"))
-    assert award_meta_text(award) == expected
+    text = reviewed_at.isoformat()
+    expected = json.dumps(award_meta(award, text), sort_keys=True, separators=(",", ":"))
+    assert award_meta_text(award, text) == expected
+    assert award_meta(award, text)["reviewed_at"] == award.reviewed_at.isoformat()

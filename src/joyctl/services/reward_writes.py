@@ -81,6 +81,7 @@ class BatchWrites:
         )
 
     def award(self, award: Award, customer: Customer, inbox: review_queries.InboxReview) -> Written:
+        reviewed_at = award.reviewed_at.isoformat()
         new = NewEntry(
             customer_id=customer.id,
             kind=EntryKind.EARN,
@@ -89,11 +90,11 @@ class BatchWrites:
             program=self.program.program_id,
             source_kind=REVIEW_SOURCE,
             source_id=award.review_id,
-            meta=award_meta(award),
+            meta=award_meta(award, reviewed_at),
             created_at=award.decided_at,
         )
         if self.entries.can_append(new):
-            entry = self.entries.append(new, award_meta_text(award))
+            entry = self.entries.append(new, award_meta_text(award, reviewed_at))
         else:
             appended = self._append_now(new)
             if not appended[1]:
@@ -177,11 +178,12 @@ class BatchWrites:
         )
 
 
-def award_meta(award: Award) -> dict[str, object]:
+def award_meta(award: Award, reviewed_at: str) -> dict[str, object]:
+    """The earn entry's meta; `reviewed_at` is `award.reviewed_at.isoformat()`, made once."""
     return {
         "review_id": award.review_id,
         "product_id": award.product_id,
-        "reviewed_at": award.reviewed_at.isoformat(),
+        "reviewed_at": reviewed_at,
         "content_hash": award.content_hash,
         "breakdown": {
             "base": award.breakdown.base,
@@ -191,8 +193,8 @@ def award_meta(award: Award) -> dict[str, object]:
     }
 
 
-def award_meta_text(award: Award) -> str:
-    """`award_meta(award)` exactly as `append_entry` stores it (sorted keys, no spaces).
+def award_meta_text(award: Award, reviewed_at: str) -> str:
+    """`award_meta(award, reviewed_at)` as `append_entry` stores it (sorted keys, no spaces).
 
     Formatting this fixed shape directly is several times cheaper than the encoder.
     """
@@ -201,7 +203,7 @@ def award_meta_text(award: Award) -> str:
         f'{{"breakdown":{{"base":{breakdown.base:d},"cap_reduction":{breakdown.cap_reduction:d},'
         f'"photo_bonus":{breakdown.photo_bonus:d}}},"content_hash":{_json_text(award.content_hash)},'
         f'"product_id":{_json_text(award.product_id)},"review_id":{_quote(award.review_id)},'
-        f'"reviewed_at":{_quote(award.reviewed_at.isoformat())}}}'
+        f'"reviewed_at":{_quote(reviewed_at)}}}'
     )
 
 
