@@ -211,3 +211,9 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     import os
 
     return {**os.environ, **extra}
+
+
+def test_a_review_with_a_malformed_email_matches_no_member(ledger: sqlite3.Connection) -> None:
+    report = _run(ledger, [_review("r1", email="not an email"), _review("r2")])
+    assert [d.reason for d in report.decisions] == ["NO_MEMBER", None]
+    assert report.summary.awarded == 1

@@ -34,6 +34,7 @@ from joyctl.engine import (
     WriteReviewProgram,
     decide,
 )
+from joyctl.errors import DataError
 from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.points import EntryKind
@@ -202,7 +203,13 @@ class RewardPipeline:
         if not email:
             return None
         if email not in self._customers:
-            self._customers[email] = customer_queries.find_customer(self.connection, email)
+            try:
+                found = customer_queries.find_customer(self.connection, email)
+            except DataError:
+                # A review's email is Klaviyo's data: one that is not an address matches no
+                # member (NO_MEMBER) instead of stopping the whole run.
+                found = None
+            self._customers[email] = found
         return self._customers[email]
 
     def _engine_customer(self, row: customer_queries.Customer | None) -> Customer | None:
