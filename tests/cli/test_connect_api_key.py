@@ -194,3 +194,21 @@ def test_disconnecting_a_key_deletes_it(
     assert gone["data"]["revocation"] == "nothing_to_revoke"
     assert gone["data"]["removed"] == [{"name": f"{PROFILE}:api_key", "removed_from": ["keyring"]}]
     assert memory_keyring.entries == {}
+
+
+def test_disconnect_also_removes_webhook_signing_secrets(
+    store: Store, key_on_stdin: str, memory_keyring: MemoryKeyring, isolated_home: Path
+) -> None:
+    from joyctl.ledger.db import open_ledger
+    from joyctl.ledger.deliveries import record_subscription
+
+    assert store.run("connect", "--api-key-stdin").exit_code == 0
+    ledger = open_ledger(isolated_home / "data" / "profiles" / PROFILE / "ledger.sqlite3")
+    record_subscription(ledger, "01HOOK", "https://hooks.example.com/k", ["t"], "2026-01-01")
+    ledger.close()
+    keyring.set_password("joyctl", f"{PROFILE}:webhook:01HOOK", "a-signing-secret-value")
+    code, gone = store.json("disconnect")
+    assert code == 0
+    names = {item["name"] for item in gone["data"]["removed"]}
+    assert f"{PROFILE}:webhook:01HOOK" in names
+    assert memory_keyring.entries == {}

@@ -17,6 +17,7 @@ from joyctl.credentials import CredentialSource, KeyringUnavailableError, OAuthT
 from joyctl.errors import AuthError, JoyctlError
 from joyctl.klaviyo.oauth import OAuthApp, revoke_refresh_token
 from joyctl.ledger.connections import close_connections
+from joyctl.ledger.deliveries import subscriptions
 from joyctl.services.connection import ConnectionDeps, environment_override, mark_disconnected
 from joyctl.services.klaviyo_session import make_client, oauth_app
 
@@ -43,7 +44,9 @@ def disconnect(deps: ConnectionDeps, *, local_only: bool = False) -> DisconnectR
     revocation: Revocation = "nothing_to_revoke"
     if tokens is not None:
         revocation = "skipped" if local_only else _revoke(deps, tokens)
-    outcomes = deps.store.delete_all()
+    # The keyring cannot list entries: name the webhooks this profile subscribed, so their
+    # signing secrets go too.
+    outcomes = deps.store.delete_all(webhook_ids=list(subscriptions(deps.ledger())))
     now = datetime.now(UTC)
     closed_rows = close_connections(deps.ledger(), at=now)
     closed_facts = mark_disconnected(deps.settings, deps.profile.name, now)
