@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from joyctl.services.backfill_ledger import entry_unique_id, ledger_items, selec
 from joyctl.services.backfill_records import Selection, file_item
 from joyctl.services.backfill_runs import (
     EVENTS_KIND,
+    StoredCounters,
     new_run_id,
     resume_run,
     run_outcome,
@@ -80,7 +81,7 @@ class EventBackfillRequest(BaseModel):
 
 
 @dataclass
-class Counters:
+class Counters(StoredCounters):
     """A run's running totals, kept in its checkpoint."""
 
     sent: int = 0
@@ -90,11 +91,6 @@ class Counters:
     requests: int = 0
     throttled: int = 0
     elapsed: float = 0.0
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Counters:
-        names = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in names})
 
     @property
     def handled(self) -> int:

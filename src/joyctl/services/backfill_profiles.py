@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from joyctl.services.backfill_ledger import utc_text
 from joyctl.services.backfill_plan import estimate_seconds
 from joyctl.services.backfill_runs import (
     PROFILES_KIND,
+    StoredCounters,
     new_run_id,
     resume_run,
     run_outcome,
@@ -75,18 +76,13 @@ class ProfilePlan(BaseModel):
 
 
 @dataclass
-class ProfileCounters:
+class ProfileCounters(StoredCounters):
     submitted: int = 0
     jobs: int = 0
     imported: int = 0
     failed: int = 0
     requests: int = 0
     throttled: int = 0
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ProfileCounters:
-        names = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in names})
 
 
 ProgressCallback = Callable[[int, int, ProfileCounters], None]

@@ -11,8 +11,9 @@ import socket
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel
 
@@ -153,3 +154,15 @@ def show_backfill_run(connection: sqlite3.Connection, run_id: str) -> RunView:
             hint="`joyctl backfill status` lists the runs",
         )
     return view_of(run)
+
+
+class StoredCounters:
+    """A dataclass of run totals that is read back from a checkpoint's JSON.
+
+    Keys the class does not know (from an older or newer joyctl) are ignored.
+    """
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in values.items() if key in names})
