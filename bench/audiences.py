@@ -149,7 +149,7 @@ def main() -> int:
         fill_ledger(ledger, args.members)
         run_joyctl(home, key, "audiences", "create", "gold", "--tier", "Gold")
         run_joyctl(home, key, "audiences", "map", "gold", "--list-name", "Gold", "--create-list")
-        import joyctl.services.audiences_sync  # noqa: F401 - load before measuring the baseline
+        import joyctl.services.audiences.sync  # noqa: F401 - load before measuring the baseline
 
         baseline = peak_rss_mib()
         if args.tracemalloc:

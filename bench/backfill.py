@@ -165,7 +165,7 @@ def backfill(
     from joyctl.klaviyo.auth import ApiKeyAuth
     from joyctl.klaviyo.client import build_client
     from joyctl.ledger.db import open_ledger
-    from joyctl.services.backfill_events import EventBackfillRequest, backfill_events
+    from joyctl.services.backfill.events import EventBackfillRequest, backfill_events
 
     starts: list[float] = []
 
@@ -280,7 +280,7 @@ def main() -> int:
     mode = parse_rate_limits(args.rate_limits)
     limits = (mode.scale(endpoint.burst_per_second), mode.scale(endpoint.steady_per_minute))
     command = [sys.executable, __file__, "--serve", "--rate-limits", args.rate_limits]
-    import joyctl.services.backfill_events  # noqa: F401 - loaded before the memory baseline
+    import joyctl.services.backfill.events  # noqa: F401 - loaded before the memory baseline
 
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
     try:

@@ -91,7 +91,7 @@ def main() -> int:
               f" in {time.perf_counter() - started:.1f}s")  # fmt: skip
         # A store profile of its own: the built-in sandbox comes seeded with scenario data.
         assert run_joyctl(home, "profiles", "add", PROFILE)[0] == 0
-        import joyctl.services.ledger  # noqa: F401 - load before measuring the baseline
+        import joyctl.services.ledger_admin.operations  # noqa: F401 - load before measuring the baseline
 
         baseline = peak_rss_mib()
         if args.tracemalloc:

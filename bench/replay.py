@@ -22,8 +22,8 @@ from pathlib import Path
 from joyctl.engine import ConnectionFacts, program_from_mapping
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import open_ledger, transaction
-from joyctl.services.review_sources import read_review_file
-from joyctl.services.rewards import RewardPipeline
+from joyctl.services.rewards.pipeline import RewardPipeline
+from joyctl.services.rewards.sources import read_review_file
 
 CONNECTED = datetime(2025, 1, 1, tzinfo=UTC)
 WORDS = [

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from joyctl.credentials import CredentialStore, ResolvedCredential
     from joyctl.paths import Paths
-    from joyctl.services.klaviyo_session import ClientHooks, KlaviyoSession
-    from joyctl.services.sandbox import EmbeddedSandbox
+    from joyctl.services.connection.session import ClientHooks, KlaviyoSession
+    from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
     from joyctl.settings import Settings
 
 
@@ -113,13 +113,13 @@ class AppContext:
             connection = open_ledger(self.paths.ledger_file(name))
             self._ledgers[name] = connection
             if name == SANDBOX:
-                from joyctl.services.sandbox import ensure_seeded
+                from joyctl.services.sandbox_profile.embedded import ensure_seeded
 
                 ensure_seeded(self.settings, connection)
         return self._ledgers[name]
 
     def credentials(self, profile: str | None = None) -> CredentialStore:
-        from joyctl.services.credentials import credential_store
+        from joyctl.services.connection.credential_store import credential_store
 
         name = profile or self.settings.profile.name
         timeout = float(self.settings.globals["keyring_timeout"].value)
@@ -135,7 +135,7 @@ class AppContext:
         """The embedded emulator, started on first use and stopped when the command ends."""
         if self._sandbox is None:
             self.ledger(SANDBOX)  # seeds the profile before the emulator serves it
-            from joyctl.services.sandbox import EmbeddedSandbox
+            from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
             self._sandbox = EmbeddedSandbox(self.paths)
         return self._sandbox
@@ -145,7 +145,7 @@ class AppContext:
         return self.sandbox().base_url if profile.builtin else profile.base_url
 
     def client_hooks(self) -> ClientHooks:
-        from joyctl.services.klaviyo_session import ClientHooks
+        from joyctl.services.connection.session import ClientHooks
 
         def on_wait(seconds: float, reason: str) -> None:
             self.output.warn(f"waiting {seconds:.1f}s: {reason}")
@@ -162,7 +162,7 @@ class AppContext:
 
     def klaviyo(self, explicit: ResolvedCredential | None = None) -> KlaviyoSession:
         """A Klaviyo client for the active profile, with its credential and OAuth app."""
-        from joyctl.services.klaviyo_session import oauth_app, open_session
+        from joyctl.services.connection.session import oauth_app, open_session
 
         profile = self.settings.profile
         base_url = self.klaviyo_base_url()

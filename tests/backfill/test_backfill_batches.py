@@ -12,7 +12,7 @@ import pytest
 
 from joyctl.klaviyo.client import KlaviyoClient, build_client
 from joyctl.klaviyo.resources.events import MAX_PAYLOAD_BYTES, EventInput
-from joyctl.services.backfill_batches import (
+from joyctl.services.backfill.batches import (
     Chunk,
     Item,
     Outgoing,
@@ -21,7 +21,7 @@ from joyctl.services.backfill_batches import (
     cut_chunks,
     fits_alone,
 )
-from joyctl.services.pusher import send_events
+from joyctl.services.outbox.pusher import send_events
 
 WHEN = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import pytest
 
 from joyctl.errors import DataError
 from joyctl.quarantine import QuarantineLog
-from joyctl.services.backfill_batches import Outgoing, Rejected, Skipped
-from joyctl.services.backfill_files import SourceRecord, read_records
-from joyctl.services.backfill_records import Selection, file_item, parse_event_record
+from joyctl.services.backfill.batches import Outgoing, Rejected, Skipped
+from joyctl.services.backfill.files import SourceRecord, read_records
+from joyctl.services.backfill.records import Selection, file_item, parse_event_record
 
 NOW = datetime(2026, 7, 20, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from joyctl.ledger import outbox
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import open_ledger, transaction
 from joyctl.ledger.points import EntryKind, NewEntry, append_entry
-from joyctl.sandbox.persistence import load_state
+from joyctl.sandbox.store.persistence import load_state
 from tests.backfill.support import Shop
 from tests.conftest import Cli
 

@@ -16,9 +16,9 @@ from joyctl.klaviyo.retry import RetryPolicy
 from joyctl.ledger import outbox
 from joyctl.ledger.db import open_ledger
 from joyctl.sandbox import SandboxConfig, SandboxServer
-from joyctl.sandbox.persistence import load_state
-from joyctl.services import joy_events
-from joyctl.services.pusher import MAX_ATTEMPTS, UPSERT_LIMIT, push_outbox
+from joyctl.sandbox.store.persistence import load_state
+from joyctl.services.outbox import joy_events
+from joyctl.services.outbox.pusher import MAX_ATTEMPTS, UPSERT_LIMIT, push_outbox
 from tests.backfill.conftest import FAST
 from tests.conftest import Cli
 

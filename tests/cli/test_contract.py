@@ -80,7 +80,7 @@ def _explode(*_: object, **__: object) -> None:
 def test_unexpected_exception_is_one_line_and_exit_1(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("joyctl.services.config.config_paths", _explode)
+    monkeypatch.setattr("joyctl.services.setup.config.config_paths", _explode)
     result = cli("config", "path")
     assert result.exit_code == ExitCode.ERROR
     assert "internal error: RuntimeError" in result.stderr
@@ -90,7 +90,7 @@ def test_unexpected_exception_is_one_line_and_exit_1(
 
 
 def test_debug_shows_the_traceback(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("joyctl.services.config.config_paths", _explode)
+    monkeypatch.setattr("joyctl.services.setup.config.config_paths", _explode)
     result = cli("--debug", "config", "path")
     assert result.exit_code == ExitCode.ERROR
     assert "Traceback" in result.stderr
@@ -100,7 +100,7 @@ def test_joyctl_errors_carry_their_exit_code(cli: Cli, monkeypatch: pytest.Monke
     def fail(*_: object, **__: object) -> None:
         raise JoyctlError("remote down", code="remote", exit_code=ExitCode.REMOTE, hint="retry")
 
-    monkeypatch.setattr("joyctl.services.config.config_paths", fail)
+    monkeypatch.setattr("joyctl.services.setup.config.config_paths", fail)
     result = cli("config", "path")
     assert result.exit_code == 5
     assert "error: remote down" in result.stderr

@@ -134,6 +134,6 @@ def test_plan_gate_can_be_switched_on_the_fly(server: SandboxServer) -> None:
 
 
 def test_every_endpoint_in_the_table_has_a_handler() -> None:
-    from joyctl.sandbox.routing import HANDLERS
+    from joyctl.sandbox.routes.routing import HANDLERS
 
     assert {endpoint.operation_id for endpoint in ENDPOINTS} <= set(HANDLERS)

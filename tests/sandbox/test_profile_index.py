@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from joyctl.sandbox.filters import apply_filter
 from joyctl.sandbox.jsonapi import ApiError
-from joyctl.sandbox.persistence import save_state
-from joyctl.sandbox.profiles import upsert_profile
-from joyctl.sandbox.routes_profiles import PROFILE_FILTERS, profile_lookups
-from joyctl.sandbox.scenarios import build_state
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.routes.filters import apply_filter
+from joyctl.sandbox.routes.profiles import PROFILE_FILTERS, profile_lookups
+from joyctl.sandbox.scenarios.catalogue import build_state
+from joyctl.sandbox.store.persistence import save_state
+from joyctl.sandbox.store.profiles import upsert_profile
+from joyctl.sandbox.store.state import SandboxState
 from tests.sandbox.conftest import ServerFactory
 from tests.sandbox.support import key_client, profile_body
 

@@ -10,7 +10,7 @@ import pytest
 from joyctl.errors import UsageError
 from joyctl.klaviyo.endpoints import all_required_scopes
 from joyctl.sandbox import ScenarioSeed, list_scenarios
-from joyctl.sandbox.scenarios import build_state
+from joyctl.sandbox.scenarios.catalogue import build_state
 from tests.sandbox.conftest import ServerFactory
 from tests.sandbox.support import inspect, key_client, token_request
 

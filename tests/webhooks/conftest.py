@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from joyctl.engine import ConnectionFacts
 from joyctl.ledger.db import open_ledger
 from joyctl.sandbox import SandboxConfig, SandboxServer
-from joyctl.services.rewards import IncomingReview
-from joyctl.services.webhook_receiver import ListenOptions, WebhookReceiver
-from joyctl.services.webhooks_intake import DeliveryIntake, DeliveryLine
-from joyctl.services.webhooks_process import DeliveryProcessor, ReviewFetcher
+from joyctl.services.rewards.pipeline import IncomingReview
+from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine
+from joyctl.services.webhooks.process import DeliveryProcessor, ReviewFetcher
+from joyctl.services.webhooks.receiver import ListenOptions, WebhookReceiver
 from tests.conftest import Cli
 from tests.webhooks.shop import Shop, set_up_shop
 from tests.webhooks.support import KEYRING_FILE_VARIABLE, SharedFileKeyring, seed_ledger

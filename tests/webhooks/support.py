@@ -21,7 +21,7 @@ from joyctl.klaviyo import signing
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
 from joyctl.ledger.programs import record_program_version
-from joyctl.services.credentials import EmulatorSecretsFile
+from joyctl.services.connection.credential_store import EmulatorSecretsFile
 
 KEYRING_FILE_VARIABLE = "JOYCTL_TEST_KEYRING_FILE"
 KEYRING_BACKEND = "tests.webhooks.support.SharedFileKeyring"

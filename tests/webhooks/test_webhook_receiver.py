@@ -11,9 +11,9 @@ import pytest
 
 from joyctl.errors import RemoteError, UsageError
 from joyctl.klaviyo import signing
-from joyctl.services.review_sources import incoming_from_fields
-from joyctl.services.rewards import IncomingReview
-from joyctl.services.webhook_receiver import ListenOptions, WebhookReceiver
+from joyctl.services.rewards.pipeline import IncomingReview
+from joyctl.services.rewards.sources import incoming_from_fields
+from joyctl.services.webhooks.receiver import ListenOptions, WebhookReceiver
 from tests.webhooks.conftest import ACCOUNT, MAX_BODY, SECRET, WEBHOOK, ReceiverFactory
 from tests.webhooks.support import (
     balance,
@@ -184,7 +184,7 @@ def test_a_stop_does_not_wait_for_a_hung_klaviyo_call(
 ) -> None:
     import threading
 
-    from joyctl.services import webhook_receiver
+    from joyctl.services.webhooks import receiver as webhook_receiver
 
     monkeypatch.setattr(webhook_receiver, "STOP_GRACE_SECONDS", 0.1)
     fetching, release = threading.Event(), threading.Event()

@@ -144,7 +144,7 @@ def test_debug_logging_never_shows_the_webhook_secret(cli: Cli, shop: Shop) -> N
 
 def test_delivery_lines_say_what_happened() -> None:
     from joyctl.commands.webhooks.receive import _delivery_text
-    from joyctl.services.webhooks_intake import DeliveryLine
+    from joyctl.services.webhooks.intake import DeliveryLine
 
     base = {"delivery_id": 7, "received_at": "2026-05-01T10:00:00+00:00", "webhook_id": "01H"}
     verified = DeliveryLine(
@@ -162,7 +162,7 @@ def test_delivery_lines_say_what_happened() -> None:
 def test_replay_judges_deliveries_stored_but_never_verified(cli: Cli, shop: Shop) -> None:
     from joyctl.ledger import deliveries as queries
     from joyctl.ledger.db import open_ledger
-    from joyctl.services.webhooks_verify import kept_headers
+    from joyctl.services.webhooks.verify import kept_headers
     from tests.webhooks.support import delivery_body, review_event, signed_headers
 
     hook = cli_data(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)

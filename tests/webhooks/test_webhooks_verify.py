@@ -8,7 +8,7 @@ import pytest
 
 from joyctl.klaviyo import signing
 from joyctl.ledger.deliveries import RejectReason
-from joyctl.services.webhooks_verify import (
+from joyctl.services.webhooks.verify import (
     DeliveryRequest,
     VerifyRules,
     kept_headers,

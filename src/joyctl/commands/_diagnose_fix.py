@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from joyctl.context import AppContext
 
 if TYPE_CHECKING:
-    from joyctl.services.diagnose_fix import FixActions, FixPlan
+    from joyctl.services.diagnose.fix import FixActions, FixPlan
 
 PUSH_COMMAND = "joyctl reviews replay --push"
 
 
 def fix_plan(app: AppContext) -> FixPlan:
-    from joyctl.services.diagnose_fix import FixPlan
-    from joyctl.services.reviews import program_connection_facts
+    from joyctl.services.diagnose.fix import FixPlan
+    from joyctl.services.rewards.reviews import program_connection_facts
 
     ledger = app.ledger()
     profile = app.settings.profile
@@ -28,8 +28,8 @@ def fix_plan(app: AppContext) -> FixPlan:
 
 def fix_actions(app: AppContext, since: str | None) -> FixActions:
     from joyctl.services.diagnose import run_checks
-    from joyctl.services.diagnose_fix import FixActions
-    from joyctl.services.diagnose_run import build_probe
+    from joyctl.services.diagnose.fix import FixActions
+    from joyctl.services.diagnose.run import build_probe
 
     return FixActions(
         reconnect=lambda: _reconnect(app),
@@ -42,8 +42,8 @@ def fix_actions(app: AppContext, since: str | None) -> FixActions:
 
 def _reconnect(app: AppContext) -> str:
     from joyctl.commands.connect import build_deps
-    from joyctl.services.connect import connect_oauth
-    from joyctl.services.oauth_login import OAuthLogin
+    from joyctl.services.connection.connect import connect_oauth
+    from joyctl.services.connection.oauth_login import OAuthLogin
 
     def tell(text: str) -> None:
         app.output.stderr.write(text + "\n")
@@ -61,7 +61,7 @@ def _reconnect(app: AppContext) -> str:
 
 
 def _create_webhook(app: AppContext, endpoint: str) -> str:
-    from joyctl.services.webhooks import create_subscription
+    from joyctl.services.webhooks.subscriptions import create_subscription
 
     view = create_subscription(
         app.klaviyo().client, app.credentials(), app.ledger(), endpoint_url=endpoint, topic_ids=[]
@@ -70,9 +70,9 @@ def _create_webhook(app: AppContext, endpoint: str) -> str:
 
 
 def _replay(app: AppContext) -> str:
-    from joyctl.services.program import current_program
-    from joyctl.services.review_replay import ReplayFilter, replay_reviews
-    from joyctl.services.reviews import program_connection_facts
+    from joyctl.services.rewards.program import current_program
+    from joyctl.services.rewards.replay import ReplayFilter, replay_reviews
+    from joyctl.services.rewards.reviews import program_connection_facts
 
     ledger = app.ledger()
     facts = program_connection_facts(dict(app.settings.profile.connection), ledger)
@@ -88,7 +88,7 @@ def _replay(app: AppContext) -> str:
 
 
 def _push(app: AppContext) -> str:
-    from joyctl.services.pusher import push_outbox
+    from joyctl.services.outbox.pusher import push_outbox
 
     report = push_outbox(app.klaviyo().client, app.ledger())
     sent = f"{report.events_sent} events and {report.profiles_sent} profile updates sent"

@@ -20,7 +20,7 @@ def migrate(ctx: typer.Context) -> None:
     Each secret is read back from the keyring before it leaves the file. A different value
     already in the keyring is a conflict: both copies are kept and the exit status is 4.
     """
-    from joyctl.services.auth_migrate import migrate_secrets
+    from joyctl.services.connection.migrate import migrate_secrets
 
     context = app_context(ctx)
     result = migrate_secrets(context.credentials())

@@ -23,7 +23,7 @@ KeyArg = Annotated[str, typer.Argument(help="Setting name; `joyctl config show` 
 @app.command("path")
 def path_(ctx: typer.Context) -> None:
     """Show where joyctl keeps its configuration, data, cache and the active ledger."""
-    from joyctl.services.config import config_paths
+    from joyctl.services.setup.config import config_paths
 
     app = app_context(ctx)
     app.output.emit(config_paths(app.settings), _render_paths)
@@ -32,7 +32,7 @@ def path_(ctx: typer.Context) -> None:
 @app.command("show")
 def show(ctx: typer.Context) -> None:
     """Show every setting of the active profile, its value and where the value came from."""
-    from joyctl.services.config import show_config
+    from joyctl.services.setup.config import show_config
 
     app = app_context(ctx)
     app.output.emit(show_config(app.settings), _render_show)
@@ -41,7 +41,7 @@ def show(ctx: typer.Context) -> None:
 @app.command("get")
 def get(ctx: typer.Context, key: KeyArg) -> None:
     """Print one setting's value (profile settings come from the active profile)."""
-    from joyctl.services.config import get_setting
+    from joyctl.services.setup.config import get_setting
 
     app = app_context(ctx)
     app.output.emit(get_setting(app.settings, key), _render_value)
@@ -57,7 +57,7 @@ def set_(
 
     Example: joyctl --profile mystore config set redirect_port 8765
     """
-    from joyctl.services.config import set_setting
+    from joyctl.services.setup.config import set_setting
 
     app = app_context(ctx)
     result = set_setting(app.settings, key, value)

@@ -13,8 +13,8 @@ from joyctl.errors import UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.services.connect import ConnectResult
-    from joyctl.services.connection import ConnectionDeps
+    from joyctl.services.connection.connect import ConnectResult
+    from joyctl.services.connection.facts import ConnectionDeps
 
 
 def connect(
@@ -65,7 +65,7 @@ def connect(
       printenv KLAVIYO_KEY | joyctl --profile mystore connect --api-key-stdin
     """
     from joyctl.credentials import CredentialKind
-    from joyctl.services.connect import connect_api_key
+    from joyctl.services.connection.connect import connect_api_key
 
     app = app_context(ctx)
     app.insecure_storage = insecure_storage
@@ -97,8 +97,8 @@ def _connect_oauth(
     app: AppContext, *, secret_stdin: bool, browser: bool, paste: bool, wait: float
 ) -> ConnectResult:
     from joyctl.credentials import CredentialKind
-    from joyctl.services.connect import connect_oauth
-    from joyctl.services.oauth_login import OAuthLogin
+    from joyctl.services.connection.connect import connect_oauth
+    from joyctl.services.connection.oauth_login import OAuthLogin
 
     secret = None
     if secret_stdin:
@@ -127,7 +127,7 @@ def disconnect(
 
     Running it again does nothing more. If revoking fails, nothing is deleted.
     """
-    from joyctl.services.disconnect import disconnect as disconnect_profile
+    from joyctl.services.connection.disconnect import disconnect as disconnect_profile
 
     app = app_context(ctx)
     app.output.emit(disconnect_profile(build_deps(app), local_only=local_only), _render_gone)
@@ -135,7 +135,7 @@ def disconnect(
 
 def build_deps(app: AppContext) -> ConnectionDeps:
     """What the connection services need, taken from the command's context."""
-    from joyctl.services.connection import ConnectionDeps
+    from joyctl.services.connection.facts import ConnectionDeps
 
     settings = app.settings
     base_url = app.klaviyo_base_url()  # first: the sandbox profile is seeded on first use

@@ -53,7 +53,7 @@ def diagnose(
 
     Example: joyctl --profile sandbox diagnose --fix --yes
     """
-    from joyctl.services.diagnose_run import run_diagnose
+    from joyctl.services.diagnose.run import run_diagnose
 
     app = app_context(ctx)
     outcome = run_diagnose(app, email=email, review_id=review, since=since, bundle=bundle)
@@ -70,8 +70,8 @@ def diagnose(
 
 def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
     from joyctl.commands._diagnose_fix import fix_actions, fix_plan
-    from joyctl.services.diagnose_fix import apply_fixes, planned_steps
-    from joyctl.services.diagnose_run import exit_code_for
+    from joyctl.services.diagnose.fix import apply_fixes, planned_steps
+    from joyctl.services.diagnose.run import exit_code_for
 
     plan = fix_plan(app)
     steps = planned_steps(report, plan)

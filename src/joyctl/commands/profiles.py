@@ -20,7 +20,7 @@ NameArg = Annotated[str, typer.Argument(help="Profile name (letters, digits, - a
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List profiles; the built-in `sandbox` profile is always there."""
-    from joyctl.services.profiles import list_profiles
+    from joyctl.services.setup.profiles import list_profiles
 
     app = app_context(ctx)
     app.output.emit(list_profiles(app.settings), _render_list)
@@ -53,7 +53,7 @@ def add(
 
     Example: joyctl profiles add mystore --client-id abc123
     """
-    from joyctl.services.profiles import add_profile
+    from joyctl.services.setup.profiles import add_profile
 
     urls = {"authorize_url": authorize_url, "token_url": token_url, "revoke_url": revoke_url}
     app = app_context(ctx)
@@ -71,7 +71,7 @@ def add(
 @app.command("use")
 def use(ctx: typer.Context, name: NameArg) -> None:
     """Make a profile the default for commands run without --profile."""
-    from joyctl.services.profiles import use_profile
+    from joyctl.services.setup.profiles import use_profile
 
     app = app_context(ctx)
     result = use_profile(app.settings, name)
@@ -88,7 +88,7 @@ def remove(
     ] = False,
 ) -> None:
     """Remove a profile's settings. Its ledger is kept unless --delete-ledger is given."""
-    from joyctl.services.profiles import remove_profile
+    from joyctl.services.setup.profiles import remove_profile
 
     app = app_context(ctx)
     app.settings.get_profile(name)

@@ -23,7 +23,7 @@ def show(ctx: typer.Context) -> None:
 
     The program is the latest version recorded in the ledger, or the defaults before any change.
     """
-    from joyctl.services.program import show_program
+    from joyctl.services.rewards.program import show_program
 
     app = app_context(ctx)
     app.output.emit(show_program(app.ledger()), _render_show)
@@ -52,7 +52,7 @@ def set_(
 
     Example: joyctl program set points_per_review 75
     """
-    from joyctl.services.program import set_program_from_file, set_program_value
+    from joyctl.services.rewards.program import set_program_from_file, set_program_value
 
     app = app_context(ctx)
     if from_file is not None and key is None:
@@ -72,7 +72,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Versions to show.")] = 20,
 ) -> None:
     """List the program's recorded versions, newest first, with the keys each one changed."""
-    from joyctl.services.program import program_history
+    from joyctl.services.rewards.program import program_history
 
     app = app_context(ctx)
     app.output.emit(program_history(app.ledger(), limit=limit), _render_history)

@@ -53,7 +53,7 @@ def serve(
     Example: joyctl sandbox serve --port 8080 --rate-limits x10
     """
     from joyctl.sandbox import SandboxConfig, is_loopback_host
-    from joyctl.services.sandbox import serve as serve_sandbox
+    from joyctl.services.sandbox_profile.embedded import serve as serve_sandbox
 
     app = app_context(ctx)
     if not is_loopback_host(host):
@@ -81,7 +81,7 @@ def _ready(out: Output, info: Any) -> None:
 @app.command("scenarios")
 def scenarios(ctx: typer.Context) -> None:
     """List the seeded scenarios and what each one reproduces."""
-    from joyctl.services.sandbox import scenarios as list_scenarios
+    from joyctl.services.sandbox_profile.embedded import scenarios as list_scenarios
 
     app = app_context(ctx)
     app.output.emit(
@@ -98,7 +98,7 @@ def reset(
     scenario: Annotated[str, typer.Option(help="Scenario to start from.")] = "legacy-permissions",
 ) -> None:
     """Start the built-in `sandbox` profile over: emulator state, ledger, connection, secrets."""
-    from joyctl.services.sandbox import reset_sandbox
+    from joyctl.services.sandbox_profile.embedded import reset_sandbox
 
     app = app_context(ctx)
     report = reset_sandbox(app.settings, scenario)

@@ -56,7 +56,7 @@ def smoke(
 
     Example: joyctl --profile ci smoke --junit report.xml
     """
-    from joyctl.services.smoke import SmokeOptions, run_smoke
+    from joyctl.services.smoke.run import SmokeOptions, run_smoke
 
     app = app_context(ctx)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)

@@ -20,7 +20,7 @@ def status(ctx: typer.Context) -> None:
     prints the shape documented in the README under "Status JSON".
     """
     from joyctl.commands.connect import build_deps
-    from joyctl.services.status import check_status
+    from joyctl.services.connection.status import check_status
 
     app = app_context(ctx)
     report = check_status(build_deps(app))

@@ -18,8 +18,8 @@ from joyctl.sandbox.config import (
     parse_rate_limits,
 )
 from joyctl.sandbox.faults import FaultSpec, parse_faults
-from joyctl.sandbox.scenarios import list_scenarios
-from joyctl.sandbox.seeds import (
+from joyctl.sandbox.scenarios.catalogue import list_scenarios
+from joyctl.sandbox.scenarios.seeds import (
     ConnectionSeed,
     LoyaltyCustomer,
     ProgramSeed,

@@ -21,13 +21,13 @@ from joyctl.sandbox.context import Handler, Principal, RequestContext, World
 from joyctl.sandbox.deliveries import DeliveryWorker
 from joyctl.sandbox.faults import Fault, FaultInjector, parse_faults
 from joyctl.sandbox.jsonapi import ApiError, Response, error_response, invalid
-from joyctl.sandbox.persistence import DebouncedSaver, serialize_state
 from joyctl.sandbox.ratelimit import RateLimiter, limits_for
-from joyctl.sandbox.routes_import_jobs import advance_jobs
-from joyctl.sandbox.routes_lists import wants_profile_count
-from joyctl.sandbox.routes_sandbox import CONTROL_ROUTES
-from joyctl.sandbox.routing import Route, resolve
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.routes.control import CONTROL_ROUTES
+from joyctl.sandbox.routes.import_jobs import advance_jobs
+from joyctl.sandbox.routes.lists import wants_profile_count
+from joyctl.sandbox.routes.routing import Route, resolve
+from joyctl.sandbox.store.persistence import DebouncedSaver, serialize_state
+from joyctl.sandbox.store.state import SandboxState
 
 REVISION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$")
 BODY_TYPES = ("application/vnd.api+json", "application/json")

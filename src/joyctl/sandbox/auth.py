@@ -5,7 +5,7 @@ from __future__ import annotations
 from joyctl.klaviyo.endpoints import Endpoint
 from joyctl.sandbox.context import Principal
 from joyctl.sandbox.jsonapi import ApiError
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.store.state import SandboxState
 
 # Every scope in Klaviyo's stable spec (x-klaviyo-scopes, revision 2026-07-15).
 ALL_SCOPES: tuple[str, ...] = tuple(

@@ -11,8 +11,8 @@ from joyctl.klaviyo.endpoints import Endpoint
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.jsonapi import ApiError, Response, invalid
-from joyctl.sandbox.records import JsonObject
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.store.records import JsonObject
+from joyctl.sandbox.store.state import SandboxState
 
 
 @dataclass(frozen=True)

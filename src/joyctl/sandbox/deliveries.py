@@ -19,13 +19,13 @@ from joyctl.klaviyo import signing
 from joyctl.sandbox.clock import Clock, iso, iso_precise
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.ids import ulid
-from joyctl.sandbox.records import (
+from joyctl.sandbox.store.records import (
     DeliveryAttemptRecord,
     DeliveryItem,
     DeliveryRecord,
     JsonObject,
 )
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.store.state import SandboxState
 
 MAX_BATCH = 1000
 PAYLOAD_VERSION = "2024-06-28"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from joyctl.sandbox.ids import uuid_id
-from joyctl.sandbox.records import JsonObject
+from joyctl.sandbox.store.records import JsonObject
 
 JSON_API = "application/vnd.api+json"
 

@@ -18,14 +18,14 @@ from typing import Any
 
 from joyctl.sandbox.app import RawRequest, SandboxApp
 from joyctl.sandbox.config import DEFAULT_SCENARIO, SandboxConfig
-from joyctl.sandbox.inspection import snapshot
 from joyctl.sandbox.jsonapi import ApiError, Response, error_response
-from joyctl.sandbox.persistence import load_state, save_state
-from joyctl.sandbox.records import JsonObject
-from joyctl.sandbox.routes_sandbox import apply_config, credentials_of, settings_of
-from joyctl.sandbox.scenarios import build_state
-from joyctl.sandbox.seeds import SandboxCredentials, ScenarioSeed
-from joyctl.sandbox.state import SandboxState
+from joyctl.sandbox.routes.control import apply_config, credentials_of, settings_of
+from joyctl.sandbox.scenarios.catalogue import build_state
+from joyctl.sandbox.scenarios.seeds import SandboxCredentials, ScenarioSeed
+from joyctl.sandbox.store.inspection import snapshot
+from joyctl.sandbox.store.persistence import load_state, save_state
+from joyctl.sandbox.store.records import JsonObject
+from joyctl.sandbox.store.state import SandboxState
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Klaviyo's 5 MB caps, so those answer in JSON:API form
 IDLE_CONNECTION_SECONDS = 30

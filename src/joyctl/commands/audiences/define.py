@@ -58,8 +58,8 @@ def create(
     referred: ReferredOpt = None,
     replace: ReplaceOpt = False,
 ) -> None:
-    from joyctl.services.audiences import create_audience
-    from joyctl.services.audiences_definition import build_definition
+    from joyctl.services.audiences.definition import build_definition
+    from joyctl.services.audiences.manage import create_audience
 
     app = app_context(ctx)
     definition = build_definition(
@@ -78,7 +78,7 @@ def create(
 
 def list_(ctx: typer.Context) -> None:
     """List audiences with their current member counts and mapped Klaviyo lists."""
-    from joyctl.services.audiences import list_audiences
+    from joyctl.services.audiences.manage import list_audiences
 
     app = app_context(ctx)
     app.output.emit(list_audiences(app.ledger()), _render_list)
@@ -90,7 +90,7 @@ def show(
     sample: Annotated[int, typer.Option(min=0, max=1000, help="How many members to show.")] = 10,
 ) -> None:
     """Show an audience: its filters, member count, list, and a sample of members."""
-    from joyctl.services.audiences import show_audience
+    from joyctl.services.audiences.manage import show_audience
 
     app = app_context(ctx)
     app.output.emit(show_audience(app.ledger(), name, sample=sample), _render_detail)
@@ -102,7 +102,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete an audience and its list mapping. The Klaviyo list and its members stay."""
-    from joyctl.services.audiences import delete_audience
+    from joyctl.services.audiences.manage import delete_audience
 
     app = app_context(ctx)
     confirm_or_require_yes(app, f"Delete audience {name!r}?", yes=yes)

@@ -32,7 +32,7 @@ def map_(
 
     Example: joyctl audiences map gold --list-name "Joy Gold Tier" --create-list
     """
-    from joyctl.services.audiences import ListTarget, map_audience
+    from joyctl.services.audiences.manage import ListTarget, map_audience
 
     app = app_context(ctx)
     target = ListTarget(list_id=list_id, list_name=list_name, create=create_list)
@@ -43,7 +43,7 @@ def map_(
 
 def unmap(ctx: typer.Context, name: NameArg) -> None:
     """Stop syncing an audience to its list. The Klaviyo list and its members stay."""
-    from joyctl.services.audiences import unmap_audience
+    from joyctl.services.audiences.manage import unmap_audience
 
     app = app_context(ctx)
     app.output.emit(unmap_audience(app.ledger(), name), _render_unmapped)
@@ -68,7 +68,7 @@ def sync(
 
     Example: joyctl audiences sync gold --dry-run
     """
-    from joyctl.services.audiences_sync import sync_audiences
+    from joyctl.services.audiences.sync import sync_audiences
 
     app = app_context(ctx)
     report = sync_audiences(

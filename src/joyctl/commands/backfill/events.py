@@ -66,7 +66,7 @@ def events(
     live_flows: FlowsOpt = False,
     quarantine: QuarantineOpt = None,
 ) -> None:
-    from joyctl.services.backfill_events import EventBackfillRequest
+    from joyctl.services.backfill.events import EventBackfillRequest
 
     app = app_context(ctx)
     given = {"--source": source, "--format": file_format, "--since": since, "--until": until,
@@ -102,7 +102,7 @@ def _refuse_with_resume(given: dict[str, Any]) -> None:
 
 
 def _plan(app: Any, request: Any, resume: str | None) -> None:
-    from joyctl.services.backfill_plan import plan_events
+    from joyctl.services.backfill.plan import plan_events
 
     data_dir = app.paths.profile_data_dir(app.settings.profile.name)
     plan = plan_events(app.ledger(), request, data_dir=data_dir, resume=resume)
@@ -110,7 +110,7 @@ def _plan(app: Any, request: Any, resume: str | None) -> None:
 
 
 def _send(app: Any, request: Any, resume: str | None) -> None:
-    from joyctl.services.backfill_events import backfill_events
+    from joyctl.services.backfill.events import backfill_events
 
     connection = app.ledger()
     client = app.klaviyo().client

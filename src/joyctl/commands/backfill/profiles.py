@@ -36,14 +36,14 @@ def profiles(
 
     Example: joyctl backfill profiles --since 2026-07-01
     """
-    from joyctl.services.backfill_profiles import ProfileBackfillRequest
+    from joyctl.services.backfill.profiles import ProfileBackfillRequest
 
     app = app_context(ctx)
     if resume is not None and since is not None:
         raise UsageError("--resume continues a run with its own --since; drop --since")
     request = ProfileBackfillRequest(since=parse_when("--since", since))
     if dry_run:
-        from joyctl.services.backfill_profiles import plan_profiles
+        from joyctl.services.backfill.profiles import plan_profiles
 
         if resume is not None:
             raise UsageError("--dry-run plans a new run; drop --resume")
@@ -53,7 +53,7 @@ def profiles(
 
 
 def _send(app: Any, request: Any, resume: str | None) -> None:
-    from joyctl.services.backfill_profiles import backfill_profiles
+    from joyctl.services.backfill.profiles import backfill_profiles
 
     connection = app.ledger()
     client = app.klaviyo().client

@@ -24,7 +24,7 @@ def status(
 
     Example: joyctl backfill status events-20260722-101500-3f9a
     """
-    from joyctl.services.backfill_runs import list_backfill_runs, show_backfill_run
+    from joyctl.services.backfill.runs import list_backfill_runs, show_backfill_run
 
     app = app_context(ctx)
     connection = app.ledger()

@@ -13,7 +13,7 @@ from joyctl.output import Output
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
     """Show a customer's points balance."""
-    from joyctl.services.ledger import customer_balance
+    from joyctl.services.ledger_admin.operations import customer_balance
 
     app = app_context(ctx)
     app.output.emit(customer_balance(app.ledger(), email), _render_balance)
@@ -28,7 +28,7 @@ def history(
     ] = None,
 ) -> None:
     """Show a customer's point entries, newest first."""
-    from joyctl.services.ledger import customer_history
+    from joyctl.services.ledger_admin.operations import customer_history
 
     app = app_context(ctx)
     result = customer_history(app.ledger(), email, limit=limit, before=before)
@@ -51,7 +51,7 @@ def adjust(
 
     Example: joyctl ledger adjust ann@example.com -50 --reason "refund" --idempotency-key r-981
     """
-    from joyctl.services.ledger import adjust_points
+    from joyctl.services.ledger_admin.operations import adjust_points
 
     app = app_context(ctx)
     result = adjust_points(

@@ -15,7 +15,7 @@ from joyctl.output import Output
 
 def path_(ctx: typer.Context) -> None:
     """Print the path of the active profile's ledger file."""
-    from joyctl.services.ledger_admin import ledger_location
+    from joyctl.services.ledger_admin.location import ledger_location
 
     app = app_context(ctx)
     name = app.settings.profile.name
@@ -29,7 +29,7 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Write a consistent copy of the ledger, safe while other joyctl processes write to it."""
-    from joyctl.services.ledger_admin import backup_ledger
+    from joyctl.services.ledger_admin.location import backup_ledger
 
     app = app_context(ctx)
     name = app.settings.profile.name
@@ -45,7 +45,7 @@ def verify(ctx: typer.Context) -> None:
     revoke reverses an earn of the same customer, nothing reversed twice, no orphan entries,
     unique idempotency keys, the append-only triggers, and SQLite's own consistency check.
     """
-    from joyctl.services.ledger import verify as verify_ledger
+    from joyctl.services.ledger_admin.operations import verify as verify_ledger
 
     app = app_context(ctx)
     report = verify_ledger(app.ledger())

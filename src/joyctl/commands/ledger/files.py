@@ -44,7 +44,7 @@ def import_(
         typer.Option(help="Where bad records go (default: FILE.quarantine.jsonl).", dir_okay=False),
     ] = None,
 ) -> None:
-    from joyctl.services.ledger import import_customers
+    from joyctl.services.ledger_admin.operations import import_customers
 
     app = app_context(ctx)
     result = import_customers(
@@ -77,7 +77,7 @@ def export(
 
     Example: joyctl ledger export --format jsonl --output customers.jsonl
     """
-    from joyctl.services.ledger import export_customers
+    from joyctl.services.ledger_admin.operations import export_customers
 
     app = app_context(ctx)
     if output is None and app.output.json_mode:

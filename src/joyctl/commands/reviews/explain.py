@@ -20,7 +20,7 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
 ) -> None:
     """List reviews in the ledger's inbox, newest first, with their latest decision."""
-    from joyctl.services.reviews import list_reviews
+    from joyctl.services.rewards.reviews import list_reviews
 
     app = app_context(ctx)
     rows = list_reviews(app.ledger(), status=status, outcome=outcome, limit=limit)
@@ -32,7 +32,7 @@ def show(
     review_id: Annotated[str, typer.Argument(help="The Klaviyo review id.")],
 ) -> None:
     """Explain one review: every decision, the reason and the rule values that applied."""
-    from joyctl.services.reviews import explain_review
+    from joyctl.services.rewards.reviews import explain_review
 
     app = app_context(ctx)
     app.output.emit(explain_review(app.ledger(), review_id), _render_explanation)

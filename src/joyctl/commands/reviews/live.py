@@ -39,9 +39,9 @@ def replay(
 
     Example: joyctl reviews replay --since 2026-01-01
     """
-    from joyctl.services.program import current_program
-    from joyctl.services.review_replay import ReplayFilter, replay_reviews
-    from joyctl.services.reviews import program_connection_facts
+    from joyctl.services.rewards.program import current_program
+    from joyctl.services.rewards.replay import ReplayFilter, replay_reviews
+    from joyctl.services.rewards.reviews import program_connection_facts
 
     app = app_context(ctx)
     if push and dry_run:
@@ -67,7 +67,7 @@ def replay(
 
 def _push_and_emit(app: Any, client: Any, connection: Any, summary: Any) -> None:
     """Send the outbox; the data is the replay's summary with the push report under "push"."""
-    from joyctl.services.pusher import push_outbox
+    from joyctl.services.outbox.pusher import push_outbox
 
     report = push_outbox(client, connection)
     data = {**summary.model_dump(mode="json"), "push": report}
@@ -109,7 +109,7 @@ def submit(
     Example: joyctl reviews submit --email ann@example.com --product tea-1 --content "Lovely tea"
     """
     from joyctl.klaviyo.resources.client_reviews import ClientReview
-    from joyctl.services.review_replay import submit_review
+    from joyctl.services.rewards.replay import submit_review
 
     app = app_context(ctx)
     review = ClientReview(
@@ -129,6 +129,6 @@ def submit(
 def _when(value: str | None) -> Any:
     if value is None:
         return None
-    from joyctl.services.review_sources import parse_time
+    from joyctl.services.rewards.sources import parse_time
 
     return parse_time(value)

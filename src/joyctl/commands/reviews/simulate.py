@@ -47,9 +47,9 @@ def simulate(
 
     Example: joyctl reviews simulate --email ann@example.com --content "Great tea" --product tea-1
     """
-    from joyctl.services.program import current_program
-    from joyctl.services.review_sources import incoming_from_fields, read_review_file
-    from joyctl.services.reviews import program_connection_facts, simulate_reviews
+    from joyctl.services.rewards.program import current_program
+    from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
+    from joyctl.services.rewards.sources import incoming_from_fields, read_review_file
 
     app = app_context(ctx)
     if file is not None:

@@ -9,7 +9,7 @@ import typer
 from joyctl.context import AppContext
 
 if TYPE_CHECKING:
-    from joyctl.services.webhooks_listen import WebhookDeps
+    from joyctl.services.webhooks.listen import WebhookDeps
 
 WebhookIdArg = Annotated[
     str, typer.Argument(help="The webhook's id, as `joyctl webhooks list` shows it.")
@@ -18,7 +18,7 @@ WebhookIdArg = Annotated[
 
 def webhook_deps(app: AppContext) -> WebhookDeps:
     """The ledger, the credential store, and a Klaviyo client made only if it is needed."""
-    from joyctl.services.webhooks_listen import WebhookDeps, memoized
+    from joyctl.services.webhooks.listen import WebhookDeps, memoized
 
     return WebhookDeps(
         connection=app.ledger(),

@@ -20,13 +20,13 @@ def topics(ctx: typer.Context) -> None:
 
     Example: joyctl webhooks topics
     """
-    from joyctl.services.webhooks import list_topics
+    from joyctl.services.webhooks.subscriptions import list_topics
 
     app = app_context(ctx)
     report = list_topics(app.klaviyo().client)
     app.output.emit(report, _render_topics)
     if not report.review_topics:
-        from joyctl.services.webhooks import NO_REVIEW_TOPICS_HINT
+        from joyctl.services.webhooks.subscriptions import NO_REVIEW_TOPICS_HINT
 
         app.output.warn(f"this account offers no review topics; {NO_REVIEW_TOPICS_HINT}")
 
@@ -37,7 +37,7 @@ def list_(ctx: typer.Context) -> None:
 
     Example: joyctl webhooks list
     """
-    from joyctl.services.webhooks import list_subscriptions
+    from joyctl.services.webhooks.subscriptions import list_subscriptions
 
     app = app_context(ctx)
     hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger())
@@ -62,7 +62,7 @@ def create(
 
     Example: joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
     """
-    from joyctl.services.webhooks import create_subscription
+    from joyctl.services.webhooks.subscriptions import create_subscription
 
     app = app_context(ctx)
     hook = create_subscription(
@@ -93,7 +93,7 @@ def disable(ctx: typer.Context, webhook_id: WebhookIdArg) -> None:
 
 
 def _set_enabled(ctx: typer.Context, webhook_id: str, *, enabled: bool) -> None:
-    from joyctl.services.webhooks import set_enabled
+    from joyctl.services.webhooks.subscriptions import set_enabled
 
     app = app_context(ctx)
     hook = set_enabled(
@@ -112,7 +112,7 @@ def delete(
 
     Example: joyctl webhooks delete 01J0000000000000000000000 --yes
     """
-    from joyctl.services.webhooks import delete_subscription
+    from joyctl.services.webhooks.subscriptions import delete_subscription
 
     app = app_context(ctx)
     confirm_or_require_yes(app, f"Delete webhook {webhook_id}?", yes=yes)

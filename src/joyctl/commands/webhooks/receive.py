@@ -51,9 +51,9 @@ def listen(
 
     Example: joyctl webhooks listen --port 8780
     """
-    from joyctl.services.webhook_receiver import ListenOptions
-    from joyctl.services.webhooks import is_loopback
-    from joyctl.services.webhooks_listen import listen as run_listener
+    from joyctl.services.webhooks.listen import listen as run_listener
+    from joyctl.services.webhooks.receiver import ListenOptions
+    from joyctl.services.webhooks.subscriptions import is_loopback
 
     app = app_context(ctx)
     if not path.startswith("/"):
@@ -94,8 +94,8 @@ def replay(
 
     Example: joyctl webhooks replay --since 2026-05-01
     """
-    from joyctl.services.review_sources import parse_time
-    from joyctl.services.webhooks_listen import replay as run_replay
+    from joyctl.services.rewards.sources import parse_time
+    from joyctl.services.webhooks.listen import replay as run_replay
 
     app = app_context(ctx)
     summary = run_replay(

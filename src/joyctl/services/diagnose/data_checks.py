@@ -8,7 +8,7 @@ from joyctl.ledger.outbox import outbox_counts
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
-from joyctl.services.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
+from joyctl.services.outbox.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 
 PUSH = "joyctl reviews replay --push"
 DRIFT_SAMPLE = 10
@@ -77,7 +77,7 @@ def check_profile_drift(probe: Probe) -> CheckResult:
 
 
 def check_ledger_integrity(probe: Probe) -> CheckResult:
-    from joyctl.services.ledger import verify
+    from joyctl.services.ledger_admin.operations import verify
 
     title = "Ledger integrity (joyctl ledger verify)"
     report = verify(probe.connection)

@@ -81,7 +81,7 @@ class Probe:
     @property
     def connected_at(self) -> datetime | None:
         """The first connection to this account: reviews since then should have points."""
-        from joyctl.services.reviews import program_connection_facts
+        from joyctl.services.rewards.reviews import program_connection_facts
 
         return program_connection_facts(dict(self.profile.connection), self.connection).connected_at
 

@@ -180,7 +180,7 @@ def check_rejections(probe: Probe) -> CheckResult:
 
 
 def check_program(probe: Probe) -> CheckResult:
-    from joyctl.services.program import current_program
+    from joyctl.services.rewards.program import current_program
 
     title = "The write-review program is enabled and running"
     program = current_program(probe.connection)

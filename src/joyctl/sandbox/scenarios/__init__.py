@@ -1,0 +1,1 @@
+"""Seeded stores: `catalogue.list_scenarios` and `catalogue.build_state`, from `data`, `seeds`."""

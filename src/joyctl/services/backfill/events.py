@@ -1,0 +1,363 @@
+"""`backfill events`: historical events from the ledger or a file into Klaviyo, exactly once.
+
+The input is read as a stream and cut into bulk jobs (`backfill_batches`), which the pusher sends
+a few at a time. After each accepted job the run's checkpoint moves past it, together with the
+quarantine entries of the records it covered, so a run stopped in any way resumes where Klaviyo's
+acceptance left off: nothing is lost, and what is sent twice (a job accepted just before a crash)
+carries the same `unique_id`s, which Klaviyo records once. Events go with `backfill: true`, so
+flows do not fire for history, unless the caller asks for live flows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from joyctl.errors import UsageError
+from joyctl.klaviyo.client import KlaviyoClient
+from joyctl.klaviyo.resources.events import MAX_EVENTS_PER_JOB
+from joyctl.ledger import runs
+from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
+from joyctl.ledger.db import transaction
+from joyctl.ledger.runs import Run
+from joyctl.quarantine import QuarantineLog
+from joyctl.services.backfill.batches import Chunk, Item, cut_chunks
+from joyctl.services.backfill.files import (
+    check_same_file,
+    detect_format,
+    file_identity,
+    open_binary,
+    read_records,
+)
+from joyctl.services.backfill.ledger_source import (
+    entry_unique_id,
+    ledger_items,
+    selected_kinds,
+    utc_text,
+)
+from joyctl.services.backfill.records import Selection, file_item
+from joyctl.services.backfill.runs import (
+    EVENTS_KIND,
+    StoredCounters,
+    new_run_id,
+    resume_run,
+    run_outcome,
+    start_run,
+    utc_now,
+)
+from joyctl.services.outbox.pusher import (
+    DEFAULT_IN_FLIGHT,
+    OrderedSender,
+    RequestTally,
+    SendOutcome,
+    send_events,
+)
+
+LEDGER = "ledger"
+
+
+class EventBackfillRequest(BaseModel):
+    """What to send; kept with the run so `--resume` sends the rest of the same selection."""
+
+    source: str = LEDGER
+    file_format: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    metrics: list[str] = []
+    batch_size: int = MAX_EVENTS_PER_JOB
+    live_flows: bool = False
+    quarantine: str | None = None
+    file_identity: dict[str, Any] | None = None
+
+    @property
+    def from_ledger(self) -> bool:
+        return self.source == LEDGER
+
+    def selection(self) -> Selection:
+        return Selection(self.since, self.until, frozenset(self.metrics))
+
+
+@dataclass
+class Counters(StoredCounters):
+    """A run's running totals, kept in its checkpoint."""
+
+    sent: int = 0
+    already_sent: int = 0
+    quarantined: int = 0
+    filtered: int = 0
+    requests: int = 0
+    throttled: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.already_sent + self.quarantined + self.filtered
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    done: int
+    total: int | None
+    unit: str  # "bytes" of the file, or ledger "entries"
+    counters: Counters
+
+
+ProgressCallback = Callable[[BackfillProgress], None]
+
+
+class BackfillSummary(BaseModel):
+    run_id: str
+    source: str
+    sent: int
+    """Events this invocation sent."""
+    already_sent: int
+    """Events sent before: by an earlier attempt of this run, or pushed live from the outbox."""
+    quarantined: int
+    skipped: int
+    """Events outside --since/--until/--metric."""
+    requests: int
+    throttled: int
+    elapsed_seconds: float
+    events_per_second: float
+    quarantine_file: str | None
+    live_flows: bool
+
+
+def prepare_request(
+    request: EventBackfillRequest, *, run_id: str, data_dir: Path
+) -> EventBackfillRequest:
+    """Check the options and fix paths, so the run's stored request is complete."""
+    if not 1 <= request.batch_size <= MAX_EVENTS_PER_JOB:
+        raise UsageError("--batch-size must be between 1 and 1000", hint="Klaviyo's cap is 1,000")
+    if request.since and request.until and request.since > request.until:
+        raise UsageError("--since is after --until", hint="swap them")
+    if request.from_ledger:
+        if request.file_format is not None:
+            raise UsageError("--format applies to files, not to --source ledger")
+        default = data_dir / "backfill" / f"{run_id}.quarantine.jsonl"
+        quarantine = Path(request.quarantine or default).expanduser().resolve()
+        return request.model_copy(update={"quarantine": str(quarantine)})
+    path = Path(request.source).expanduser().resolve()
+    file_format = detect_format(path, request.file_format)
+    identity = file_identity(path)
+    quarantine = Path(request.quarantine or path.with_name(path.name + ".quarantine.jsonl"))
+    if quarantine.expanduser().resolve() == path:
+        raise UsageError("the quarantine file cannot be the input file", hint="--quarantine PATH")
+    return request.model_copy(
+        update={
+            "source": str(path),
+            "file_format": file_format,
+            "quarantine": str(quarantine.expanduser().resolve()),
+            "file_identity": identity,
+        }
+    )
+
+
+def backfill_events(
+    client: KlaviyoClient,
+    connection: sqlite3.Connection,
+    request: EventBackfillRequest | None,
+    *,
+    data_dir: Path,
+    resume: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    in_flight: int = DEFAULT_IN_FLIGHT,
+) -> BackfillSummary:
+    """Send the selected events, checkpointing after every accepted request.
+
+    Start a run with `request`, or continue one with `resume` (its own request is used).
+    Raises InterruptedRunError on Ctrl-C; any other failure marks the run failed and says
+    how to resume it.
+    """
+    run = _begin(connection, request, resume, data_dir)
+    state = _RunState(run, EventBackfillRequest.model_validate(run.params))
+    started, sent_before = clock(), state.counters.sent
+    with run_outcome(connection, run):
+        _send_all(
+            client,
+            connection,
+            state,
+            resumed=resume is not None,
+            clock=clock,
+            in_flight=in_flight,
+            on_progress=on_progress,
+        )
+    return _summary(state, sent_before, clock() - started)
+
+
+def _summary(state: _RunState, sent_before: int, elapsed: float) -> BackfillSummary:
+    counters, request = state.counters, state.request
+    sent = counters.sent - sent_before
+    return BackfillSummary(
+        run_id=state.run.id,
+        source=request.source,
+        sent=sent,
+        already_sent=sent_before + counters.already_sent,
+        quarantined=counters.quarantined,
+        skipped=counters.filtered,
+        requests=state.tally.requests,
+        throttled=state.tally.throttled,
+        elapsed_seconds=round(elapsed, 3),
+        events_per_second=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
+        quarantine_file=request.quarantine if counters.quarantined else None,
+        live_flows=request.live_flows,
+    )
+
+
+def _begin(
+    connection: sqlite3.Connection,
+    request: EventBackfillRequest | None,
+    resume: str | None,
+    data_dir: Path,
+) -> Run:
+    if resume is not None:
+        # A source that cannot be resumed is reported before the run is taken over, so the run
+        # keeps its state and the advice is not "resume" again.
+        existing = runs.require_run(connection, resume, kind=EVENTS_KIND)
+        check_source(EventBackfillRequest.model_validate(existing.params), existing.position)
+        return resume_run(connection, EVENTS_KIND, resume)
+    if request is None:
+        raise UsageError("say what to send, or which run to resume", hint="--source or --resume")
+    run_id = new_run_id(EVENTS_KIND)
+    prepared = prepare_request(request, run_id=run_id, data_dir=data_dir)
+    return start_run(connection, EVENTS_KIND, prepared.model_dump(mode="json"), run_id=run_id)
+
+
+class _RunState:
+    def __init__(self, run: Run, request: EventBackfillRequest) -> None:
+        self.run = run
+        self.request = request
+        self.counters = Counters.from_dict(run.counters)
+        self.base = Counters.from_dict(run.counters)
+        self.tally = RequestTally()
+
+
+@dataclass
+class _Source:
+    items: Iterator[Item]
+    total: int | None
+    unit: str
+
+    def done(self, chunk: Chunk, counters: Counters) -> int:
+        position = chunk.position or {}
+        return int(position.get("offset", 0)) if self.unit == "bytes" else counters.handled
+
+
+def check_source(request: EventBackfillRequest, position: dict[str, Any]) -> None:
+    """A file a run resumes must be the one it started on (UsageError or DataError)."""
+    if not request.from_ledger:
+        check_same_file(
+            Path(request.source), request.file_identity or {}, position.get("offset", 0)
+        )
+
+
+@contextmanager
+def open_source(
+    connection: sqlite3.Connection, request: EventBackfillRequest, position: dict[str, Any]
+) -> Iterator[_Source]:
+    """The selected events after `position`, as items for `cut_chunks`."""
+    selection = request.selection()
+    if request.from_ledger:
+        kinds = selected_kinds(selection)
+        since, until = utc_text(selection.since), utc_text(selection.until)
+        total = count_entries(connection, after_id=0, kinds=kinds, since=since, until=until)
+        after = int(position.get("entry_id", 0))
+        yield _Source(ledger_items(connection, selection, after_id=after), total, "entries")
+        return
+    path, file_format = Path(request.source), request.file_format or "jsonl"
+    offset, line = int(position.get("offset", 0)), int(position.get("line", 0))
+    now, loose = utc_now(), file_format == "csv"
+    with open_binary(path) as handle:
+        records = read_records(handle, file_format, offset=offset, line=line)
+        items = (file_item(r, selection, now=now, loose_columns=loose) for r in records)
+        yield _Source(items, path.stat().st_size, "bytes")
+
+
+def _send_all(
+    client: KlaviyoClient,
+    connection: sqlite3.Connection,
+    state: _RunState,
+    *,
+    resumed: bool,
+    clock: Callable[[], float],
+    in_flight: int,
+    on_progress: ProgressCallback | None,
+) -> None:
+    request = state.request
+    origin_name = "entry_id" if request.from_ledger else "line"
+    quarantine = QuarantineLog(
+        Path(request.quarantine or ""), resumed=resumed, origin_name=origin_name
+    )
+    started = clock()
+
+    def send(chunk: Chunk) -> SendOutcome:
+        return send_events(client, chunk.events, backfill=not request.live_flows)
+
+    with (
+        closing(quarantine),
+        open_source(connection, request, state.run.position) as source,
+        state.tally.watching(client),
+        OrderedSender(send, in_flight=in_flight) as sender,
+    ):
+        chunks = cut_chunks(source.items, max_events=request.batch_size)
+        for chunk, outcome in sender.results(chunks):
+            state.counters.elapsed = state.base.elapsed + clock() - started
+            _record(connection, state, chunk, outcome, quarantine)
+            if on_progress is not None:
+                done = source.done(chunk, state.counters)
+                on_progress(BackfillProgress(done, source.total, source.unit, state.counters))
+
+
+def _record(
+    connection: sqlite3.Connection,
+    state: _RunState,
+    chunk: Chunk,
+    outcome: SendOutcome,
+    quarantine: QuarantineLog,
+) -> None:
+    """Quarantine what the chunk set aside, then move the checkpoint past it."""
+    bad = [(item.origin, item.reason, item.record) for item in chunk.rejected]
+    bad += [
+        (item.origin, f"Klaviyo refused it: {why}", _described(item))
+        for item, why in outcome.refused
+    ]
+    for origin, reason, record in sorted(bad, key=lambda entry: entry[0]):
+        quarantine.add(origin, reason, record)
+    quarantine.flush()
+    counters, tally = state.counters, state.tally
+    counters.sent += len(outcome.accepted)
+    counters.quarantined += len(bad)
+    counters.filtered += chunk.filtered
+    counters.already_sent += chunk.already_sent
+    counters.requests = state.base.requests + tally.requests
+    counters.throttled = state.base.throttled + tally.throttled
+    with transaction(connection):
+        if state.request.from_ledger:
+            accepted = [entry_unique_id(item.origin) for item in outcome.accepted]
+            mark_outbox_sent(connection, accepted, utc_now().isoformat())
+        runs.save_progress(
+            connection,
+            state.run,
+            position=dict(chunk.position or {}),
+            counters=asdict(counters),
+            now=utc_now(),
+        )
+
+
+def _described(item: Any) -> dict[str, Any]:
+    event = item.event
+    return {
+        "profile": dict(item.profile),
+        "metric": event.metric_name,
+        "unique_id": event.unique_id,
+        "time": event.time.isoformat() if event.time else None,
+    }

@@ -1,0 +1,241 @@
+"""`joyctl reviews`: simulate, list and explain decisions (replay and submit live beside them)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from joyctl.engine import ConnectionFacts, WriteReviewProgram
+from joyctl.errors import NotFoundError, UsageError
+from joyctl.ledger import reviews as review_queries
+from joyctl.services.rewards.pipeline import IncomingReview, Outcome, PipelineTally, RewardPipeline
+
+
+class DecisionView(BaseModel):
+    review_id: str
+    email: str | None
+    outcome: str
+    reason: str | None
+    points: int
+    rule_values: dict[str, Any]
+
+
+class RunSummary(BaseModel):
+    committed: bool
+    reviews: int
+    awarded: int
+    points: int
+    customers: int
+    revoked: int
+    unchanged: int
+    rejected: dict[str, int]
+
+
+class SimulationReport(BaseModel):
+    decisions: list[DecisionView]
+    summary: RunSummary
+
+
+class ReviewRow(BaseModel):
+    review_id: str
+    email: str | None
+    created_at: str
+    status: str
+    outcome: str | None
+    reason: str | None
+    points: int
+
+
+class DecisionRecord(BaseModel):
+    outcome: str
+    reason: str | None
+    points: int
+    rule_values: dict[str, Any]
+    review_status: str
+    entry_id: int | None
+    decided_at: str
+
+
+class ReviewExplanation(BaseModel):
+    review_id: str
+    email: str | None
+    customer_id: int | None
+    product_id: str | None
+    review_type: str
+    status: str
+    created_at: str
+    origin: str
+    content: str | None
+    decisions: list[DecisionRecord]
+    explanation: str
+
+
+def connection_facts(connection_info: dict[str, Any]) -> ConnectionFacts:
+    connected = connection_info.get("connected_at")
+    if not connected:
+        return ConnectionFacts(None)
+    try:
+        moment = datetime.fromisoformat(str(connected).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"not an ISO 8601 time: {connected!r}", hint="e.g. 2026-01-01") from None
+    return ConnectionFacts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def program_connection_facts(
+    info: dict[str, Any], ledger: sqlite3.Connection | None = None
+) -> ConnectionFacts:
+    """When the review app was first connected to this account.
+
+    Reconnecting (for example to grant the review-webhook scopes Klaviyo began to require)
+    refreshes the grant but does not restart the integration: reviews written since the first
+    connection still earn points. The ledger's connection history keeps that first date.
+    """
+    facts = connection_facts(info)
+    account_id = info.get("account_id")
+    if ledger is None or not account_id:
+        return facts
+    row = ledger.execute(
+        "SELECT min(connected_at) FROM connections WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    first = connection_facts({"connected_at": row[0]}).connected_at if row and row[0] else None
+    candidates = [moment for moment in (first, facts.connected_at) if moment is not None]
+    return ConnectionFacts(min(candidates) if candidates else None)
+
+
+def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:
+    return RunSummary(
+        committed=committed,
+        reviews=tally.seen,
+        awarded=tally.awarded,
+        points=tally.points,
+        customers=len(tally.customers),
+        revoked=tally.revoked,
+        unchanged=tally.unchanged,
+        rejected=dict(sorted(tally.rejected.items())),
+    )
+
+
+def _view(outcome: Outcome) -> DecisionView:
+    return DecisionView(
+        review_id=outcome.review_id,
+        email=outcome.email,
+        outcome=outcome.outcome,
+        reason=outcome.reason,
+        points=outcome.points,
+        rule_values=outcome.rule_values,
+    )
+
+
+def simulate_reviews(
+    connection: sqlite3.Connection,
+    program: WriteReviewProgram,
+    facts: ConnectionFacts,
+    reviews: Iterable[IncomingReview],
+    *,
+    commit: bool,
+) -> SimulationReport:
+    """Decide reviews against the ledger as it is; write nothing unless `commit`."""
+    pipeline = RewardPipeline(connection, program, facts, commit=commit)
+    decisions = [_view(outcome) for outcome in pipeline.run(reviews)]
+    if not commit:
+        # Without writing, points are what an award *would* bring: report the engine's figure.
+        decisions = [_would_award(view, pipeline) for view in decisions]
+    return SimulationReport(
+        decisions=decisions, summary=summarize(pipeline.tally, committed=commit)
+    )
+
+
+def _would_award(view: DecisionView, pipeline: RewardPipeline) -> DecisionView:
+    record = pipeline.history.reward_for(view.review_id)
+    if view.outcome == "award" and record is not None:
+        return view.model_copy(update={"points": record.points})
+    return view
+
+
+def list_reviews(
+    connection: sqlite3.Connection, *, status: str | None, outcome: str | None, limit: int
+) -> list[ReviewRow]:
+    rows = []
+    for review, decision in review_queries.iter_reviews(
+        connection, status=status, outcome=outcome, limit=limit
+    ):
+        rows.append(
+            ReviewRow(
+                review_id=review.review_id,
+                email=review.email,
+                created_at=review.created_at,
+                status=review.status,
+                outcome=decision.outcome if decision else None,
+                reason=decision.reason_code if decision else None,
+                points=decision.points if decision else 0,
+            )
+        )
+    return rows
+
+
+def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExplanation:
+    review = review_queries.get_review(connection, review_id)
+    if review is None:
+        raise NotFoundError(
+            f"review {review_id} is not in the ledger",
+            hint="fetch it first: joyctl reviews replay --id ID (or check the id)",
+        )
+    decisions = [
+        DecisionRecord(
+            outcome=d.outcome,
+            reason=d.reason_code,
+            points=d.points,
+            rule_values=d.rule_values,
+            review_status=d.review_status,
+            entry_id=d.entry_id,
+            decided_at=d.decided_at,
+        )
+        for d in review_queries.decisions_for(connection, review_id)
+    ]
+    return ReviewExplanation(
+        review_id=review.review_id,
+        email=review.email,
+        customer_id=review.customer_id,
+        product_id=review.product_id,
+        review_type=review.review_type,
+        status=review.status,
+        created_at=review.created_at,
+        origin=review.origin,
+        content=review.raw.get("content"),
+        decisions=decisions,
+        explanation=explain(decisions[-1] if decisions else None),
+    )
+
+
+REASON_TEXT = {
+    "PROGRAM_INACTIVE": "the write-review program was off or outside its dates",
+    "WRONG_SOURCE": "the review came from a review app the program does not use",
+    "BEFORE_CONNECTION": "the review was written before Klaviyo Reviews was connected",
+    "INELIGIBLE_TYPE": "only product reviews earn points (not questions, ratings or store reviews)",
+    "NO_MEMBER": "the review's email matches no loyalty member",
+    "NOT_PUBLISHED": "the review is not published yet; points come when it is",
+    "TOO_SHORT": "the review is shorter than the program's minimum",
+    "PRODUCT_LIMIT": "the customer was already rewarded for a review of this product",
+    "RATE_LIMIT": "the customer reached the program's limit of rewarded reviews per period",
+    "RULE_CAP": "the customer reached the most points this program gives",
+    "DUPLICATE_CONTENT": "the same text was already rewarded",
+    "NOT_VERIFIED": "the program requires a verified purchase",
+    "AWAITING_APPROVAL": "the program holds reviews for manual approval",
+    "ALREADY_REWARDED": "this review was already rewarded",
+}
+
+
+def explain(decision: DecisionRecord | None) -> str:
+    if decision is None:
+        return "no decision yet"
+    if decision.outcome == "award":
+        return f"awarded {decision.points} points"
+    if decision.outcome == "revoke":
+        taken = -decision.points
+        return f"the award was taken back ({taken} points): the review is {decision.review_status}"
+    reason = decision.reason or "unknown"
+    return f"no points: {REASON_TEXT.get(reason, reason)} ({reason})"

@@ -1,0 +1,1 @@
+"""Profiles and settings: `joyctl profiles` (`profiles.py`) and `joyctl config` (`config.py`)."""

@@ -1,0 +1,207 @@
+"""`joyctl webhooks listen` and `webhooks replay`: wiring the ledger, secrets and Klaviyo.
+
+The account a delivery must come from is the profile's connected account (recorded at connect
+time, or else asked of Klaviyo once at start). Webhook secrets are read from the profile's
+credential store by the webhook id a delivery names, and kept in memory once found.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from joyctl.credentials import CredentialStore
+from joyctl.errors import CredentialStoreError, JoyctlError
+from joyctl.klaviyo.client import KlaviyoClient
+from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.rewards.reviews import program_connection_facts
+from joyctl.services.webhooks.intake import DeliveryIntake, ListenerStarted, ListenerStopped
+from joyctl.services.webhooks.process import (
+    DeliveryProcessor,
+    ReplaySummary,
+    klaviyo_review_fetcher,
+    replay_deliveries,
+)
+from joyctl.services.webhooks.receiver import (
+    DEFAULT_MAX_BODY_BYTES,
+    ListenOptions,
+    Pusher,
+    Report,
+    WebhookReceiver,
+    wait_for_signal,
+)
+from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, verify_delivery
+
+# Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
+_PLAUSIBLE_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass
+class WebhookDeps:
+    """What listen and replay need from the profile; `klaviyo` is called only when needed."""
+
+    connection: sqlite3.Connection
+    credentials: CredentialStore
+    klaviyo: Callable[[], KlaviyoClient]
+    connection_info: Mapping[str, Any]
+    ledger_path: Path  # the listener's pusher opens its own connection to it
+
+
+class SecretCache:
+    """Webhook secrets by id, from the credential store; a missing one is asked again next
+    time, since the webhook may have been created after the listener started."""
+
+    def __init__(self, store: CredentialStore) -> None:
+        self._store = store
+        self._known: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, webhook_id: str) -> str | None:
+        if not _PLAUSIBLE_WEBHOOK_ID.match(webhook_id):
+            return None
+        with self._lock:
+            if webhook_id in self._known:
+                return self._known[webhook_id]
+        try:
+            found = self._store.read_webhook_secret(webhook_id)
+        except CredentialStoreError:
+            raise
+        except JoyctlError:
+            return None
+        if found is None:
+            return None
+        with self._lock:
+            self._known[webhook_id] = found.value.get_secret_value()
+            return self._known[webhook_id]
+
+
+def memoized(factory: Callable[[], KlaviyoClient]) -> Callable[[], KlaviyoClient]:
+    """Build the client on first use only, once, whichever thread asks first."""
+    lock = threading.Lock()
+    built: list[KlaviyoClient] = []
+
+    def get() -> KlaviyoClient:
+        with lock:
+            if not built:
+                built.append(factory())
+            return built[0]
+
+    return get
+
+
+def connected_account_id(deps: WebhookDeps) -> str:
+    recorded = deps.connection_info.get("account_id")
+    if recorded:
+        return str(recorded)
+    from joyctl.klaviyo.resources.accounts import get_account
+
+    return get_account(deps.klaviyo()).id
+
+
+def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
+    return DeliveryProcessor(
+        deps.connection,
+        program_connection_facts(dict(deps.connection_info), deps.connection),
+        klaviyo_review_fetcher(deps.klaviyo),
+        lock=lock,
+    )
+
+
+def outbox_pusher(deps: WebhookDeps) -> Pusher:
+    """Send the outbox on a connection of its own, opened per push: the shared one stays free
+    for requests while Klaviyo is slow, and nothing is left open if the process ends mid-push."""
+    from joyctl.ledger.db import open_ledger
+    from joyctl.services.outbox.pusher import push_outbox
+
+    def push() -> int:
+        connection = open_ledger(deps.ledger_path)
+        try:
+            report = push_outbox(deps.klaviyo(), connection)
+        finally:
+            connection.close()
+        return report.events_sent + report.profiles_sent
+
+    return push
+
+
+def listen(
+    deps: WebhookDeps, options: ListenOptions, report: Report, *, push: bool = True
+) -> ListenerStopped:
+    """Receive deliveries until SIGINT or SIGTERM; reports a line for each one. With `push`,
+    what each delivery earns is sent to Klaviyo (Joy events, points on the profile) at once."""
+    account_id = connected_account_id(deps)
+    lock = threading.RLock()  # one ledger connection, shared by request and worker threads
+    intake = DeliveryIntake(
+        deps.connection, lock, SecretCache(deps.credentials), account_id, options.tolerance_seconds
+    )
+    pusher = outbox_pusher(deps) if push else None
+    receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
+
+    backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
+
+    def ready() -> None:
+        url = receiver.start()
+        receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
+
+    try:
+        wait_for_signal(ready)
+    finally:
+        receiver.stop()
+    with lock:
+        unprocessed = delivery_queries.unprocessed_count(deps.connection)
+    return ListenerStopped(deliveries=receiver.deliveries, unprocessed=unprocessed)
+
+
+def _limits(options: ListenOptions, backlog: int) -> dict[str, Any]:
+    return {"tolerance_seconds": options.tolerance_seconds, "unprocessed": backlog}
+
+
+def replay(
+    deps: WebhookDeps,
+    *,
+    ids: Sequence[int] = (),
+    since: datetime | None = None,
+    tolerance_seconds: float = 300.0,
+    push: bool = False,
+) -> ReplaySummary:
+    """Judge deliveries stored but never verified, then re-run verified ones through the
+    reward pipeline; safe to repeat. With `push`, the outbox is sent to Klaviyo after."""
+    rechecked = recheck_pending(deps, tolerance_seconds)
+    processor = _processor(deps, threading.RLock())
+    summary = replay_deliveries(deps.connection, processor, ids=ids, since=since)
+    summary = summary.model_copy(update={"rechecked": rechecked})
+    if not push:
+        return summary
+    from joyctl.services.outbox.pusher import push_outbox
+
+    pushed = push_outbox(deps.klaviyo(), deps.connection)
+    sent = pushed.events_sent + pushed.profiles_sent
+    return summary.model_copy(update={"pushed": sent, "push_pending": pushed.pending})
+
+
+def recheck_pending(deps: WebhookDeps, tolerance_seconds: float) -> int:
+    """Verify each delivery stored but never judged, as of the moment it arrived."""
+    pending = delivery_queries.pending_deliveries(deps.connection)
+    if not pending:
+        return 0
+    secret_for = SecretCache(deps.credentials)
+    account_id = connected_account_id(deps)
+    for stored in pending:
+        complete = len(stored.body) == stored.body_bytes
+        request = DeliveryRequest(
+            stored.headers,
+            stored.body if complete else None,  # refused unread: it was too large
+            stored.body_bytes,
+            DEFAULT_MAX_BODY_BYTES,
+        )
+        arrived = datetime.fromisoformat(stored.received_at)
+        rules = VerifyRules(secret_for, account_id, tolerance_seconds, arrived)
+        verdict = verify_delivery(request, rules)
+        delivery_queries.record_verdict(deps.connection, stored.id, verdict)
+    return len(pending)

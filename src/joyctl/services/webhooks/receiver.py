@@ -1,0 +1,304 @@
+"""The HTTP receiver behind `joyctl webhooks listen`.
+
+Every request to the webhook path is stored in the ledger before anything else, then verified,
+then answered: 200 for a verified delivery, a 4xx naming the reason otherwise. Verified
+deliveries go to one worker thread that runs them through the reward pipeline, so Klaviyo gets
+its answer without waiting for API calls. A stop (SIGINT or SIGTERM) closes the socket, lets
+requests in flight finish storing, and lets the worker finish the delivery it is on; anything
+stored but not processed is left for `joyctl webhooks replay`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import queue
+import socket
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from joyctl.errors import JoyctlError, UsageError
+from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine
+from joyctl.services.webhooks.process import DeliveryProcessor, ProcessResult
+from joyctl.services.webhooks.verify import DeliveryRequest
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8780
+DEFAULT_PATH = "/klaviyo/webhooks"
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+READ_TIMEOUT_SECONDS = 10  # a client that stalls mid-request cannot hold a thread for long
+STOP_GRACE_SECONDS = 10.0  # how long a stop waits for the delivery being processed
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    path: str = DEFAULT_PATH
+    tolerance_seconds: float = 300.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+Report = Callable[[BaseModel], None]
+Pusher = Callable[[], int]  # sends the outbox; returns how many rows Klaviyo accepted
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "joyctl-webhooks"
+    timeout = READ_TIMEOUT_SECONDS
+    server: _Server
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != self.server.receiver.options.path:
+            self._answer(404, {"error": "not_found"})
+            return
+        request = self._read_request()
+        try:
+            line = self.server.receiver.intake.receive(request)
+        except (JoyctlError, sqlite3.Error) as exc:
+            # Our side failed (ledger busy, keyring locked): 503 asks Klaviyo to send it again.
+            self.server.receiver.report_failure(exc)
+            self._answer(503, {"error": "unavailable"})
+            return
+        if request.body is None:
+            self.close_connection = True  # the unread body must not be taken for a request
+        self._answer(line.status_code, {"delivery": line.delivery_id, "verdict": line.verdict})
+        self.server.receiver.accepted(line)
+
+    def do_GET(self) -> None:
+        self._answer(405, {"error": "method_not_allowed"}, allow="POST")
+
+    do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _read_request(self) -> DeliveryRequest:
+        limit = self.server.receiver.options.max_body_bytes
+        length = _content_length(self.headers.get("Content-Length"))
+        body = None
+        if length is not None and length <= limit:
+            body = self.rfile.read(length)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return DeliveryRequest(headers, body, length, limit)
+
+    def _answer(self, status: int, document: dict[str, Any], allow: str | None = None) -> None:
+        body = json.dumps(document).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        if allow:
+            self.send_header("Allow", allow)
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the receiver reports one line per delivery itself."""
+
+
+def _content_length(value: str | None) -> int | None:
+    try:
+        length = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return length if length is not None and length >= 0 else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False  # closing joins every request thread, so no store is cut short
+    block_on_close = True
+
+    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.receiver = receiver
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is not worth a traceback; the request was not stored."""
+
+
+class WebhookReceiver:
+    """Binds on `start()`, serves on a thread, processes on another; `stop()` ends both."""
+
+    def __init__(
+        self,
+        options: ListenOptions,
+        intake: DeliveryIntake,
+        processor: DeliveryProcessor,
+        report: Report,
+        push: Pusher | None = None,
+    ) -> None:
+        self.options = options
+        self.intake = intake
+        self.processor = processor
+        self.push = push
+        self._report = report
+        self._report_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._awaiting: dict[int, DeliveryLine] = {}  # verified, queued for the worker
+        self.deliveries = 0
+
+    def start(self) -> str:
+        """Bind and start serving; a port in use or a bad host is a usage error."""
+        try:
+            server = _Server((self.options.host, self.options.port), self)
+        except OSError as exc:
+            raise _bind_error(self.options, exc) from None
+        self._server = server
+        host, port = server.server_address[:2]
+        shown = f"[{host!s}]" if ":" in str(host) else str(host)
+        self._threads = [
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="webhook-http"
+            ),
+            # A daemon, so a Klaviyo call that hangs past the stop cannot keep the process up.
+            threading.Thread(target=self._work, name="webhook-worker", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return f"http://{shown}:{port}{self.options.path}"
+
+    def stop(self) -> None:
+        server = self._server
+        if server is None:
+            return
+        server.shutdown()  # no new connections
+        server.server_close()  # joins request threads: whatever arrived is stored
+        self._stopping.set()
+        self._queue.put(None)
+        http_thread, worker = self._threads
+        http_thread.join()
+        worker.join(STOP_GRACE_SECONDS)
+        if worker.is_alive():
+            # Still waiting on Klaviyo (retries can take minutes): fence it off the ledger for
+            # good, so it cannot touch it as the process ends. The delivery it held stays
+            # unprocessed, and `webhooks replay` finishes it.
+            self.processor.lock.acquire()
+        self._server = None
+
+    def accepted(self, line: DeliveryLine) -> None:
+        with self._report_lock:
+            self.deliveries += 1
+            if line.verdict == delivery_queries.VERIFIED:
+                self._awaiting[line.delivery_id] = line
+        if line.verdict == delivery_queries.VERIFIED:
+            self._queue.put(line.delivery_id)
+        else:
+            self.emit(line)
+
+    def emit(self, model: BaseModel) -> None:
+        with self._report_lock:
+            self._report(model)
+
+    def report_failure(self, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, JoyctlError) else f"ledger: {exc}"
+        self.emit(_failure_line(message))
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            delivery_id = self._queue.get()
+            if delivery_id is None or self._stopping.is_set():
+                return
+            with self._report_lock:
+                line = self._awaiting.pop(delivery_id)
+            processed = self._process(line)
+            if processed.processed and self.push is not None:
+                processed = _pushed(processed, self.push)
+            self.emit(processed)
+
+    def _process(self, line: DeliveryLine) -> DeliveryLine:
+        with self.processor.lock:
+            stored = delivery_queries.get_delivery(self.processor.connection, line.delivery_id)
+        if stored is None:
+            return line.model_copy(update={"error": "the stored delivery disappeared"})
+        try:
+            result: ProcessResult = self.processor.process(stored)
+        except JoyctlError as exc:
+            return line.model_copy(update={"error": exc.message})
+        except Exception as exc:  # noqa: BLE001 - one bad delivery must not stop the listener
+            return line.model_copy(update={"error": f"internal error: {type(exc).__name__}"})
+        return line.model_copy(
+            update={
+                "events": result.events,
+                "processed": result.processed,
+                "duplicates": result.duplicates,
+                "awarded": result.awarded,
+                "points": result.points,
+                "error": result.error,
+            }
+        )
+
+
+def _pushed(line: DeliveryLine, push: Pusher) -> DeliveryLine:
+    """Send what the delivery put in the outbox; a failure leaves it there for the next one."""
+    try:
+        return line.model_copy(update={"pushed": push()})
+    except JoyctlError as exc:
+        return line.model_copy(update={"push_error": exc.message})
+
+
+def _failure_line(message: str) -> DeliveryLine:
+    return DeliveryLine(
+        delivery_id=0,
+        received_at=datetime.now(UTC).isoformat(),
+        webhook_id=None,
+        status_code=503,
+        verdict="failed",
+        error=message,
+    )
+
+
+def _bind_error(options: ListenOptions, exc: OSError) -> UsageError:
+    where = f"{options.host}:{options.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return UsageError(
+            f"port {options.port} is in use on {options.host}",
+            hint="stop the other process, or pick another port with --port",
+        )
+    if exc.errno == errno.EACCES:
+        return UsageError(
+            f"not allowed to listen on {where}", hint="use a port above 1023 with --port"
+        )
+    return UsageError(f"cannot listen on {where}: {exc.strerror or exc}", hint="check --host")
+
+
+def wait_for_signal(on_ready: Callable[[], None]) -> None:
+    """Block until SIGINT or SIGTERM (main thread only), then restore the old handlers."""
+    import signal
+
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        on_ready()
+        while not stopping.wait(0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def running(receiver: WebhookReceiver) -> Iterator[str]:
+    """Serve while the block runs (tests, and callers that stop it themselves)."""
+    url = receiver.start()
+    try:
+        yield url
+    finally:
+        receiver.stop()
