@@ -11,16 +11,24 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from joyctl import envvars
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.console import Console
 
     from joyctl.errors import JoyctlError
 
 SCHEMA = "joyctl/1"
+
+# What a command prints: one pydantic model, or a list of them (a JSON array under "data").
+# The bound is a string so that importing this module never loads pydantic.
+M = TypeVar("M", bound="BaseModel | Sequence[BaseModel]")
+
+Renderer: TypeAlias = "Callable[[Output, M], None]"
+"""How a command shows its result when it is not asked for JSON; typed for that result."""
 
 
 def to_jsonable(data: Any) -> Any:
@@ -95,7 +103,7 @@ class Output:
 
     # --- data (stdout) ---------------------------------------------------------------------
 
-    def emit(self, data: Any, render: Callable[[Output, Any], None] | None = None) -> None:
+    def emit(self, data: M, render: Renderer[M] | None = None) -> None:
         """The one way a command prints its result: the envelope under --json, else `render`."""
         if self.json_mode:
             self.write_json({"schema": SCHEMA, "data": to_jsonable(data)})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.errors import CredentialStoreError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.connection.migrate import MigrationResult
 
 app = typer.Typer(help="Manage where the profile's secrets are kept.", no_args_is_help=True)
 
@@ -36,7 +39,7 @@ def migrate(ctx: typer.Context) -> None:
         raise typer.Exit(int(CredentialStoreError.exit_code))
 
 
-def _render(out: Output, data: Any) -> None:
+def _render(out: Output, data: MigrationResult) -> None:
     if not data.moved and not data.conflicts:
         out.success(f"nothing to move: profile {data.profile} has no secrets in an insecure file")
         return

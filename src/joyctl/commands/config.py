@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.setup.config import ConfigPaths, ConfigView, SettingView
 
 app = typer.Typer(
     help=(
@@ -64,7 +67,7 @@ def set_(
     app.output.emit(result, _render_saved)
 
 
-def _render_paths(out: Output, data: Any) -> None:
+def _render_paths(out: Output, data: ConfigPaths) -> None:
     out.fields(
         [
             ("config file", data.config_file),
@@ -76,22 +79,22 @@ def _render_paths(out: Output, data: Any) -> None:
     )
 
 
-def _render_show(out: Output, data: Any) -> None:
+def _render_show(out: Output, data: ConfigView) -> None:
     out.info(f"profile {data.profile} (from {data.profile_source})")
     rows = [(s.key, _text(s.value), s.source, s.scope) for s in data.settings]
     out.table(["KEY", "VALUE", "SOURCE", "SCOPE"], rows)
 
 
-def _render_value(out: Output, data: Any) -> None:
+def _render_value(out: Output, data: SettingView) -> None:
     out.line(_text(data.value))
 
 
-def _render_saved(out: Output, data: Any) -> None:
+def _render_saved(out: Output, data: SettingView) -> None:
     where = f"profile {data.profile}" if data.profile else "global settings"
     out.success(f"{data.key} = {_text(data.value)} saved in {where}")
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, list):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,7 @@ from joyctl.output import Output
 
 if TYPE_CHECKING:
     from joyctl.services.connection.connect import ConnectResult
+    from joyctl.services.connection.disconnect import DisconnectResult
     from joyctl.services.connection.facts import ConnectionDeps
 
 
@@ -157,7 +158,7 @@ def _tell(app: AppContext, text: str) -> None:
     app.output.stderr.flush()
 
 
-def _render_connected(out: Output, data: Any) -> None:
+def _render_connected(out: Output, data: ConnectResult) -> None:
     kind = "test account" if data.account.test_account else "live account"
     name = data.account.name or data.account.id
     out.success(f"profile {data.profile} connected to {name} ({data.account.id}, {kind})")
@@ -180,7 +181,7 @@ def _render_connected(out: Output, data: Any) -> None:
         out.warn(f"{data.environment_override} is set and overrides this credential")
 
 
-def _render_gone(out: Output, data: Any) -> None:
+def _render_gone(out: Output, data: DisconnectResult) -> None:
     said = {
         "revoked": "revoked the OAuth grant in Klaviyo",
         "already_revoked": "the OAuth grant was already revoked in Klaviyo",

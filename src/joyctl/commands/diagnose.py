@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.diagnose.fix import FixReport, PlannedFixes
+    from joyctl.services.diagnose.model import DiagnoseReport
 
 
 class Format(StrEnum):
@@ -70,13 +74,13 @@ def diagnose(
 
 def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
     from joyctl.commands._diagnose_fix import fix_actions, fix_plan
-    from joyctl.services.diagnose.fix import apply_fixes, planned_steps
+    from joyctl.services.diagnose.fix import PlannedFixes, apply_fixes, planned_steps
     from joyctl.services.diagnose.run import exit_code_for
 
     plan = fix_plan(app)
     steps = planned_steps(report, plan)
     if not yes and not app.interactive:
-        app.output.emit({"planned": steps, "report": report}, _render_planned)
+        app.output.emit(PlannedFixes(planned=steps, report=report), _render_planned)
         raise typer.Exit(6)
     if not yes and not typer.confirm(f"Apply {len(steps)} fixes?", default=False, err=True):
         raise typer.Exit(6)
@@ -85,14 +89,14 @@ def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
     raise typer.Exit(exit_code_for(result.after) if result.after else 6)
 
 
-def _render_planned(out: Output, data: Any) -> None:
-    _render_report(out, data["report"])
+def _render_planned(out: Output, data: PlannedFixes) -> None:
+    _render_report(out, data.report)
     out.line("\n--fix would run (pass --yes to apply without a terminal):")
-    for step in data["planned"]:
+    for step in data.planned:
         out.line(f"  {step.command}")
 
 
-def _render_fixed(out: Output, data: Any) -> None:
+def _render_fixed(out: Output, data: FixReport) -> None:
     before = data.before.summary
     out.line(f"before: {before.failed} failed, {before.warnings} warnings")
     for step in data.steps:
@@ -104,13 +108,13 @@ def _render_fixed(out: Output, data: Any) -> None:
         _render_report(out, data.after)
 
 
-def _render_report(out: Output, report: Any) -> None:
+def _render_report(out: Output, report: DiagnoseReport) -> None:
     from rich.text import Text
 
     account = report.account_id or "not connected"
     out.line(f"joyctl diagnose: profile {report.profile}, account {account}")
     for check in report.checks:
-        status = check.status.value if hasattr(check.status, "value") else str(check.status)
+        status = check.status.value
         line = Text(f"{MARK[status]}  ", style=STYLE[status] if out.is_terminal() else "")
         line.append(f"{check.id:<16} {check.title}")
         out.out.print(line) if out.is_terminal() else out.line(line.plain)
@@ -129,13 +133,13 @@ def _render_report(out: Output, report: Any) -> None:
     )
 
 
-def _render_markdown(out: Output, report: Any) -> None:
+def _render_markdown(out: Output, report: DiagnoseReport) -> None:
     out.line(f"### joyctl diagnose: profile `{report.profile}`, account `{report.account_id}`")
     out.line("")
     out.line("| status | check | evidence | fix |")
     out.line("| --- | --- | --- | --- |")
     for check in report.checks:
-        status = check.status.value if hasattr(check.status, "value") else str(check.status)
+        status = check.status.value
         evidence = "<br>".join(_cell(line) for line in check.evidence)
         fix = f"`{check.fix}`" if check.fix and status in ("fail", "warn") else ""
         out.line(f"| {MARK[status]} | {_cell(check.title)} | {evidence} | {fix} |")

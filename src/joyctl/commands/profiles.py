@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.setup.profiles import ProfileSummary, RemovedProfile
 
 app = typer.Typer(
     help="List, add, select and remove profiles (one per store and Klaviyo account).",
@@ -98,7 +101,7 @@ def remove(
     app.output.emit(result, _render_removed)
 
 
-def _render_list(out: Output, data: Any) -> None:
+def _render_list(out: Output, data: list[ProfileSummary]) -> None:
     rows = [
         ("*" if p.active else "", p.name, p.base_url, p.account_name or p.account_id or "-")
         for p in data
@@ -106,7 +109,7 @@ def _render_list(out: Output, data: Any) -> None:
     out.table(["", "NAME", "BASE URL", "ACCOUNT"], rows)
 
 
-def _render_removed(out: Output, data: Any) -> None:
+def _render_removed(out: Output, data: RemovedProfile) -> None:
     out.success(f"profile {data.name} removed")
     if data.ledger_deleted:
         out.info("its ledger was deleted")

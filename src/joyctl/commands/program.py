@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.errors import UsageError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.rewards.program import ProgramChange, ProgramHistory, ProgramView
 
 app = typer.Typer(
     help="Show and change the write-review program (every change is kept with its time).",
@@ -78,7 +81,7 @@ def history(
     app.output.emit(program_history(app.ledger(), limit=limit), _render_history)
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -86,7 +89,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _render_show(out: Output, data: Any) -> None:
+def _render_show(out: Output, data: ProgramView) -> None:
     if data.version is None:
         out.info(f"program {data.program_id}: defaults (never changed)")
     else:
@@ -95,7 +98,7 @@ def _render_show(out: Output, data: Any) -> None:
     out.table(["KEY", "VALUE", "DESCRIPTION"], rows)
 
 
-def _render_set(out: Output, data: Any) -> None:
+def _render_set(out: Output, data: ProgramChange) -> None:
     if not data.changed:
         out.info("nothing changed")
         return
@@ -105,6 +108,6 @@ def _render_set(out: Output, data: Any) -> None:
     out.info(f"recorded as version {data.version} at {data.changed_at}")
 
 
-def _render_history(out: Output, data: Any) -> None:
+def _render_history(out: Output, data: ProgramHistory) -> None:
     rows = [(v.version, v.changed_at, ", ".join(v.changed_keys)) for v in data.versions]
     out.table(["VERSION", "CHANGED AT", "CHANGED KEYS"], rows)

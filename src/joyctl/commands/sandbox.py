@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.sandbox_profile.embedded import ResetReport, ServeInfo
 
 app = typer.Typer(
     help="Run, list scenarios of, and reset the local Klaviyo emulator.", no_args_is_help=True
@@ -72,7 +75,7 @@ def serve(
     serve_sandbox(config, lambda info: _ready(app.output, info))
 
 
-def _ready(out: Output, info: Any) -> None:
+def _ready(out: Output, info: ServeInfo) -> None:
     out.emit(info, _render_ready)
     out.stdout.flush()
     out.info("serving; press Ctrl-C to stop")
@@ -105,7 +108,7 @@ def reset(
     app.output.emit(report, _render_reset)
 
 
-def _render_ready(out: Output, info: Any) -> None:
+def _render_ready(out: Output, info: ServeInfo) -> None:
     out.fields(
         [
             ("base url", info.base_url),
@@ -121,7 +124,7 @@ def _render_ready(out: Output, info: Any) -> None:
     )
 
 
-def _render_reset(out: Output, data: Any) -> None:
+def _render_reset(out: Output, data: ResetReport) -> None:
     out.success(
         f"sandbox reset to {data.scenario}: {data.customers} customers, {data.reviews} reviews"
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.smoke.run import SmokeReport, SmokeStep
 
 MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 
@@ -67,13 +70,13 @@ def smoke(
     raise typer.Exit(report.exit_code)
 
 
-def _progress(out: Output, step: Any) -> None:
+def _progress(out: Output, step: SmokeStep) -> None:
     out.info(f"{MARK[step.status.value]}  {step.id:<19} {step.detail} ({step.seconds:.1f}s)")
     if step.hint and step.status.value == "fail":
         out.info(f"      hint: {step.hint}")
 
 
-def _render_summary(out: Output, report: Any) -> None:
+def _render_summary(out: Output, report: SmokeReport) -> None:
     summary = report.summary
     failed = [step.id for step in report.steps if step.status.value == "fail"]
     line = (

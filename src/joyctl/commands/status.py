@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.errors import JoyctlError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.connection.facts import AccountFacts
+    from joyctl.services.connection.status import (
+        CredentialView,
+        StatusReport,
+        StorageView,
+        TokenView,
+    )
 
 
 def status(ctx: typer.Context) -> None:
@@ -37,7 +46,7 @@ def status(ctx: typer.Context) -> None:
         raise typer.Exit(report.exit_code)
 
 
-def _render(out: Output, data: Any) -> None:
+def _render(out: Output, data: StatusReport) -> None:
     out.fields(
         [
             ("profile", data.profile),
@@ -64,21 +73,21 @@ def _render(out: Output, data: Any) -> None:
         out.table(["FEATURE", "REQUIRED", "ACCESS", "MISSING"], rows)
 
 
-def _account(account: Any) -> str:
+def _account(account: AccountFacts | None) -> str:
     if account is None:
         return "-"
     kind = "test account" if account.test_account else "live account"
     return f"{account.name or '(no name)'} ({account.id}, {kind})"
 
 
-def _credential(credential: Any) -> str:
+def _credential(credential: CredentialView | None) -> str:
     if credential is None:
         return "none"
     kind = {"oauth": "OAuth grant", "api_key": "private key", "access_token": "access token"}
     return f"{kind[credential.kind]} from {credential.source.value} {credential.origin}"
 
 
-def _storage(storage: Any) -> str:
+def _storage(storage: StorageView | None) -> str:
     if storage is None:
         return "not used (the credential does not come from storage)"
     state = "available" if storage.available else f"unavailable ({storage.reason})"
@@ -88,7 +97,7 @@ def _storage(storage: Any) -> str:
     return keyring
 
 
-def _token(token: Any) -> str:
+def _token(token: TokenView | None) -> str:
     if token is None:
         return "-"
     refreshed = " (refreshed now)" if token.refreshed else ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.audiences.manage import AudienceDetail, AudienceView, Forgotten
 
 NameArg = Annotated[str, typer.Argument(help="The audience's name (case is ignored).")]
 
@@ -116,11 +119,11 @@ def _list_text(list_id: str | None, list_name: str | None) -> str:
     return f"{list_name} ({list_id})" if list_name else list_id
 
 
-def _render_created(out: Output, data: Any) -> None:
+def _render_created(out: Output, data: AudienceView) -> None:
     out.success(f"audience {data.name}: {data.summary} ({data.members:,} members now)")
 
 
-def _render_list(out: Output, data: Any) -> None:
+def _render_list(out: Output, data: list[AudienceView]) -> None:
     rows = [
         (
             a.name,
@@ -135,7 +138,7 @@ def _render_list(out: Output, data: Any) -> None:
     out.table(["NAME", "MEMBERS", "FILTERS", "LIST", "SYNCED", "LAST SYNC"], rows)
 
 
-def _render_detail(out: Output, data: Any) -> None:
+def _render_detail(out: Output, data: AudienceDetail) -> None:
     out.fields(
         [
             ("audience", data.name),
@@ -154,6 +157,6 @@ def _render_detail(out: Output, data: Any) -> None:
         out.table(["EMAIL", "TIER", "STATUS", "POINTS"], rows, title="sample")
 
 
-def _render_deleted(out: Output, data: Any) -> None:
+def _render_deleted(out: Output, data: Forgotten) -> None:
     kept = f"; Klaviyo list {data.list_id} keeps its members" if data.list_id else ""
     out.success(f"audience {data.audience} deleted{kept}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,10 @@ from joyctl.commands.audiences.define import NameArg
 from joyctl.commands.ledger._shared import exit_after
 from joyctl.errors import PartialError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.audiences.manage import Forgotten, MappingResult
+    from joyctl.services.audiences.sync import SyncReport
 
 
 def map_(
@@ -88,7 +92,7 @@ def sync(
         ))  # fmt: skip
 
 
-def _render_mapped(out: Output, data: Any) -> None:
+def _render_mapped(out: Output, data: MappingResult) -> None:
     verb = "created and mapped" if data.list_created else "mapped"
     out.success(f"audience {data.audience} {verb} to list {data.list_name} ({data.list_id})")
     if data.changed and data.previous_list_id:
@@ -98,14 +102,14 @@ def _render_mapped(out: Output, data: Any) -> None:
         )
 
 
-def _render_unmapped(out: Output, data: Any) -> None:
+def _render_unmapped(out: Output, data: Forgotten) -> None:
     out.success(
         f"audience {data.audience} unmapped; Klaviyo list {data.list_id} keeps its"
         f" {data.synced_members:,} synced members"
     )
 
 
-def _render_sync(out: Output, data: Any) -> None:
+def _render_sync(out: Output, data: SyncReport) -> None:
     rows = [
         (
             a.audience,

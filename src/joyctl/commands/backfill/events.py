@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,10 @@ from joyctl.commands.backfill._shared import (
 )
 from joyctl.errors import PartialError, UsageError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.backfill.events import BackfillProgress, BackfillSummary, Counters
+    from joyctl.services.backfill.plan import BackfillPlan
 
 EVENTS_HELP = """Send historical events to Klaviyo in bulk jobs, paced to the account's limits.
 
@@ -117,7 +121,7 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
     data_dir = app.paths.profile_data_dir(app.settings.profile.name)
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill events") as display:
 
-        def progress(update: Any) -> None:
+        def progress(update: BackfillProgress) -> None:
             counters = update.counters
             display.update(update.done, update.total, _progress_text(counters))
 
@@ -132,14 +136,14 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
         ))  # fmt: skip
 
 
-def _progress_text(counters: Any) -> str:
+def _progress_text(counters: Counters) -> str:
     return (
         f"{counters.sent:,} sent, {counters.quarantined:,} quarantined,"
         f" {counters.requests:,} requests, {counters.throttled:,} throttled"
     )
 
 
-def _render_summary(out: Output, data: Any) -> None:
+def _render_summary(out: Output, data: BackfillSummary) -> None:
     out.fields(
         [
             ("run", data.run_id),
@@ -155,7 +159,7 @@ def _render_summary(out: Output, data: Any) -> None:
     )
 
 
-def _render_plan(out: Output, data: Any) -> None:
+def _render_plan(out: Output, data: BackfillPlan) -> None:
     out.fields(
         [
             ("source", data.source),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,13 @@ from joyctl.commands.backfill._shared import (
 )
 from joyctl.errors import PartialError, UsageError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.backfill.profiles import (
+        ProfileBackfillSummary,
+        ProfileCounters,
+        ProfilePlan,
+    )
 
 
 def profiles(
@@ -59,7 +66,7 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
     client = app.klaviyo().client
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill profiles") as display:
 
-        def progress(done: int, total: int, counters: Any) -> None:
+        def progress(done: int, total: int, counters: ProfileCounters) -> None:
             text = f"{counters.submitted:,} submitted, {counters.imported:,} imported"
             display.update(done, total, text)
 
@@ -74,7 +81,7 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
         ))  # fmt: skip
 
 
-def _render_summary(out: Output, data: Any) -> None:
+def _render_summary(out: Output, data: ProfileBackfillSummary) -> None:
     out.fields(
         [
             ("run", data.run_id),
@@ -89,7 +96,7 @@ def _render_summary(out: Output, data: Any) -> None:
         out.line(f"not imported {problem.email or problem.external_id}: {problem.reason}")
 
 
-def _render_plan(out: Output, data: Any) -> None:
+def _render_plan(out: Output, data: ProfilePlan) -> None:
     out.fields(
         [
             ("profiles", f"{data.profiles:,} in {data.jobs:,} jobs"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.backfill.runs import RunView
 
 
 def status(
@@ -34,14 +37,14 @@ def status(
         app.output.emit(show_backfill_run(connection, run_id), _render_one)
 
 
-def _done(view: Any) -> str:
+def _done(view: RunView) -> str:
     counters = view.counters
     if view.kind == "backfill-profiles":
         return f"{counters.get('imported', 0):,} imported, {counters.get('failed', 0):,} failed"
     return f"{counters.get('sent', 0):,} sent, {counters.get('quarantined', 0):,} quarantined"
 
 
-def _render_list(out: Output, views: Any) -> None:
+def _render_list(out: Output, views: list[RunView]) -> None:
     if not views:
         out.info("no backfill runs yet")
         return
@@ -55,7 +58,7 @@ def _render_list(out: Output, views: Any) -> None:
     )  # fmt: skip
 
 
-def _render_one(out: Output, view: Any) -> None:
+def _render_one(out: Output, view: RunView) -> None:
     position = ", ".join(f"{key} {value}" for key, value in view.position.items())
     out.fields(
         [

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.commands.ledger._shared import EmailArg
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.ledger_admin.operations import AdjustResult, BalanceView, HistoryView
 
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
@@ -60,11 +63,11 @@ def adjust(
     app.output.emit(result, _render_adjust)
 
 
-def _render_balance(out: Output, data: Any) -> None:
+def _render_balance(out: Output, data: BalanceView) -> None:
     out.fields([("email", data.email), ("balance", data.balance), ("status", data.member_status)])
 
 
-def _render_history(out: Output, data: Any) -> None:
+def _render_history(out: Output, data: HistoryView) -> None:
     out.info(f"{data.email}: {data.balance} points")
     rows = [(e.id, e.created_at, e.kind, f"{e.delta:+d}", e.balance_after, e.reason or "")
             for e in data.entries]  # fmt: skip
@@ -73,7 +76,7 @@ def _render_history(out: Output, data: Any) -> None:
         out.info(f"older entries: --before {data.next_before}")
 
 
-def _render_adjust(out: Output, data: Any) -> None:
+def _render_adjust(out: Output, data: AdjustResult) -> None:
     if data.created:
         out.success(f"{data.email}: {data.entry.delta:+d} points, balance {data.balance}")
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,10 @@ from joyctl.commands._common import app_context
 from joyctl.commands.ledger._shared import exit_after
 from joyctl.errors import CheckFailedError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.ledger_admin.location import LedgerBackup
+    from joyctl.services.ledger_admin.operations import VerifyReport
 
 
 def path_(ctx: typer.Context) -> None:
@@ -57,13 +61,13 @@ def verify(ctx: typer.Context) -> None:
         ))  # fmt: skip
 
 
-def _render_backup(out: Output, data: Any) -> None:
+def _render_backup(out: Output, data: LedgerBackup) -> None:
     out.success(
         f"ledger copied to {data.backup} ({data.bytes} bytes, schema {data.schema_version})"
     )
 
 
-def _render_verify(out: Output, data: Any) -> None:
+def _render_verify(out: Output, data: VerifyReport) -> None:
     rows: list[tuple[str, str, str]] = []
     for check in data.checks:
         if check.ok:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,7 @@ from joyctl.output import Output
 
 if TYPE_CHECKING:
     from joyctl.ledger.interchange import FileFormat
+    from joyctl.services.ledger_admin.operations import ExportSummary, ImportSummary
 
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="csv or jsonl (default: from the file's extension).")
@@ -100,7 +101,7 @@ def _format(value: str | None) -> FileFormat | None:
         raise UsageError(f"unknown format {value!r}", hint="use --format csv or jsonl") from None
 
 
-def _render_import(out: Output, data: Any) -> None:
+def _render_import(out: Output, data: ImportSummary) -> None:
     out.success(
         f"{data.records} records: {data.customers_created} customers added,"
         f" {data.customers_updated} updated, {data.openings_recorded} opening balances"
@@ -116,6 +117,6 @@ def _render_import(out: Output, data: Any) -> None:
         )
 
 
-def _render_export(out: Output, data: Any) -> None:
+def _render_export(out: Output, data: ExportSummary) -> None:
     where = data.output or "stdout"
     out.success(f"{data.customers} customers ({data.points} points) written to {where}")

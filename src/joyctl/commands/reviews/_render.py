@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from joyctl.output import Output
 
+if TYPE_CHECKING:
+    from joyctl.services.rewards.reviews import RunSummary
 
-def render_summary(out: Output, summary: Any) -> None:
+
+def render_summary(out: Output, summary: RunSummary) -> None:
     rejected = ", ".join(f"{reason} {count}" for reason, count in summary.rejected.items())
     written = "" if summary.committed else " (nothing written)"
     out.info(
@@ -19,5 +23,5 @@ def render_summary(out: Output, summary: Any) -> None:
         out.info(f"rejected: {rejected}")
 
 
-def rule_values_text(values: dict[str, Any]) -> str:
+def rule_values_text(values: Mapping[str, object]) -> str:
     return ", ".join(f"{key}={value}" for key, value in values.items())

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context
 from joyctl.commands.reviews._render import rule_values_text
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.rewards.reviews import ReviewExplanation, ReviewRow
 
 
 def list_(
@@ -38,7 +41,7 @@ def show(
     app.output.emit(explain_review(app.ledger(), review_id), _render_explanation)
 
 
-def _render_list(out: Output, data: Any) -> None:
+def _render_list(out: Output, data: list[ReviewRow]) -> None:
     rows = [
         (
             r.review_id,
@@ -54,7 +57,7 @@ def _render_list(out: Output, data: Any) -> None:
     out.table(["REVIEW", "EMAIL", "CREATED", "STATUS", "DECISION", "REASON", "POINTS"], rows)
 
 
-def _render_explanation(out: Output, data: Any) -> None:
+def _render_explanation(out: Output, data: ReviewExplanation) -> None:
     out.fields(
         [
             ("review", data.review_id),

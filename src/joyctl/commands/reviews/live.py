@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from joyctl.commands._common import app_context
 from joyctl.commands.reviews._render import render_summary
 from joyctl.errors import UsageError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.rewards.replay import PushedRunSummary
 
 
 def replay(
@@ -68,14 +71,16 @@ def replay(
 def _push_and_emit(app: Any, client: Any, connection: Any, summary: Any) -> None:
     """Send the outbox; the data is the replay's summary with the push report under "push"."""
     from joyctl.services.outbox.pusher import push_outbox
+    from joyctl.services.rewards.replay import PushedRunSummary
 
     report = push_outbox(client, connection)
-    data = {**summary.model_dump(mode="json"), "push": report}
-    app.output.emit(data, lambda out, _: _render_pushed(out, summary, report))
+    data = PushedRunSummary(**summary.model_dump(), push=report)
+    app.output.emit(data, _render_pushed)
 
 
-def _render_pushed(out: Output, summary: Any, push: Any) -> None:
-    render_summary(out, summary)
+def _render_pushed(out: Output, data: PushedRunSummary) -> None:
+    render_summary(out, data)
+    push = data.push
     waiting = f", {push.pending} still waiting" if push.pending else ""
     out.info(
         f"pushed {push.events_sent} events and {push.profiles_sent} profile updates"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,9 @@ from joyctl.commands._common import app_context
 from joyctl.commands.reviews._render import render_summary, rule_values_text
 from joyctl.errors import UsageError
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.rewards.reviews import SimulationReport
 
 
 def simulate(
@@ -83,7 +86,7 @@ def simulate(
     app.output.emit(report, _render_simulation)
 
 
-def _render_simulation(out: Output, data: Any) -> None:
+def _render_simulation(out: Output, data: SimulationReport) -> None:
     rows = [
         (
             d.review_id,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
+
+if TYPE_CHECKING:
+    from joyctl.services.webhooks.subscriptions import DeletedWebhook, TopicsReport, WebhookView
 
 PACING_NOTE = "Klaviyo allows 1 webhook call per second and 15 per minute; joyctl waits its turn."
 
@@ -120,11 +123,11 @@ def delete(
     app.output.emit(result, _render_deleted)
 
 
-def _render_topics(out: Output, data: Any) -> None:
+def _render_topics(out: Output, data: TopicsReport) -> None:
     out.table(["TOPIC", "REVIEW"], [(t.id, "review" if t.review else "") for t in data.topics])
 
 
-def _render_list(out: Output, data: Any) -> None:
+def _render_list(out: Output, data: list[WebhookView]) -> None:
     if not data:
         out.info("no webhooks yet: joyctl webhooks create --endpoint URL")
         return
@@ -142,7 +145,7 @@ def _render_list(out: Output, data: Any) -> None:
     out.table(["ID", "NAME", "ENABLED", "TOPICS", "ENDPOINT", "SECRET"], rows)
 
 
-def _render_created(out: Output, data: Any) -> None:
+def _render_created(out: Output, data: WebhookView) -> None:
     out.fields(
         [
             ("id", data.id),
@@ -155,7 +158,7 @@ def _render_created(out: Output, data: Any) -> None:
     out.success(f"webhook {data.id} created; receive with: joyctl webhooks listen")
 
 
-def _render_deleted(out: Output, data: Any) -> None:
+def _render_deleted(out: Output, data: DeletedWebhook) -> None:
     where = "deleted in Klaviyo" if data.deleted_in_klaviyo else "was already gone from Klaviyo"
     secret = "secret removed" if data.secret_removed else "no stored secret"
     out.success(f"webhook {data.id} {where}; {secret}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,10 @@ from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
 from joyctl.errors import PartialError, UsageError
 from joyctl.output import SCHEMA, Output, to_jsonable
+
+if TYPE_CHECKING:
+    from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
+    from joyctl.services.webhooks.process import ReplaySummary
 
 HostOption = Annotated[str, typer.Option(help="Address to bind (loopback unless you say so).")]
 PortOption = Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")]
@@ -117,7 +121,7 @@ def replay(
         raise typer.Exit(int(PartialError.exit_code))
 
 
-def _report(app: AppContext, line: Any) -> None:
+def _report(app: AppContext, line: ListenLine) -> None:
     """JSON lines on stdout under --json (each its own envelope); a line on stderr otherwise."""
     out = app.output
     if out.json_mode:
@@ -139,7 +143,7 @@ def _warn_backlog(out: Output, unprocessed: int) -> None:
         out.warn(f"{unprocessed} stored deliveries are not processed: run `joyctl webhooks replay`")
 
 
-def _delivery_text(line: Any) -> str:
+def _delivery_text(line: DeliveryLine) -> str:
     head = f"{line.received_at}  delivery {line.delivery_id}: {line.verdict} ({line.status_code}"
     if line.verdict != "verified":
         return f"{head} {line.reason or line.error}) {line.detail or ''}".rstrip()
@@ -156,7 +160,7 @@ def _delivery_text(line: Any) -> str:
     return text
 
 
-def _render_replay(out: Output, data: Any) -> None:
+def _render_replay(out: Output, data: ReplaySummary) -> None:
     if data.rechecked:
         out.info(f"{data.rechecked} deliveries stored but never checked were verified now")
     out.info(

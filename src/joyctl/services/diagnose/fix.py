@@ -34,6 +34,13 @@ class FixReport(BaseModel):
     after: DiagnoseReport | None
 
 
+class PlannedFixes(BaseModel):
+    """What --fix would run, shown with the report when there is no terminal to ask on."""
+
+    planned: list[FixStep]
+    report: DiagnoseReport
+
+
 @dataclass(frozen=True)
 class FixActions:
     """The effects a fix may have; each returns a one-line description of what it did."""

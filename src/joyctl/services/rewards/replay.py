@@ -19,6 +19,7 @@ from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources.accounts import get_account
 from joyctl.klaviyo.resources.client_reviews import ClientReview, submit_client_review
 from joyctl.klaviyo.resources.reviews import list_reviews
+from joyctl.services.outbox.pusher import PushReport
 from joyctl.services.rewards.pipeline import IncomingReview, RewardPipeline
 from joyctl.services.rewards.reviews import RunSummary, summarize
 from joyctl.services.rewards.sources import incoming_from_klaviyo
@@ -57,6 +58,12 @@ def replay_reviews(
     for _ in pipeline.run(fetch_reviews(client, selection)):
         pass
     return summarize(pipeline.tally, committed=not dry_run)
+
+
+class PushedRunSummary(RunSummary):
+    """A replay's summary and what sending the outbox right after it did (`replay --push`)."""
+
+    push: PushReport
 
 
 class SubmittedReview(BaseModel):

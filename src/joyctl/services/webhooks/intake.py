@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from pydantic import BaseModel
 
@@ -59,6 +59,10 @@ class ListenerStopped(BaseModel):
     kind: Literal["stopped"] = "stopped"
     deliveries: int
     unprocessed: int
+
+
+ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped
+"""What `webhooks listen` reports: that it listens, each delivery, that it stopped."""
 
 
 class DeliveryIntake:

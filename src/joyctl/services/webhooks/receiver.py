@@ -24,11 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
-
 from joyctl.errors import JoyctlError, UsageError
 from joyctl.ledger import deliveries as delivery_queries
-from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine
+from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine, ListenLine
 from joyctl.services.webhooks.process import DeliveryProcessor, ProcessResult
 from joyctl.services.webhooks.verify import DeliveryRequest
 
@@ -49,7 +47,7 @@ class ListenOptions:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
-Report = Callable[[BaseModel], None]
+Report = Callable[[ListenLine], None]
 Pusher = Callable[[], int]  # sends the outbox; returns how many rows Klaviyo accepted
 
 
@@ -200,7 +198,7 @@ class WebhookReceiver:
         else:
             self.emit(line)
 
-    def emit(self, model: BaseModel) -> None:
+    def emit(self, model: ListenLine) -> None:
         with self._report_lock:
             self._report(model)
 
