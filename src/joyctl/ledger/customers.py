@@ -216,14 +216,6 @@ def find_customers(
     return found
 
 
-def get_customer(connection: sqlite3.Connection, customer_id: int) -> Customer | None:
-    row = connection.execute(
-        f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?",  # noqa: S608 - constant columns
-        (customer_id,),
-    ).fetchone()
-    return None if row is None else customer_from_row(row)
-
-
 def iter_customers_with_balances(
     connection: sqlite3.Connection,
 ) -> Iterator[tuple[Customer, int]]:

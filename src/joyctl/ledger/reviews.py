@@ -74,21 +74,6 @@ _RAW_ENCODER = json.JSONEncoder(default=str)
 _VALUES_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
-def record_review(
-    connection: sqlite3.Connection,
-    review: InboxReview,
-    now: str,
-    *,
-    customer_id: int | None = None,
-) -> bool:
-    """Insert or refresh a review in one statement; True when it was new to the inbox."""
-    row = connection.execute(
-        _UPSERT_REVIEW + " RETURNING first_seen_at = last_seen_at AND first_seen_at = ?",
-        (*review_row(review, now, customer_id=customer_id), now),
-    ).fetchone()
-    return bool(row[0])
-
-
 def review_row(
     review: InboxReview, now: str, *, customer_id: int | None = None
 ) -> tuple[object, ...]:
@@ -113,12 +98,12 @@ def review_row(
 
 
 def record_reviews(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
-    """Upsert many `review_row`s in order, as `record_review` would one by one."""
+    """Insert or refresh many `review_row`s, in order."""
     connection.executemany(_UPSERT_REVIEW, rows)
 
 
 def seen_before(connection: sqlite3.Connection, review_ids: list[str], now: str) -> set[str]:
-    """The reviews `record_review(..., now)` would not report as new."""
+    """The reviews the inbox holds from another time than `now`: upserting them is no news."""
     rows = connection.execute(
         "SELECT review_id FROM reviews WHERE review_id IN (SELECT value FROM json_each(?))"
         " AND first_seen_at != ?",
@@ -161,11 +146,6 @@ def iter_reviews(
     for row in rows:
         decision = None if row["d_id"] is None else _decision_by_id(connection, row["d_id"])
         yield _review_from_row(row), decision
-
-
-def record_decision(connection: sqlite3.Connection, decision: StoredDecision) -> int:
-    cursor = connection.execute(_INSERT_DECISION, decision_row(decision))
-    return int(cursor.lastrowid or 0)
 
 
 def decision_row(decision: StoredDecision) -> tuple[object, ...]:

@@ -65,7 +65,7 @@ class BatchWrites:
         self._outbox: list[tuple[object, ...]] = []
 
     def review(self, inbox: review_queries.InboxReview, customer_id: int | None) -> bool:
-        """Queue the inbox upsert; True when `record_review` would report the review as new."""
+        """Queue the inbox upsert; True when the review is new to the inbox."""
         self._reviews.append(review_queries.review_row(inbox, self.stamp, customer_id=customer_id))
         return inbox.review_id not in self._seen
 
