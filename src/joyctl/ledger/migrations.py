@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from joyctl.errors import DataError
+from joyctl.ledger.db import transaction
 
 
 @dataclass(frozen=True)
@@ -276,8 +277,7 @@ def _split_statements(sql: str) -> list[str]:
 
 
 def apply_migration(connection: sqlite3.Connection, migration: Migration) -> None:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(connection):
         # Another process may have applied it while we waited for the lock.
         done = connection.execute(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -289,10 +289,6 @@ def apply_migration(connection: sqlite3.Connection, migration: Migration) -> Non
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, datetime.now(UTC).isoformat()),
             )
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def migrate(

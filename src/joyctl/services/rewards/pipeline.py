@@ -37,6 +37,7 @@ from joyctl.engine import (
 from joyctl.errors import DataError
 from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import reviews as review_queries
+from joyctl.ledger.db import transaction
 from joyctl.ledger.points import EntryKind
 from joyctl.services.rewards.writes import REVIEW_SOURCE, BatchWrites, Written
 
@@ -115,8 +116,7 @@ class RewardPipeline:
             yield from self._run_batch(batch)
 
     def _run_batch(self, batch: list[IncomingReview]) -> list[Outcome]:
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.connection, rollback=not self.commit):
             self._sync_history()
             # One decision time per batch: the batch is one transaction, decided as one.
             now = self.clock()
@@ -125,10 +125,6 @@ class RewardPipeline:
             outcomes = [self._handle(review, now, writes) for review in batch]
             writes.flush()
             self._synced_entry_id = self._max_entry_id()
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT" if self.commit else "ROLLBACK")
         return outcomes
 
     def _max_entry_id(self) -> int:
