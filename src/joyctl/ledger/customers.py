@@ -216,6 +216,17 @@ def find_customers(
     return found
 
 
+def latest_balances(connection: sqlite3.Connection, limit: int) -> dict[str, int]:
+    """Email and balance of the `limit` customers whose points moved last, most recent first."""
+    rows = connection.execute(
+        "SELECT c.email, e.balance_after FROM customers c JOIN point_entries e ON e.id ="
+        " (SELECT max(id) FROM point_entries WHERE customer_id = c.id)"
+        " ORDER BY e.id DESC LIMIT ?",
+        (limit,),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 def iter_customers_with_balances(
     connection: sqlite3.Connection,
 ) -> Iterator[tuple[Customer, int]]:

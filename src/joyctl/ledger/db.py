@@ -1,4 +1,4 @@
-"""Opening a ledger (pragmas, then every pending migration), and its transactions.
+"""Opening a ledger (pragmas, then every pending migration), transactions, and copies.
 
 `transaction` is the only place the ledger's transactions begin, commit or roll back.
 """
@@ -46,6 +46,11 @@ def open_ledger(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def copy_into(connection: sqlite3.Connection, target: Path) -> None:
+    """VACUUM INTO writes a consistent, compact copy while other processes keep writing."""
+    connection.execute("VACUUM INTO ?", (str(target),))
 
 
 @contextmanager

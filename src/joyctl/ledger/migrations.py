@@ -262,6 +262,12 @@ def applied_versions(connection: sqlite3.Connection) -> set[int]:
     return {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
 
 
+def schema_version(connection: sqlite3.Connection) -> int:
+    """The newest migration applied to this ledger (0 before the first)."""
+    row = connection.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
 def _split_statements(sql: str) -> list[str]:
     """Statements one by one: executescript would commit our transaction behind our back."""
     statements: list[str] = []

@@ -64,6 +64,8 @@ _UPSERT_REVIEW = (
     " last_seen_at = excluded.last_seen_at"
 )
 
+_IDS_PER_STATEMENT = 500  # well under SQLite's limit on bound parameters
+
 _INSERT_DECISION = (
     "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
     " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -193,6 +195,38 @@ def decisions_for(connection: sqlite3.Connection, review_id: str) -> list[Stored
         "SELECT * FROM review_decisions WHERE review_id = ? ORDER BY id", (review_id,)
     )
     return [_decision_from_row(row) for row in rows]
+
+
+def review_ids_by_email(connection: sqlite3.Connection, email: str) -> list[str]:
+    """The inbox reviews stored under this exact email, oldest first."""
+    rows = connection.execute(
+        "SELECT review_id FROM reviews WHERE email = ? ORDER BY created_at", (email,)
+    )
+    return [review_id for (review_id,) in rows]
+
+
+def known_review_ids(connection: sqlite3.Connection, review_ids: list[str]) -> set[str]:
+    """Those of `review_ids` the inbox holds."""
+    found: set[str] = set()
+    for start in range(0, len(review_ids), _IDS_PER_STATEMENT):
+        chunk = review_ids[start : start + _IDS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            f"SELECT review_id FROM reviews WHERE review_id IN ({marks})",  # noqa: S608 - placeholders only
+            chunk,
+        )
+        found.update(review_id for (review_id,) in rows)
+    return found
+
+
+def rejection_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    """Reviews whose latest decision is a rejection, by reason code, most frequent first."""
+    rows = connection.execute(
+        "SELECT d.reason_code, count(*) FROM review_decisions d WHERE d.id IN"
+        " (SELECT max(id) FROM review_decisions GROUP BY review_id) AND d.outcome = 'reject'"
+        " GROUP BY d.reason_code ORDER BY 2 DESC"
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}
 
 
 def _decision_by_id(connection: sqlite3.Connection, decision_id: int) -> StoredDecision:
