@@ -62,6 +62,14 @@ def connection_history(connection: sqlite3.Connection, *, limit: int = 20) -> li
     return [_from_row(row) for row in rows]
 
 
+def first_connected_at(connection: sqlite3.Connection, account_id: str) -> str | None:
+    """When this account was first connected to this ledger, as stored (None if never)."""
+    row = connection.execute(
+        "SELECT min(connected_at) FROM connections WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
 def _close_open(connection: sqlite3.Connection, stamp: str) -> int:
     cursor = connection.execute(
         "UPDATE connections SET disconnected_at = ? WHERE disconnected_at IS NULL", (stamp,)

@@ -216,12 +216,15 @@ def find_customers(
     return found
 
 
-def get_customer(connection: sqlite3.Connection, customer_id: int) -> Customer | None:
-    row = connection.execute(
-        f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?",  # noqa: S608 - constant columns
-        (customer_id,),
-    ).fetchone()
-    return None if row is None else customer_from_row(row)
+def latest_balances(connection: sqlite3.Connection, limit: int) -> dict[str, int]:
+    """Email and balance of the `limit` customers whose points moved last, most recent first."""
+    rows = connection.execute(
+        "SELECT c.email, e.balance_after FROM customers c JOIN point_entries e ON e.id ="
+        " (SELECT max(id) FROM point_entries WHERE customer_id = c.id)"
+        " ORDER BY e.id DESC LIMIT ?",
+        (limit,),
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 def iter_customers_with_balances(

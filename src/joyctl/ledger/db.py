@@ -1,4 +1,7 @@
-"""Opening a ledger: pragmas, then every pending migration."""
+"""Opening a ledger (pragmas, then every pending migration), transactions, and copies.
+
+`transaction` is the only place the ledger's transactions begin, commit or roll back.
+"""
 
 from __future__ import annotations
 
@@ -45,13 +48,27 @@ def open_ledger(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def copy_into(connection: sqlite3.Connection, target: Path) -> None:
+    """VACUUM INTO writes a consistent, compact copy while other processes keep writing."""
+    connection.execute("VACUUM INTO ?", (str(target),))
+
+
 @contextmanager
-def transaction(connection: sqlite3.Connection, *, immediate: bool = True) -> Iterator[None]:
-    """One transaction; IMMEDIATE takes the write lock up front so two processes serialize."""
+def transaction(
+    connection: sqlite3.Connection, *, immediate: bool = True, rollback: bool = False
+) -> Iterator[None]:
+    """Run the block in one transaction: committed if it ends normally, rolled back if it raises.
+
+    IMMEDIATE takes the write lock up front so two processes serialize. Any exception, a
+    KeyboardInterrupt included, rolls back and propagates. With `rollback` the block runs in
+    full and is then rolled back all the same: a dry run writes and reads back exactly what a
+    real run would, and keeps none of it. Nesting is refused by SQLite itself ("cannot start a
+    transaction within a transaction"), which leaves the outer transaction to roll back.
+    """
     connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield
     except BaseException:
         connection.execute("ROLLBACK")
         raise
-    connection.execute("COMMIT")
+    connection.execute("ROLLBACK" if rollback else "COMMIT")

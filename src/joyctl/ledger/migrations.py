@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from joyctl.errors import DataError
+from joyctl.ledger.db import transaction
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,12 @@ def applied_versions(connection: sqlite3.Connection) -> set[int]:
     return {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
 
 
+def schema_version(connection: sqlite3.Connection) -> int:
+    """The newest migration applied to this ledger (0 before the first)."""
+    row = connection.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
 def _split_statements(sql: str) -> list[str]:
     """Statements one by one: executescript would commit our transaction behind our back."""
     statements: list[str] = []
@@ -276,8 +283,7 @@ def _split_statements(sql: str) -> list[str]:
 
 
 def apply_migration(connection: sqlite3.Connection, migration: Migration) -> None:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(connection):
         # Another process may have applied it while we waited for the lock.
         done = connection.execute(
             "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -289,10 +295,6 @@ def apply_migration(connection: sqlite3.Connection, migration: Migration) -> Non
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, datetime.now(UTC).isoformat()),
             )
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def migrate(

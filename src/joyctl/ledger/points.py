@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -252,6 +252,27 @@ def entry_history(
         (customer_id, before_id if before_id is not None else 2**63 - 1, limit),
     )
     return [entry_from_row(row) for row in rows]
+
+
+def last_entry_id(connection: sqlite3.Connection) -> int:
+    """The id of the newest entry in the ledger (0 before the first)."""
+    row = connection.execute("SELECT max(id) FROM point_entries").fetchone()
+    return int(row[0] or 0)
+
+
+def entries_after(connection: sqlite3.Connection, entry_id: int) -> Iterator[sqlite3.Row]:
+    """Entries newer than `entry_id`, oldest first, each with the meta of the entry it reverses.
+
+    Raw rows, not `PointEntry`s: the reward pipeline catches up on thousands at a time and
+    reads only id, customer_id, kind, delta, balance_after, program, source_kind, meta and
+    `target_meta` (NULL for an entry that reverses none).
+    """
+    return connection.execute(
+        "SELECT e.id, e.customer_id, e.kind, e.delta, e.balance_after, e.program,"
+        " e.source_kind, e.meta, t.meta AS target_meta FROM point_entries e"
+        " LEFT JOIN point_entries t ON t.id = e.reverses_id WHERE e.id > ? ORDER BY e.id",
+        (entry_id,),
+    )
 
 
 def entry_from_row(row: sqlite3.Row) -> PointEntry:

@@ -64,6 +64,8 @@ _UPSERT_REVIEW = (
     " last_seen_at = excluded.last_seen_at"
 )
 
+_IDS_PER_STATEMENT = 500  # well under SQLite's limit on bound parameters
+
 _INSERT_DECISION = (
     "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
     " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -72,21 +74,6 @@ _INSERT_DECISION = (
 # The same text as json.dumps with these options; one encoder instead of one per call.
 _RAW_ENCODER = json.JSONEncoder(default=str)
 _VALUES_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
-
-
-def record_review(
-    connection: sqlite3.Connection,
-    review: InboxReview,
-    now: str,
-    *,
-    customer_id: int | None = None,
-) -> bool:
-    """Insert or refresh a review in one statement; True when it was new to the inbox."""
-    row = connection.execute(
-        _UPSERT_REVIEW + " RETURNING first_seen_at = last_seen_at AND first_seen_at = ?",
-        (*review_row(review, now, customer_id=customer_id), now),
-    ).fetchone()
-    return bool(row[0])
 
 
 def review_row(
@@ -113,12 +100,12 @@ def review_row(
 
 
 def record_reviews(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
-    """Upsert many `review_row`s in order, as `record_review` would one by one."""
+    """Insert or refresh many `review_row`s, in order."""
     connection.executemany(_UPSERT_REVIEW, rows)
 
 
 def seen_before(connection: sqlite3.Connection, review_ids: list[str], now: str) -> set[str]:
-    """The reviews `record_review(..., now)` would not report as new."""
+    """The reviews the inbox holds from another time than `now`: upserting them is no news."""
     rows = connection.execute(
         "SELECT review_id FROM reviews WHERE review_id IN (SELECT value FROM json_each(?))"
         " AND first_seen_at != ?",
@@ -161,11 +148,6 @@ def iter_reviews(
     for row in rows:
         decision = None if row["d_id"] is None else _decision_by_id(connection, row["d_id"])
         yield _review_from_row(row), decision
-
-
-def record_decision(connection: sqlite3.Connection, decision: StoredDecision) -> int:
-    cursor = connection.execute(_INSERT_DECISION, decision_row(decision))
-    return int(cursor.lastrowid or 0)
 
 
 def decision_row(decision: StoredDecision) -> tuple[object, ...]:
@@ -213,6 +195,38 @@ def decisions_for(connection: sqlite3.Connection, review_id: str) -> list[Stored
         "SELECT * FROM review_decisions WHERE review_id = ? ORDER BY id", (review_id,)
     )
     return [_decision_from_row(row) for row in rows]
+
+
+def review_ids_by_email(connection: sqlite3.Connection, email: str) -> list[str]:
+    """The inbox reviews stored under this exact email, oldest first."""
+    rows = connection.execute(
+        "SELECT review_id FROM reviews WHERE email = ? ORDER BY created_at", (email,)
+    )
+    return [review_id for (review_id,) in rows]
+
+
+def known_review_ids(connection: sqlite3.Connection, review_ids: list[str]) -> set[str]:
+    """Those of `review_ids` the inbox holds."""
+    found: set[str] = set()
+    for start in range(0, len(review_ids), _IDS_PER_STATEMENT):
+        chunk = review_ids[start : start + _IDS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            f"SELECT review_id FROM reviews WHERE review_id IN ({marks})",  # noqa: S608 - placeholders only
+            chunk,
+        )
+        found.update(review_id for (review_id,) in rows)
+    return found
+
+
+def rejection_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    """Reviews whose latest decision is a rejection, by reason code, most frequent first."""
+    rows = connection.execute(
+        "SELECT d.reason_code, count(*) FROM review_decisions d WHERE d.id IN"
+        " (SELECT max(id) FROM review_decisions GROUP BY review_id) AND d.outcome = 'reject'"
+        " GROUP BY d.reason_code ORDER BY 2 DESC"
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}
 
 
 def _decision_by_id(connection: sqlite3.Connection, decision_id: int) -> StoredDecision:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.ledger.stats import newest_rows, table_counts
 from joyctl.services.diagnose.model import DiagnoseReport
 from joyctl.settings import Profile
 
@@ -36,28 +37,6 @@ class BundleWritten(BaseModel):
 def _profile_facts(profile: Profile) -> dict[str, Any]:
     settings = {key: resolved.value for key, resolved in profile.values.items()}
     return {"name": profile.name, "settings": settings, "connection": profile.connection}
-
-
-def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
-    existing = {
-        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-    }
-    counts = {}
-    for table in TABLES + ("webhook_deliveries",):
-        if table in existing:
-            counts[table] = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
-    return counts
-
-
-def _recent(connection: sqlite3.Connection, table: str, columns: str) -> list[dict[str, Any]]:
-    try:
-        rows = connection.execute(
-            f"SELECT {columns} FROM {table} ORDER BY rowid DESC LIMIT ?",  # noqa: S608 - fixed names
-            (RECENT_ROWS,),
-        )
-    except sqlite3.OperationalError:
-        return []  # the table does not exist in this ledger's schema yet
-    return [dict(row) for row in rows]
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -78,9 +57,9 @@ def write_bundle(
     members = {
         "report.json": report.model_dump(mode="json"),
         "profile.json": _profile_facts(profile),
-        "ledger-stats.json": _table_counts(connection),
-        "recent-runs.json": _recent(connection, "runs", "*"),
-        "recent-deliveries.json": _recent(connection, "webhook_deliveries", "*"),
+        "ledger-stats.json": table_counts(connection, (*TABLES, "webhook_deliveries")),
+        "recent-runs.json": newest_rows(connection, "runs", RECENT_ROWS),
+        "recent-deliveries.json": newest_rows(connection, "webhook_deliveries", RECENT_ROWS),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as archive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from joyctl.klaviyo.resources.metrics import get_metrics
 from joyctl.klaviyo.resources.profiles import get_profiles_by_email
+from joyctl.ledger.customers import latest_balances
 from joyctl.ledger.outbox import outbox_counts
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
@@ -45,19 +46,9 @@ def check_metrics(probe: Probe) -> CheckResult:
     return passed("metrics", title, f"{EARN_POINT_METRIC!r} exists")
 
 
-def _sample(probe: Probe) -> dict[str, int]:
-    rows = probe.connection.execute(
-        "SELECT c.email, e.balance_after FROM customers c JOIN point_entries e ON e.id ="
-        " (SELECT max(id) FROM point_entries WHERE customer_id = c.id)"
-        " ORDER BY e.id DESC LIMIT ?",
-        (DRIFT_SAMPLE,),
-    )
-    return {row[0]: row[1] for row in rows}
-
-
 def check_profile_drift(probe: Probe) -> CheckResult:
     title = f"Klaviyo's {PROFILE_POINTS!r} matches the ledger (sample)"
-    sample = _sample(probe)
+    sample = latest_balances(probe.connection, DRIFT_SAMPLE)
     if not sample:
         return skipped("profile_drift", title, "no customer has points yet")
     if account(probe) is None:

@@ -25,15 +25,12 @@ def focus_on_email(probe: Probe, email: str) -> Focus:
         findings.append(
             f"member {customer.id} ({customer.member_status}), balance {balance} points"
         )
-    rows = probe.connection.execute(
-        "SELECT review_id FROM reviews WHERE email = ? ORDER BY created_at",
-        (email.strip().lower(),),
-    ).fetchall()
-    for row in rows:
-        findings.append(f"review {row[0]}: {_verdict(probe, row[0])}")
+    review_ids = review_queries.review_ids_by_email(probe.connection, email.strip().lower())
+    for review_id in review_ids:
+        findings.append(f"review {review_id}: {_verdict(probe, review_id)}")
     if account(probe) is not None:
         remote = klaviyo_reviews_since(probe) or []
-        known = {row[0] for row in rows}
+        known = set(review_ids)
         missing = [
             r.id for r in remote if (r.email or "").lower() == email.lower() and r.id not in known
         ]

@@ -72,12 +72,6 @@ class Probe:
                 self._facts[key] = Fetched(error=error)
         return self._facts[key]
 
-    def table_exists(self, name: str) -> bool:
-        row = self.connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        ).fetchone()
-        return row is not None
-
     @property
     def connected_at(self) -> datetime | None:
         """The first connection to this account: reviews since then should have points."""

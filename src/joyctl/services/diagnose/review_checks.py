@@ -8,6 +8,7 @@ from datetime import datetime
 from joyctl.klaviyo.models import Review, Webhook
 from joyctl.klaviyo.resources.reviews import list_reviews
 from joyctl.klaviyo.resources.webhooks import list_webhook_topics, list_webhooks
+from joyctl.ledger import reviews as review_queries
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import REVIEW_SCAN_LIMIT, Probe
@@ -102,19 +103,6 @@ def klaviyo_reviews_since(probe: Probe) -> list[Review] | None:
     return fetched.value if fetched.ok else None
 
 
-def _inbox_ids(probe: Probe, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = probe.connection.execute(
-            f"SELECT review_id FROM reviews WHERE review_id IN ({marks})",  # noqa: S608 - placeholders only
-            chunk,
-        )
-        found.update(row[0] for row in rows)
-    return found
-
-
 def check_missed_reviews(probe: Probe) -> CheckResult:
     title = "Reviews written since the connection reached joyctl"
     blocked = _needs_account(probe, "missed_reviews", title)
@@ -124,7 +112,7 @@ def check_missed_reviews(probe: Probe) -> CheckResult:
     if reviews is None:
         return skipped("missed_reviews", title, "cannot list reviews (see review_scopes)")
     since = probe.since or probe.connected_at
-    seen = _inbox_ids(probe, [review.id for review in reviews])
+    seen = review_queries.known_review_ids(probe.connection, [review.id for review in reviews])
     missed = [review for review in reviews if review.id not in seen]
     window = f"since {since.date().isoformat()}" if since else "in Klaviyo"
     if not missed:
@@ -166,12 +154,7 @@ def check_pending_reviews(probe: Probe) -> CheckResult:
 
 def check_rejections(probe: Probe) -> CheckResult:
     title = "Engine rejections by reason"
-    rows = probe.connection.execute(
-        "SELECT d.reason_code, count(*) FROM review_decisions d WHERE d.id IN"
-        " (SELECT max(id) FROM review_decisions GROUP BY review_id) AND d.outcome = 'reject'"
-        " GROUP BY d.reason_code ORDER BY 2 DESC"
-    ).fetchall()
-    counts = Counter({row[0]: row[1] for row in rows})
+    counts = Counter(review_queries.rejection_counts(probe.connection))
     if not counts:
         return passed("rejections", title, "no review was rejected")
     evidence = [", ".join(f"{reason} {count}" for reason, count in counts.items())]

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from joyctl.errors import UsageError
+from joyctl.ledger.db import copy_into
+from joyctl.ledger.migrations import schema_version
 
 
 class LedgerLocation(BaseModel):
@@ -30,14 +32,14 @@ def ledger_location(profile: str, path: Path) -> LedgerLocation:
 def backup_ledger(
     connection: sqlite3.Connection, source: Path, target: Path, *, force: bool
 ) -> LedgerBackup:
-    """VACUUM INTO writes a consistent, compact copy while other processes keep writing."""
+    """A consistent, compact copy, taken while other processes keep writing."""
     if target.exists():
         if not force:
             raise UsageError(f"{target} exists already", hint="pass --force to replace it")
         target.unlink()
     target.parent.mkdir(parents=True, exist_ok=True)
-    connection.execute("VACUUM INTO ?", (str(target),))
-    version = connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    copy_into(connection, target)
+    version = schema_version(connection)
     return LedgerBackup(
         source=str(source), backup=str(target), bytes=target.stat().st_size, schema_version=version
     )

@@ -37,7 +37,8 @@ from joyctl.engine import (
 from joyctl.errors import DataError
 from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import reviews as review_queries
-from joyctl.ledger.points import EntryKind
+from joyctl.ledger.db import transaction
+from joyctl.ledger.points import EntryKind, entries_after, last_entry_id
 from joyctl.services.rewards.writes import REVIEW_SOURCE, BatchWrites, Written
 
 __all__ = ["REVIEW_SOURCE", "IncomingReview", "Outcome", "PipelineTally", "RewardPipeline"]
@@ -115,8 +116,7 @@ class RewardPipeline:
             yield from self._run_batch(batch)
 
     def _run_batch(self, batch: list[IncomingReview]) -> list[Outcome]:
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self.connection, rollback=not self.commit):
             self._sync_history()
             # One decision time per batch: the batch is one transaction, decided as one.
             now = self.clock()
@@ -124,25 +124,11 @@ class RewardPipeline:
             writes = BatchWrites(self.connection, self.program, stamp, self._prefetch(batch))
             outcomes = [self._handle(review, now, writes) for review in batch]
             writes.flush()
-            self._synced_entry_id = self._max_entry_id()
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT" if self.commit else "ROLLBACK")
+            self._synced_entry_id = last_entry_id(self.connection)
         return outcomes
 
-    def _max_entry_id(self) -> int:
-        row = self.connection.execute("SELECT max(id) FROM point_entries").fetchone()
-        return int(row[0] or 0)
-
     def _sync_history(self) -> None:
-        rows = self.connection.execute(
-            "SELECT e.id, e.customer_id, e.kind, e.delta, e.balance_after, e.program,"
-            " e.source_kind, e.meta, t.meta AS target_meta FROM point_entries e"
-            " LEFT JOIN point_entries t ON t.id = e.reverses_id WHERE e.id > ? ORDER BY e.id",
-            (self._synced_entry_id,),
-        )
-        for row in rows:
+        for row in entries_after(self.connection, self._synced_entry_id):
             customer = str(row["customer_id"])
             self._absorb_entry(row, customer)
             self.history.set_balance(customer, row["balance_after"])

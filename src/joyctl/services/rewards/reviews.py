@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
 from joyctl.errors import NotFoundError, UsageError
 from joyctl.ledger import reviews as review_queries
+from joyctl.ledger.connections import first_connected_at
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, PipelineTally, RewardPipeline
 
 
@@ -98,10 +99,8 @@ def program_connection_facts(
     account_id = info.get("account_id")
     if ledger is None or not account_id:
         return facts
-    row = ledger.execute(
-        "SELECT min(connected_at) FROM connections WHERE account_id = ?", (account_id,)
-    ).fetchone()
-    first = connection_facts({"connected_at": row[0]}).connected_at if row and row[0] else None
+    first_stamp = first_connected_at(ledger, account_id)
+    first = connection_facts({"connected_at": first_stamp}).connected_at if first_stamp else None
     candidates = [moment for moment in (first, facts.connected_at) if moment is not None]
     return ConnectionFacts(min(candidates) if candidates else None)
 

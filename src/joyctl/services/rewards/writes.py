@@ -3,7 +3,7 @@
 The pipeline holds the write lock for the whole batch, so nothing it reads can change under it:
 the inbox state, latest decisions, balances and taken idempotency keys of the batch's reviews
 are read once up front, and the rows (inbox, point entries, decisions, outbox) are written with
-one `executemany` per table at `flush`, before COMMIT. Each table receives its rows in the order
+one statement per table at `flush`, before COMMIT. Each table receives its rows in the order
 one-by-one writes would have used. Anything out of the ordinary (a revoke, an earn whose key is
 already taken) flushes what is queued and goes through `append_entry`, which does every check.
 """
@@ -65,7 +65,7 @@ class BatchWrites:
         self._outbox: list[tuple[object, ...]] = []
 
     def review(self, inbox: review_queries.InboxReview, customer_id: int | None) -> bool:
-        """Queue the inbox upsert; True when `record_review` would report the review as new."""
+        """Queue the inbox upsert; True when the review is new to the inbox."""
         self._reviews.append(review_queries.review_row(inbox, self.stamp, customer_id=customer_id))
         return inbox.review_id not in self._seen
 
