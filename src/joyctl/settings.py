@@ -15,8 +15,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from joyctl import envvars
+from joyctl.api_contract import REVISION, all_required_scopes
 from joyctl.errors import ConfigError, NotFoundError
-from joyctl.klaviyo.endpoints import REVISION, all_required_scopes
 from joyctl.paths import Paths
 
 SANDBOX_PROFILE = "sandbox"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from joyctl.api_contract import FEATURE_SCOPES
 from joyctl.credentials import CredentialSource, ResolvedCredential
 from joyctl.errors import AuthError, PlanGateError
-from joyctl.klaviyo.endpoints import FEATURE_SCOPES
 from joyctl.klaviyo.models import Account
 from joyctl.klaviyo.resources.accounts import get_account
 from joyctl.klaviyo.resources.reviews import list_reviews
