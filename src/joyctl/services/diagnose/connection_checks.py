@@ -98,17 +98,17 @@ def check_review_scopes(probe: Probe) -> CheckResult:
 
 
 def _wanted(probe: Probe) -> list[str]:
-    return list(probe.profile.get("required_scopes") or FEATURE_SCOPES["review_rewards"])
+    return probe.profile.required_scopes or list(FEATURE_SCOPES["review_rewards"])
 
 
 def _cutover_evidence(probe: Probe) -> list[str]:
     connected = probe.connected_at
-    cutover = probe.profile.get("review_permission_cutover")
+    cutover = probe.profile.review_permission_cutover
     if connected is None:
         return []
     line = f"connected {connected.date().isoformat()}"
     if cutover:
-        line += f", before the review-permission change of {str(cutover)[:10]}"
+        line += f", before the review-permission change of {cutover[:10]}"
     return [line + ": Klaviyo now requires extra permissions for review webhooks"]
 
 
