@@ -122,7 +122,7 @@ class AppContext:
         from joyctl.services.connection.credential_store import credential_store
 
         name = profile or self.settings.profile.name
-        timeout = float(self.settings.globals["keyring_timeout"].value)
+        timeout = self.settings.keyring_timeout
         return credential_store(
             self.paths,
             name,
@@ -181,7 +181,7 @@ class AppContext:
         if profile.builtin:
             credentials = self.sandbox().server.credentials
             return credentials.client_id, credentials.client_secret
-        client_id = profile.get("client_id") or profile.connection.get("client_id")
+        client_id = profile.client_id or profile.connection.get("client_id")
         from joyctl.credentials import resolve_client_secret
         from joyctl.errors import AuthError
 

@@ -4,6 +4,11 @@ Each resolved value remembers where it came from, so `joyctl config show` and `j
 can say why a value is what it is. Global settings live at the top of config.toml; profile
 settings under `[profiles.NAME]`; facts recorded at connect time under
 `[profiles.NAME.connection]`.
+
+The registry (`SPECS`) is read by key only where the key is data (`config show`, `config set`,
+`profiles`); everywhere else a setting is a typed attribute: `settings.keyring_timeout` is a
+float, `profile.redirect_port` an int, and `Profile.redirect_port.resolved_in(profile)` gives
+the typed value with its source.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
 from joyctl import envvars
+from joyctl.api_contract import REVISION, all_required_scopes
 from joyctl.errors import ConfigError, NotFoundError
-from joyctl.klaviyo.endpoints import REVISION, all_required_scopes
 from joyctl.paths import Paths
 
 SANDBOX_PROFILE = "sandbox"
@@ -29,6 +34,7 @@ DEFAULT_REDIRECT_PORT = 8765
 
 Source = Literal["flag", "env", "file", "default", "builtin"]
 Scope = Literal["global", "profile"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,9 +47,9 @@ class SettingSpec:
 
 
 @dataclass(frozen=True)
-class Resolved:
+class Resolved(Generic[T]):
     key: str
-    value: Any
+    value: T
     source: Source
 
 
@@ -189,24 +195,74 @@ def default_value(key: str, base_url: str | None = None) -> Any:
     return defaults[key]
 
 
+class _Registry(Protocol):
+    def resolved(self, key: str) -> Resolved[Any]: ...
+
+
+class TypedSetting(Generic[T]):
+    """A typed attribute over one registry entry, named like its key.
+
+    The value is converted when it is read, not when settings load, so a hand-edited value of
+    the wrong type fails where it is used, as the casts this replaces did.
+    """
+
+    def __init__(self, convert: Callable[[Any], T]) -> None:
+        self.convert = convert
+        self.key = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.key = name
+
+    @overload
+    def __get__(self, holder: None, owner: type[Any]) -> TypedSetting[T]: ...
+
+    @overload
+    def __get__(self, holder: _Registry, owner: type[Any]) -> T: ...
+
+    def __get__(self, holder: _Registry | None, owner: type[Any]) -> TypedSetting[T] | T:
+        if holder is None:
+            return self
+        return self.convert(holder.resolved(self.key).value)
+
+    def resolved_in(self, holder: _Registry) -> Resolved[T]:
+        """The typed value together with where it came from."""
+        found = holder.resolved(self.key)
+        return Resolved(found.key, self.convert(found.value), found.source)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scope_list(value: Any) -> list[str]:
+    return [str(scope) for scope in value]
+
+
 @dataclass
 class Profile:
     """One store and its Klaviyo account."""
 
     name: str
-    values: dict[str, Resolved]
+    values: dict[str, Resolved[Any]]
     connection: dict[str, Any] = field(default_factory=dict)
+
+    base_url = TypedSetting(str)
+    authorize_url = TypedSetting(str)
+    token_url = TypedSetting(str)
+    revoke_url = TypedSetting(str)
+    client_id = TypedSetting(_optional_text)
+    redirect_port = TypedSetting(int)
+    revision = TypedSetting(str)
+    required_scopes = TypedSetting(_scope_list)
+    webhook_endpoint = TypedSetting(_optional_text)
+    review_permission_cutover = TypedSetting(_optional_text)
 
     @property
     def builtin(self) -> bool:
         return self.name == SANDBOX_PROFILE
 
-    def get(self, key: str) -> Any:
-        return self.values[key].value
-
-    @property
-    def base_url(self) -> str:
-        return str(self.get("base_url"))
+    def resolved(self, key: str) -> Resolved[Any]:
+        return self.values[key]
 
 
 @dataclass
@@ -215,17 +271,24 @@ class Settings:
     file_data: dict[str, Any]
     environ: Mapping[str, str]
     profile_flag: str | None
-    globals: dict[str, Resolved]
+    globals: dict[str, Resolved[Any]]
+
+    default_profile = TypedSetting(str)
+    keyring_timeout = TypedSetting(float)
+    webhook_tolerance = TypedSetting(float)  # seconds, compared with clock differences
+
+    def resolved(self, key: str) -> Resolved[Any]:
+        return self.globals[key]
 
     @property
-    def profile_name(self) -> Resolved:
+    def profile_name(self) -> Resolved[str]:
         if self.profile_flag:
             return Resolved("profile", _parse_profile_name(self.profile_flag), "flag")
-        return self.globals["default_profile"]
+        return Settings.default_profile.resolved_in(self)
 
     @property
     def profile(self) -> Profile:
-        return self.get_profile(str(self.profile_name.value))
+        return self.get_profile(self.profile_name.value)
 
     def profile_names(self) -> list[str]:
         names = [SANDBOX_PROFILE, *self.file_data.get("profiles", {})]
@@ -245,7 +308,7 @@ class Settings:
 
 
 def _resolve_profile(name: str, section: dict[str, Any], environ: Mapping[str, str]) -> Profile:
-    values: dict[str, Resolved] = {}
+    values: dict[str, Resolved[Any]] = {}
     for spec in SPECS:
         if spec.scope == "profile":
             base = values["base_url"].value if "base_url" in values else None
@@ -260,7 +323,7 @@ def _resolve_profile(name: str, section: dict[str, Any], environ: Mapping[str, s
 
 def _resolve(
     spec: SettingSpec, table: dict[str, Any], environ: Mapping[str, str], base: str | None
-) -> Resolved:
+) -> Resolved[Any]:
     if spec.env and environ.get(spec.env):
         try:
             return Resolved(spec.key, spec.parse(environ[spec.env]), "env")

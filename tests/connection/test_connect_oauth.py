@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from joyctl import envvars
-from joyctl.klaviyo.endpoints import all_required_scopes
+from joyctl.api_contract import all_required_scopes
 from joyctl.klaviyo.oauth import PkcePair, code_challenge, generate_pkce_pair
 from tests.conftest import Cli
 from tests.connection.support import (

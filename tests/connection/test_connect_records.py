@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from joyctl.klaviyo.endpoints import FEATURE_SCOPES, all_required_scopes
+from joyctl.api_contract import FEATURE_SCOPES, all_required_scopes
 from joyctl.ledger.connections import close_connections, connection_history, record_connection
 from joyctl.ledger.db import open_ledger
 from joyctl.services.connection.capabilities import (

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from joyctl import __version__
+from joyctl.api_contract import REVISION
 from joyctl.errors import ConfigError, DataError, UsageError
 from joyctl.klaviyo.auth import ApiKeyAuth
-from joyctl.klaviyo.endpoints import REVISION
 from joyctl.klaviyo.resources.client_reviews import ClientReview, submit_client_review
 from tests.klaviyo.conftest import ClientFactory
 from tests.klaviyo.support import FakeKlaviyo, collection, jsonapi, resource

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
+from joyctl.api_contract import all_required_scopes
 from joyctl.errors import UsageError
-from joyctl.klaviyo.endpoints import all_required_scopes
 from joyctl.sandbox import ScenarioSeed, list_scenarios
 from joyctl.sandbox.scenarios.catalogue import build_state
 from tests.sandbox.conftest import ServerFactory

@@ -20,7 +20,7 @@ def fix_plan(app: AppContext) -> FixPlan:
     profile = app.settings.profile
     first = program_connection_facts(dict(profile.connection), ledger).connected_at
     return FixPlan(
-        webhook_endpoint=profile.get("webhook_endpoint"),
+        webhook_endpoint=profile.webhook_endpoint,
         replay_since=first.isoformat() if first else None,
         push_command=PUSH_COMMAND,
     )

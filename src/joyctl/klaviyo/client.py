@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from joyctl import __version__
+from joyctl.api_contract import REVISION
 from joyctl.errors import ConfigError, DataError
 from joyctl.klaviyo.auth import KlaviyoAuth, OAuthAuth
 from joyctl.klaviyo.debuglog import DebugSink, HttpDebugLog, logger_sink
-from joyctl.klaviyo.endpoints import REVISION
 from joyctl.klaviyo.limiter import RateLimiter
 from joyctl.klaviyo.oauth import LOOPBACK_HOSTS
 from joyctl.klaviyo.redact import Redactor

@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from joyctl.klaviyo.endpoints import REVISION, Endpoint
+from joyctl.api_contract import REVISION
+from joyctl.klaviyo.endpoints import Endpoint
 from joyctl.sandbox.auth import authenticate, authorize
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig

@@ -68,7 +68,7 @@ def listen(
         host=host,
         port=port,
         path=path,
-        tolerance_seconds=float(tolerance or app.settings.globals["webhook_tolerance"].value),
+        tolerance_seconds=float(tolerance or app.settings.webhook_tolerance),
         max_body_bytes=max_body,
     )
     stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
@@ -106,7 +106,7 @@ def replay(
         webhook_deps(app),
         ids=delivery_id or [],
         since=parse_time(since) if since else None,
-        tolerance_seconds=float(app.settings.globals["webhook_tolerance"].value),
+        tolerance_seconds=app.settings.webhook_tolerance,
         push=push,
     )
     app.output.emit(summary, _render_replay)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from joyctl.api_contract import all_required_scopes
 from joyctl.errors import UsageError
-from joyctl.klaviyo.endpoints import all_required_scopes
 from joyctl.sandbox.auth import ALL_SCOPES
 from joyctl.sandbox.clock import iso
 from joyctl.sandbox.config import DEFAULT_REDIRECT_URIS

@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.api_contract import FEATURE_SCOPES
 from joyctl.errors import JoyctlError, PermissionDeniedError, PlanGateError
 from joyctl.klaviyo.client import KlaviyoClient
-from joyctl.klaviyo.endpoints import FEATURE_SCOPES, find_endpoint
+from joyctl.klaviyo.endpoints import find_endpoint
 
 
 class Probe(StrEnum):

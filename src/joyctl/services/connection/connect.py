@@ -67,7 +67,7 @@ def connect_oauth(
     request = AuthorizationRequest(
         app, requested_scopes(deps), generate_state(), generate_pkce_pair()
     )
-    port = int(deps.profile.get("redirect_port"))
+    port = deps.profile.redirect_port
     if deps.profile.builtin:
         redirected, redirect_uri = follow_sandbox_consent(
             request, port=port, transport=deps.hooks.transport
@@ -119,8 +119,7 @@ def connect_api_key(deps: ConnectionDeps, api_key: ResolvedCredential) -> Connec
 
 def requested_scopes(deps: ConnectionDeps) -> tuple[str, ...]:
     """The profile's required scopes; accounts:read always, since verifying needs it."""
-    scopes = [str(scope) for scope in deps.profile.get("required_scopes")]
-    return tuple(dict.fromkeys(["accounts:read", *scopes]))
+    return tuple(dict.fromkeys(["accounts:read", *deps.profile.required_scopes]))
 
 
 def _oauth_app(
@@ -132,7 +131,7 @@ def _oauth_app(
     if profile.builtin:
         client_id, secret = deps.oauth_client()
     else:
-        client_id = profile.get("client_id") or profile.connection.get("client_id")
+        client_id = profile.client_id or profile.connection.get("client_id")
         if client_id:
             resolved = _client_secret(deps, explicit)
         secret = resolved.secret.get_secret_value() if resolved else None

@@ -61,9 +61,9 @@ def oauth_app(
     return OAuthApp(
         client_id=client_id,
         client_secret=client_secret,
-        authorize_url=str(profile.get("authorize_url")),
-        token_url=str(profile.get("token_url")),
-        revoke_url=str(profile.get("revoke_url")),
+        authorize_url=profile.authorize_url,
+        token_url=profile.token_url,
+        revoke_url=profile.revoke_url,
     )
 
 
@@ -132,7 +132,7 @@ def make_client(
     return build_client(
         base_url=base_url,
         auth=auth,
-        revision=str(profile.get("revision")),
+        revision=profile.revision,
         transport=hooks.transport,
         on_wait=hooks.on_wait,
         debug=hooks.debug,

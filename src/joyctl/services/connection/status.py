@@ -220,7 +220,7 @@ def _failed(
 
 
 def _required(deps: ConnectionDeps) -> list[str]:
-    return [str(scope) for scope in deps.profile.get("required_scopes")]
+    return deps.profile.required_scopes
 
 
 def _refreshing_app(deps: ConnectionDeps) -> OAuthApp | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from joyctl.api_contract import FEATURE_SCOPES
 from joyctl.credentials import CredentialSource, ResolvedCredential
 from joyctl.errors import AuthError, PlanGateError
-from joyctl.klaviyo.endpoints import FEATURE_SCOPES
 from joyctl.klaviyo.models import Account
 from joyctl.klaviyo.resources.accounts import get_account
 from joyctl.klaviyo.resources.reviews import list_reviews
@@ -98,17 +98,17 @@ def check_review_scopes(probe: Probe) -> CheckResult:
 
 
 def _wanted(probe: Probe) -> list[str]:
-    return list(probe.profile.get("required_scopes") or FEATURE_SCOPES["review_rewards"])
+    return probe.profile.required_scopes or list(FEATURE_SCOPES["review_rewards"])
 
 
 def _cutover_evidence(probe: Probe) -> list[str]:
     connected = probe.connected_at
-    cutover = probe.profile.get("review_permission_cutover")
+    cutover = probe.profile.review_permission_cutover
     if connected is None:
         return []
     line = f"connected {connected.date().isoformat()}"
     if cutover:
-        line += f", before the review-permission change of {str(cutover)[:10]}"
+        line += f", before the review-permission change of {cutover[:10]}"
     return [line + ": Klaviyo now requires extra permissions for review webhooks"]
 
 

@@ -36,7 +36,7 @@ class ConfigView(BaseModel):
 
 def config_paths(settings: Settings) -> ConfigPaths:
     paths = settings.paths
-    name = str(settings.profile_name.value)
+    name = settings.profile_name.value
     return ConfigPaths(
         config_file=str(paths.config_file),
         config_dir=str(paths.config_dir),
@@ -46,7 +46,7 @@ def config_paths(settings: Settings) -> ConfigPaths:
     )
 
 
-def _view(resolved: Resolved, profile: str | None) -> SettingView:
+def _view(resolved: Resolved[Any], profile: str | None) -> SettingView:
     spec = spec_for(resolved.key)
     return SettingView(
         key=resolved.key,

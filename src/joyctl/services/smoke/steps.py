@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from joyctl.api_contract import FEATURE_SCOPES
 from joyctl.errors import CheckFailedError, JoyctlError, PermissionDeniedError, UsageError
-from joyctl.klaviyo.endpoints import FEATURE_SCOPES
 from joyctl.klaviyo.models import Event, Profile, Review
 from joyctl.services.diagnose.review_checks import SUBMITTED_REVIEW, WEBHOOK_ENDPOINT_HINT
 from joyctl.services.smoke.run import LIVE_ACCOUNT_CODE, SmokeRun, StepSkipped, StepSpec
