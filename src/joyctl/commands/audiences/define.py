@@ -7,9 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands.audiences._shared import NameArg
 from joyctl.output import Output
-
-NameArg = Annotated[str, typer.Argument(help="The audience's name (case is ignored).")]
 
 CREATE_HELP = """Define an audience: customers who match every filter given.
 

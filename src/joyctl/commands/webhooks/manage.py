@@ -10,8 +10,6 @@ from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
 
-PACING_NOTE = "Klaviyo allows 1 webhook call per second and 15 per minute; joyctl waits its turn."
-
 
 def topics(ctx: typer.Context) -> None:
     """List the account's webhook topics; review topics are marked.
