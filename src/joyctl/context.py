@@ -1,8 +1,10 @@
 """AppContext: the one object every command receives, and the test seam.
 
-It carries the global options, the output, and lazy providers (settings, ledger, Klaviyo
-client, credential store) so that a command pays only for what it uses and tests can swap
-any provider. Heavy modules are imported inside the providers, never at import time.
+It is a table of lazy providers and nothing else: the global options, the output, settings,
+ledgers, credential stores, the embedded sandbox and Klaviyo sessions. A command pays only for
+what it uses and tests can swap any provider. Decisions (when the sandbox profile is seeded,
+what a missing OAuth client secret means) belong to the services the providers call. Heavy
+modules are imported inside the providers, never at import time.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ if TYPE_CHECKING:
     from joyctl.services.connection.session import ClientHooks, KlaviyoSession
     from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
     from joyctl.settings import Settings
-
-
-SANDBOX = "sandbox"  # the built-in profile (settings.SANDBOX_PROFILE, without importing it)
 
 
 @dataclass
@@ -85,10 +84,6 @@ class AppContext:
             self._settings = load_settings(self.paths, self.environ, self.options.profile)
         return self._settings
 
-    def reload_settings(self) -> Settings:
-        self._settings = None
-        return self.settings
-
     @property
     def unattended(self) -> bool:
         """--no-input (or JOYCTL_NO_INPUT) or CI: nobody is there to answer, whatever stdin is."""
@@ -102,20 +97,15 @@ class AppContext:
         return sys.stdin is not None and sys.stdin.isatty()
 
     def ledger(self, profile: str | None = None) -> sqlite3.Connection:
-        """The profile's ledger, opened (and migrated) once per process.
-
-        The built-in sandbox profile is seeded from its scenario the first time it is used.
-        """
+        """The profile's ledger, opened (and migrated) once per process, then made ready."""
         name = profile or self.settings.profile.name
         if name not in self._ledgers:
             from joyctl.ledger.db import open_ledger
+            from joyctl.services.sandbox_profile.first_use import prepare_ledger
 
             connection = open_ledger(self.paths.ledger_file(name))
             self._ledgers[name] = connection
-            if name == SANDBOX:
-                from joyctl.services.sandbox_profile.embedded import ensure_seeded
-
-                ensure_seeded(self.settings, connection)
+            prepare_ledger(self.settings, name, connection)
         return self._ledgers[name]
 
     def credentials(self, profile: str | None = None) -> CredentialStore:
@@ -134,10 +124,9 @@ class AppContext:
     def sandbox(self) -> EmbeddedSandbox:
         """The embedded emulator, started on first use and stopped when the command ends."""
         if self._sandbox is None:
-            self.ledger(SANDBOX)  # seeds the profile before the emulator serves it
             from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
-            self._sandbox = EmbeddedSandbox(self.paths)
+            self._sandbox = EmbeddedSandbox(self.paths, self.ledger)
         return self._sandbox
 
     def klaviyo_base_url(self) -> str:
@@ -177,19 +166,14 @@ class AppContext:
 
     def oauth_client(self) -> tuple[str | None, str | None]:
         """The OAuth client id and secret of the active profile, when known."""
-        profile = self.settings.profile
-        if profile.builtin:
-            credentials = self.sandbox().server.credentials
-            return credentials.client_id, credentials.client_secret
-        client_id = profile.client_id or profile.connection.get("client_id")
-        from joyctl.credentials import resolve_client_secret
-        from joyctl.errors import AuthError
+        from joyctl.services.connection.session import resolve_oauth_client
 
-        try:
-            found = resolve_client_secret(self.credentials(), environ=self.environ)
-        except AuthError:
-            return client_id, None  # refreshing will then explain what is missing
-        return client_id, found.secret.get_secret_value()
+        return resolve_oauth_client(
+            self.settings.profile,
+            self.environ,
+            store=self.credentials,
+            emulator=lambda: self.sandbox().oauth_client(),
+        )
 
     def close(self) -> None:
         for session in self._sessions:

@@ -131,6 +131,26 @@ def test_insecure_storage_writes_a_0600_file_and_migrate_moves_it(
     assert not path.exists()
 
 
+def test_migrate_keeps_both_copies_of_a_conflicting_secret_and_exits_4(
+    store: Store, key_on_stdin: str, memory_keyring: MemoryKeyring
+) -> None:
+    keyring.set_keyring(no_backend())
+    assert store.run("connect", "--api-key-stdin", "--insecure-storage").exit_code == 0
+    memory_keyring.set_password("joyctl", f"{PROFILE}:api_key", "pk_an_older_key")
+    keyring.set_keyring(memory_keyring)
+
+    human = store.run("auth", "migrate")
+    assert human.exit_code == 4
+    assert f"{PROFILE}:api_key differs in the keyring" in human.stderr
+    assert "error: 1 secrets differ between the file and the keyring" in human.stderr
+
+    code, migrated = store.json("auth", "migrate")
+    assert code == 4
+    assert migrated["data"]["conflicts"] == [f"{PROFILE}:api_key"]
+    assert "error" not in migrated
+    assert keyring_entry(memory_keyring, f"{PROFILE}:api_key") == "pk_an_older_key"
+
+
 def test_an_unavailable_keyring_fails_with_advice(
     store: Store, key_on_stdin: str, isolated_home: Path
 ) -> None:

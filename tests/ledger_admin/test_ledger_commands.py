@@ -185,6 +185,19 @@ def test_import_quarantines_bad_records_and_keeps_the_rest(
     ]
 
 
+def test_quarantined_records_under_json_give_the_result_envelope_and_exit_7(
+    cli: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED_CSV, encoding="utf-8")
+    result = cli("--json", "ledger", "import", str(source))
+    assert result.exit_code == 7
+    assert result.stderr == ""
+    envelope = json.loads(result.stdout)  # one document: the result, no error envelope after it
+    assert set(envelope) == {"schema", "data"}
+    assert (envelope["data"]["records"], envelope["data"]["quarantined"]) == (6, 4)
+
+
 def test_reimporting_records_nothing_twice(cli: Cli, tmp_path: Path, isolated_home: Path) -> None:
     source = tmp_path / "mixed.csv"
     source.write_text(MIXED_CSV, encoding="utf-8")

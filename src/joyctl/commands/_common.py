@@ -1,11 +1,12 @@
-"""Helpers every command module shares: reaching the AppContext and asking for confirmation."""
+"""Helpers every command module shares: reaching the AppContext, asking for confirmation,
+and finishing with a failure status after the result is printed."""
 
 from __future__ import annotations
 
 import typer
 
 from joyctl.context import AppContext
-from joyctl.errors import UsageError
+from joyctl.errors import ExitCode, JoyctlError, UsageError
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -26,3 +27,15 @@ def confirm_or_require_yes(
         raise UsageError(f"{question} needs confirmation", hint=f"pass {flag} to confirm")
     if not typer.confirm(question, default=False, err=True):
         raise UsageError("cancelled", hint=f"pass {flag} to skip this question")
+
+
+def exit_after(app: AppContext, error: JoyctlError) -> ExitCode:
+    """The exit status of a command whose result is printed already (under --json too).
+
+    For a run that finished with something left undone (records quarantined: 7, a failed
+    check: 6): say what failed on stderr, except under --json where the result envelope on
+    stdout is the whole answer, and hand the error's exit code back for the command to return.
+    """
+    if not app.output.json_mode:
+        app.output.error(error)
+    return error.exit_code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from joyctl.commands._deps import connection_deps, diagnose_deps
 from joyctl.context import AppContext
 
 if TYPE_CHECKING:
@@ -36,12 +37,11 @@ def fix_actions(app: AppContext, since: str | None) -> FixActions:
         create_webhook=lambda endpoint: _create_webhook(app, endpoint),
         replay=lambda: _replay(app),
         push=lambda: _push(app),
-        rediagnose=lambda: run_checks(build_probe(app, since)),
+        rediagnose=lambda: run_checks(build_probe(diagnose_deps(app), since)),
     )
 
 
 def _reconnect(app: AppContext) -> str:
-    from joyctl.commands.connect import build_deps
     from joyctl.services.connection.connect import connect_oauth
     from joyctl.services.connection.oauth_login import OAuthLogin
 
@@ -56,7 +56,7 @@ def _reconnect(app: AppContext) -> str:
         interactive=app.interactive,
         unattended=app.unattended,
     )
-    result = connect_oauth(build_deps(app), login)
+    result = connect_oauth(connection_deps(app), login)
     return f"connected to {result.account.id} with {len(result.scopes)} scopes"
 
 

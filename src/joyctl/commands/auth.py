@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.errors import CredentialStoreError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.errors import CredentialStoreError, ExitCode
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ app = typer.Typer(help="Manage where the profile's secrets are kept.", no_args_i
 
 
 @app.command("migrate")
-def migrate(ctx: typer.Context) -> None:
+def migrate(ctx: typer.Context) -> int:
     """Move the profile's secrets from the insecure file into the OS keyring.
 
     Each secret is read back from the keyring before it leaves the file. A different value
@@ -29,14 +29,14 @@ def migrate(ctx: typer.Context) -> None:
     result = migrate_secrets(context.credentials())
     context.output.emit(result, _render)
     if result.conflicts:
-        if not context.output.json_mode:
-            context.output.error(
-                CredentialStoreError(
-                    f"{len(result.conflicts)} secrets differ between the file and the keyring",
-                    hint="delete the stale copy (in the keyring or the file), then rerun",
-                )
-            )
-        raise typer.Exit(int(CredentialStoreError.exit_code))
+        return exit_after(
+            context,
+            CredentialStoreError(
+                f"{len(result.conflicts)} secrets differ between the file and the keyring",
+                hint="delete the stale copy (in the keyring or the file), then rerun",
+            ),
+        )
+    return ExitCode.OK
 
 
 def _render(out: Output, data: MigrationResult) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._deps import connection_deps
 from joyctl.commands._stdin import pasted_url, secret_from_stdin, stdin_is_terminal
 from joyctl.context import AppContext
 from joyctl.errors import UsageError
@@ -15,7 +16,6 @@ from joyctl.output import Output
 if TYPE_CHECKING:
     from joyctl.services.connection.connect import ConnectResult
     from joyctl.services.connection.disconnect import DisconnectResult
-    from joyctl.services.connection.facts import ConnectionDeps
 
 
 def connect(
@@ -73,7 +73,7 @@ def connect(
     _check_combination(api_key_stdin, client_secret_stdin, paste, no_browser)
     if api_key_stdin:
         key = secret_from_stdin(app, CredentialKind.API_KEY, "--api-key-stdin")
-        result = connect_api_key(build_deps(app), key)
+        result = connect_api_key(connection_deps(app), key)
     else:
         result = _connect_oauth(
             app, secret_stdin=client_secret_stdin, browser=not no_browser, paste=paste, wait=timeout
@@ -112,7 +112,7 @@ def _connect_oauth(
         interactive=app.interactive,
         unattended=app.unattended,
     )
-    return connect_oauth(build_deps(app), login, client_secret=secret)
+    return connect_oauth(connection_deps(app), login, client_secret=secret)
 
 
 def disconnect(
@@ -131,25 +131,8 @@ def disconnect(
     from joyctl.services.connection.disconnect import disconnect as disconnect_profile
 
     app = app_context(ctx)
-    app.output.emit(disconnect_profile(build_deps(app), local_only=local_only), _render_gone)
-
-
-def build_deps(app: AppContext) -> ConnectionDeps:
-    """What the connection services need, taken from the command's context."""
-    from joyctl.services.connection.facts import ConnectionDeps
-
-    settings = app.settings
-    base_url = app.klaviyo_base_url()  # first: the sandbox profile is seeded on first use
-    return ConnectionDeps(
-        settings=settings,
-        profile=settings.profile,
-        base_url=base_url,
-        store=app.credentials(),
-        environ=app.environ,
-        hooks=app.client_hooks(),
-        ledger=app.ledger,
-        oauth_client=app.oauth_client,
-    )
+    deps = connection_deps(app)
+    app.output.emit(disconnect_profile(deps, local_only=local_only), _render_gone)
 
 
 def _tell(app: AppContext, text: str) -> None:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._deps import diagnose_deps
+from joyctl.errors import ExitCode
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ def diagnose(
         typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply --fix without asking.")] = False,
-) -> None:
+) -> int:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
@@ -60,19 +62,21 @@ def diagnose(
     from joyctl.services.diagnose.run import run_diagnose
 
     app = app_context(ctx)
-    outcome = run_diagnose(app, email=email, review_id=review, since=since, bundle=bundle)
+    deps = diagnose_deps(app)
+    outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:
         app.output.json_mode = True
     if fix:
-        _fix(app, outcome.report, since=since, yes=yes)
+        return _fix(app, outcome.report, since=since, yes=yes)
     render = _render_markdown if output_format is Format.MARKDOWN else _render_report
     app.output.emit(outcome.report, render)
     if outcome.bundle is not None:
         app.output.info(f"bundle written to {outcome.bundle.path}")
-    raise typer.Exit(outcome.exit_code)
+    return outcome.exit_code
 
 
-def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
+def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> int:
+    """Apply the safe fixes, or say which it would apply; the exit status of the command."""
     from joyctl.commands._diagnose_fix import fix_actions, fix_plan
     from joyctl.services.diagnose.fix import PlannedFixes, apply_fixes, planned_steps
     from joyctl.services.diagnose.run import exit_code_for
@@ -81,12 +85,12 @@ def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> None:
     steps = planned_steps(report, plan)
     if not yes and not app.interactive:
         app.output.emit(PlannedFixes(planned=steps, report=report), _render_planned)
-        raise typer.Exit(6)
+        return ExitCode.CHECK_FAILED
     if not yes and not typer.confirm(f"Apply {len(steps)} fixes?", default=False, err=True):
-        raise typer.Exit(6)
+        return ExitCode.CHECK_FAILED
     result = apply_fixes(report, plan, fix_actions(app, since))
     app.output.emit(result, _render_fixed)
-    raise typer.Exit(exit_code_for(result.after) if result.after else 6)
+    return exit_code_for(result.after) if result.after else ExitCode.CHECK_FAILED
 
 
 def _render_planned(out: Output, data: PlannedFixes) -> None:

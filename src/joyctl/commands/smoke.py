@@ -39,7 +39,7 @@ def smoke(
             "--allow-live-account", help="Also run against a live (non-test) Klaviyo account."
         ),
     ] = False,
-) -> None:
+) -> int:
     """Check end to end that a Klaviyo test account works with joyctl, for CI.
 
     Never prompts: the credential comes from JOYCTL_KLAVIYO_API_KEY or
@@ -59,15 +59,16 @@ def smoke(
 
     Example: joyctl --profile ci smoke --junit report.xml
     """
-    from joyctl.services.smoke.run import SmokeOptions, run_smoke
+    from joyctl.services.smoke.run import SmokeOptions, SmokeTarget, run_smoke
 
     app = app_context(ctx)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
-    report = run_smoke(app, options, lambda step: _progress(app.output, step), junit=junit)
+    target = SmokeTarget(profile=lambda: app.settings.profile, open_session=app.klaviyo)
+    report = run_smoke(target, options, lambda step: _progress(app.output, step), junit=junit)
     app.output.emit(report, _render_summary)
     if junit is not None:
         app.output.info(f"JUnit report written to {junit}")
-    raise typer.Exit(report.exit_code)
+    return report.exit_code
 
 
 def _progress(out: Output, step: SmokeStep) -> None:

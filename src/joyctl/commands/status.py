@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._deps import connection_deps
 from joyctl.errors import JoyctlError
 from joyctl.output import Output
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     )
 
 
-def status(ctx: typer.Context) -> None:
+def status(ctx: typer.Context) -> int:
     """Show the profile's account, credential source, storage and scopes per feature.
 
     The credential is checked with Klaviyo (an expired OAuth token is refreshed on the way).
@@ -28,11 +29,10 @@ def status(ctx: typer.Context) -> None:
     missing access (the fix command is printed); 5 when Klaviyo cannot be reached. --json
     prints the shape documented in the README under "Status JSON".
     """
-    from joyctl.commands.connect import build_deps
     from joyctl.services.connection.status import check_status
 
     app = app_context(ctx)
-    report = check_status(build_deps(app))
+    report = check_status(connection_deps(app))
     app.output.emit(report, _render)
     if report.problem is not None and not app.output.json_mode:
         problem = report.problem
@@ -42,8 +42,7 @@ def status(ctx: typer.Context) -> None:
         app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
     for warning in report.warnings:
         app.output.warn(warning)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    return report.exit_code
 
 
 def _render(out: Output, data: StatusReport) -> None:

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands.audiences._shared import NameArg
 from joyctl.output import Output
 
 if TYPE_CHECKING:
     from joyctl.services.audiences.manage import AudienceDetail, AudienceView, Forgotten
-
-NameArg = Annotated[str, typer.Argument(help="The audience's name (case is ignored).")]
 
 CREATE_HELP = """Define an audience: customers who match every filter given.
 

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.commands.audiences.define import NameArg
-from joyctl.commands.ledger._shared import exit_after
-from joyctl.errors import PartialError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.audiences._shared import NameArg
+from joyctl.errors import ExitCode, PartialError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option(help="Count what would change from the ledger; send nothing.")
     ] = False,
-) -> None:
+) -> int:
     """Make each mapped Klaviyo list hold exactly its audience's members.
 
     Sends only the difference from the last sync, at most 1,000 profiles a request, paced to
@@ -86,10 +85,11 @@ def sync(
     if not report.dry_run:
         app.output.warn(report.notice)
     if report.unresolved:
-        exit_after(app, PartialError(
+        return exit_after(app, PartialError(
             f"{report.unresolved} members could not be added: Klaviyo refused their profiles",
             hint="fix those customers' emails in the ledger and sync again",
         ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _render_mapped(out: Output, data: MappingResult) -> None:

@@ -1,4 +1,4 @@
-"""What the backfill commands share: date options, progress display, SIGTERM, exit status."""
+"""What the backfill commands share: date options, progress display and SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
-import typer
-
-from joyctl.context import AppContext
-from joyctl.errors import JoyctlError, UsageError
+from joyctl.errors import UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -34,13 +31,6 @@ def parse_when(option: str, value: str | None) -> datetime | None:
             f"{option} {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-01-31"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def exit_after(app: AppContext, error: JoyctlError) -> NoReturn:
-    """The result is printed already (under --json too); say what failed on stderr, then exit."""
-    if not app.output.json_mode:
-        app.output.error(error)
-    raise typer.Exit(int(error.exit_code))
 
 
 @contextmanager

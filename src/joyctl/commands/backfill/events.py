@@ -7,14 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.commands.backfill._shared import (
-    ProgressDisplay,
-    exit_after,
-    parse_when,
-    sigterm_interrupts,
-)
-from joyctl.errors import PartialError, UsageError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -69,7 +64,7 @@ def events(
     batch_size: BatchOpt = None,
     live_flows: FlowsOpt = False,
     quarantine: QuarantineOpt = None,
-) -> None:
+) -> int:
     from joyctl.services.backfill.events import EventBackfillRequest
 
     app = app_context(ctx)
@@ -92,8 +87,8 @@ def events(
         _refuse_with_resume(given)
     if dry_run:
         _plan(app, request, resume)
-    else:
-        _send(app, request, resume)
+        return ExitCode.OK
+    return _send(app, request, resume)
 
 
 def _refuse_with_resume(given: dict[str, Any]) -> None:
@@ -113,7 +108,7 @@ def _plan(app: Any, request: Any, resume: str | None) -> None:
     app.output.emit(plan, _render_plan)
 
 
-def _send(app: Any, request: Any, resume: str | None) -> None:
+def _send(app: Any, request: Any, resume: str | None) -> int:
     from joyctl.services.backfill.events import backfill_events
 
     connection = app.ledger()
@@ -130,10 +125,11 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
         )
     app.output.emit(summary, _render_summary)
     if summary.quarantined:
-        exit_after(app, PartialError(
+        return exit_after(app, PartialError(
             f"{summary.quarantined} records quarantined in {summary.quarantine_file}",
             hint="fix them and send them again; events sent already are not duplicated",
         ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _progress_text(counters: Counters) -> str:

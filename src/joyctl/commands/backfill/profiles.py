@@ -6,14 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.commands.backfill._shared import (
-    ProgressDisplay,
-    exit_after,
-    parse_when,
-    sigterm_interrupts,
-)
-from joyctl.errors import PartialError, UsageError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -33,7 +28,7 @@ def profiles(
     resume: Annotated[
         str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
     ] = None,
-) -> None:
+) -> int:
     """Push Joy's profile properties for every customer through Klaviyo's bulk import jobs.
 
     The properties are Joy Loyalty Points, Joy Vip tier, Joy member status, Joy Referral URL
@@ -55,11 +50,11 @@ def profiles(
         if resume is not None:
             raise UsageError("--dry-run plans a new run; drop --resume")
         app.output.emit(plan_profiles(app.ledger(), request), _render_plan)
-        return
-    _send(app, None if resume else request, resume)
+        return ExitCode.OK
+    return _send(app, None if resume else request, resume)
 
 
-def _send(app: Any, request: Any, resume: str | None) -> None:
+def _send(app: Any, request: Any, resume: str | None) -> int:
     from joyctl.services.backfill.profiles import backfill_profiles
 
     connection = app.ledger()
@@ -75,10 +70,11 @@ def _send(app: Any, request: Any, resume: str | None) -> None:
         )
     app.output.emit(summary, _render_summary)
     if summary.failed:
-        exit_after(app, PartialError(
+        return exit_after(app, PartialError(
             f"Klaviyo could not import {summary.failed} profiles",
             hint="see the reasons above (or under --json); fix the customers and run again",
         ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _render_summary(out: Output, data: ProfileBackfillSummary) -> None:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.commands.ledger._shared import exit_after
-from joyctl.errors import CheckFailedError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.errors import CheckFailedError, ExitCode
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def backup(
     app.output.emit(result, _render_backup)
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context) -> int:
     """Check every ledger invariant; exit 6 and list the violations when any fails.
 
     Checked: balance_after equals the running sum per customer, no negative balance, every
@@ -55,10 +54,11 @@ def verify(ctx: typer.Context) -> None:
     report = verify_ledger(app.ledger())
     app.output.emit(report, _render_verify)
     if not report.ok:
-        exit_after(app, CheckFailedError(
+        return exit_after(app, CheckFailedError(
             f"the ledger breaks {report.violations} invariants",
             hint="restore a backup, or investigate the entries listed",
         ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _render_backup(out: Output, data: LedgerBackup) -> None:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
-from joyctl.commands.ledger._shared import exit_after
-from joyctl.errors import PartialError, UsageError
+from joyctl.commands._common import app_context, exit_after
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def import_(
         Path | None,
         typer.Option(help="Where bad records go (default: FILE.quarantine.jsonl).", dir_okay=False),
     ] = None,
-) -> None:
+) -> int:
     from joyctl.services.ledger_admin.operations import import_customers
 
     app = app_context(ctx)
@@ -57,10 +56,11 @@ def import_(
     )
     app.output.emit(result, _render_import)
     if result.quarantined:
-        exit_after(app, PartialError(
+        return exit_after(app, PartialError(
             f"{result.quarantined} records quarantined in {result.quarantine_file}",
             hint="fix those records in FILE and import it again; nothing is recorded twice",
         ))  # fmt: skip
+    return ExitCode.OK
 
 
 def export(

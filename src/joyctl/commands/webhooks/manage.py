@@ -13,8 +13,6 @@ from joyctl.output import Output
 if TYPE_CHECKING:
     from joyctl.services.webhooks.subscriptions import DeletedWebhook, TopicsReport, WebhookView
 
-PACING_NOTE = "Klaviyo allows 1 webhook call per second and 15 per minute; joyctl waits its turn."
-
 
 def topics(ctx: typer.Context) -> None:
     """List the account's webhook topics; review topics are marked.

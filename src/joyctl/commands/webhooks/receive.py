@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
-from joyctl.errors import PartialError, UsageError
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import SCHEMA, Output, to_jsonable
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def replay(
     push: Annotated[
         bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
     ] = False,
-) -> None:
+) -> int:
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
     Without options, finishes every delivery that was stored but not processed (a crash, a
@@ -111,14 +111,14 @@ def replay(
     )
     app.output.emit(summary, _render_replay)
     if summary.failed:
-        if not app.output.json_mode:
-            app.output.error(
-                PartialError(
-                    f"{summary.failed} deliveries could not be processed",
-                    hint="run `joyctl webhooks replay` again once the cause is fixed",
-                )
-            )
-        raise typer.Exit(int(PartialError.exit_code))
+        return exit_after(
+            app,
+            PartialError(
+                f"{summary.failed} deliveries could not be processed",
+                hint="run `joyctl webhooks replay` again once the cause is fixed",
+            ),
+        )
+    return ExitCode.OK
 
 
 def _report(app: AppContext, line: ListenLine) -> None:

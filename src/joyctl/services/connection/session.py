@@ -19,8 +19,10 @@ from joyctl.credentials import (
     CredentialStore,
     OAuthTokens,
     ResolvedCredential,
+    resolve_client_secret,
     resolve_klaviyo_credential,
 )
+from joyctl.errors import AuthError
 from joyctl.klaviyo.auth import ApiKeyAuth, OAuthAuth
 from joyctl.klaviyo.client import KlaviyoClient, build_client
 from joyctl.klaviyo.oauth import OAuthApp
@@ -65,6 +67,29 @@ def oauth_app(
         token_url=profile.token_url,
         revoke_url=profile.revoke_url,
     )
+
+
+def resolve_oauth_client(
+    profile: Profile,
+    environ: Mapping[str, str],
+    *,
+    store: Callable[[], CredentialStore],
+    emulator: Callable[[], tuple[str, str]],
+) -> tuple[str | None, str | None]:
+    """The profile's OAuth client id and secret, when known.
+
+    The built-in sandbox profile uses the emulator's own client. For any other profile a
+    missing client secret is not an error here: the id alone names the app, and refreshing a
+    grant then explains what is missing. `store` and `emulator` are called only when needed.
+    """
+    if profile.builtin:
+        return emulator()
+    client_id = profile.client_id or profile.connection.get("client_id")
+    try:
+        found = resolve_client_secret(store(), environ=environ)
+    except AuthError:
+        return client_id, None
+    return client_id, found.secret.get_secret_value()
 
 
 def bundle_from_tokens(tokens: OAuthTokens) -> TokenBundle:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from joyctl.errors import ExitCode
 from joyctl.services.diagnose import DiagnoseReport, Probe, Status, run_checks
@@ -13,7 +14,21 @@ from joyctl.services.diagnose.bundle import BundleWritten, write_bundle
 from joyctl.services.rewards.sources import parse_time
 
 if TYPE_CHECKING:
-    from joyctl.context import AppContext
+    import sqlite3
+
+    from joyctl.credentials import CredentialStore
+    from joyctl.settings import Profile
+
+
+@dataclass(frozen=True)
+class DiagnoseDeps:
+    """What diagnose reads about the active profile; the Klaviyo client is opened on demand."""
+
+    profile: Profile
+    connection: sqlite3.Connection
+    store: CredentialStore
+    environ: Mapping[str, str]
+    open_client: Callable[[], Any]
 
 
 @dataclass
@@ -23,17 +38,13 @@ class DiagnoseOutcome:
     bundle: BundleWritten | None
 
 
-def build_probe(app: AppContext, since: str | None) -> Probe:
-    def open_client() -> object:
-        return app.klaviyo().client
-
-    connection = app.ledger()  # first: the sandbox profile is seeded on first use
+def build_probe(deps: DiagnoseDeps, since: str | None) -> Probe:
     return Probe(
-        profile=app.settings.profile,
-        connection=connection,
-        store=app.credentials(),
-        environ=app.environ,
-        open_client=open_client,
+        profile=deps.profile,
+        connection=deps.connection,
+        store=deps.store,
+        environ=deps.environ,
+        open_client=deps.open_client,
         now=datetime.now(UTC),
         since=parse_time(since) if since else None,
     )
@@ -47,14 +58,14 @@ def exit_code_for(report: DiagnoseReport) -> int:
 
 
 def run_diagnose(
-    app: AppContext,
+    deps: DiagnoseDeps,
     *,
     email: str | None,
     review_id: str | None,
     since: str | None,
     bundle: Path | None,
 ) -> DiagnoseOutcome:
-    probe = build_probe(app, since)
+    probe = build_probe(deps, since)
     report = run_checks(probe, email=email, review_id=review_id)
     written = None
     if bundle is not None:

@@ -1,6 +1,7 @@
 """The built-in `sandbox` profile: the emulator started in-process and seeded on first use.
 
-Entry points: `embedded.EmbeddedSandbox` (one command's emulator), `embedded.ensure_seeded`,
-`embedded.reset_sandbox` (`joyctl sandbox reset`), `embedded.serve` (`joyctl sandbox serve`) and
-`embedded.scenarios` (`joyctl sandbox scenarios`).
+Entry points: `embedded.EmbeddedSandbox` (one command's emulator), `first_use.prepare_ledger`
+(seeds the profile the first time a command opens its ledger), `embedded.reset_sandbox`
+(`joyctl sandbox reset`), `embedded.serve` (`joyctl sandbox serve`) and `embedded.scenarios`
+(`joyctl sandbox scenarios`).
 """

@@ -201,9 +201,15 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
 
 
 class EmbeddedSandbox:
-    """The emulator for one joyctl command: started on a free loopback port, state persisted."""
+    """The emulator for one joyctl command: started on a free loopback port, state persisted.
 
-    def __init__(self, paths: Paths) -> None:
+    `open_ledger` opens a profile's ledger the way every command does (see
+    `first_use.prepare_ledger`); the sandbox profile's ledger is opened first so that the
+    scenario is seeded before the emulator serves it.
+    """
+
+    def __init__(self, paths: Paths, open_ledger: Callable[[str], sqlite3.Connection]) -> None:
+        open_ledger(SANDBOX_PROFILE)
         self._server = SandboxServer(
             SandboxConfig(
                 state_file=state_file(paths),
@@ -216,6 +222,11 @@ class EmbeddedSandbox:
     @property
     def server(self) -> SandboxServer:
         return self._server
+
+    def oauth_client(self) -> tuple[str, str]:
+        """The emulator's own OAuth client id and secret (fake credentials, never a real app)."""
+        credentials = self._server.credentials
+        return credentials.client_id, credentials.client_secret
 
     def close(self) -> None:
         self._server.stop()

@@ -25,11 +25,11 @@ from joyctl.errors import AuthError, CheckFailedError, ExitCode, JoyctlError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from joyctl.context import AppContext
     from joyctl.klaviyo.client import KlaviyoClient
     from joyctl.klaviyo.models import Account, Review, Webhook
     from joyctl.services.connection.session import KlaviyoSession
     from joyctl.services.smoke.junit import JUnitSuite
+    from joyctl.settings import Profile
 
 SCHEMA_VERSION = "joyctl.smoke/1"
 DEFAULT_TIMEOUT_SECONDS = 120.0
@@ -218,8 +218,16 @@ def exit_code_for(outcome: _Outcome, first_step: str) -> int:
     return ExitCode.OK
 
 
+@dataclass(frozen=True)
+class SmokeTarget:
+    """The profile under test (read for the report) and its Klaviyo session (opened by a step)."""
+
+    profile: Callable[[], Profile]
+    open_session: Callable[[], KlaviyoSession]
+
+
 def run_smoke(
-    app: AppContext,
+    target: SmokeTarget,
     options: SmokeOptions,
     on_step: Callable[[SmokeStep], None],
     *,
@@ -233,24 +241,24 @@ def run_smoke(
 
     if junit is not None:
         check_writable(junit)
-    report = _run_all(app, options, on_step)
+    report = _run_all(target, options, on_step)
     if junit is not None:
         write_junit(junit_suite(report), junit)
     return report
 
 
 def _run_all(
-    app: AppContext, options: SmokeOptions, on_step: Callable[[SmokeStep], None]
+    target: SmokeTarget, options: SmokeOptions, on_step: Callable[[SmokeStep], None]
 ) -> SmokeReport:
     from joyctl.services.smoke.steps import STEPS
 
     started_at = datetime.now(UTC)
-    run = SmokeRun(options, app.klaviyo, new_marker(started_at), started_at)
+    run = SmokeRun(options, target.open_session, new_marker(started_at), started_at)
     start = time.monotonic()
     outcome = run_steps(run, STEPS, on_step)
-    base_url = run.session.base_url if run.session else app.settings.profile.base_url
+    base_url = run.session.base_url if run.session else target.profile().base_url
     return SmokeReport(
-        profile=app.settings.profile.name,
+        profile=target.profile().name,
         base_url=_without_userinfo(base_url),
         account_id=run.account.id if run.account else None,
         test_account=run.account.test_account if run.account else None,
