@@ -1,11 +1,11 @@
 """`backfill events`: historical events from the ledger or a file into Klaviyo, exactly once.
 
-The input is read as a stream and cut into bulk jobs (`backfill_batches`), which the pusher sends
-a few at a time. After each accepted job the run's checkpoint moves past it, together with the
-quarantine entries of the records it covered, so a run stopped in any way resumes where Klaviyo's
-acceptance left off: nothing is lost, and what is sent twice (a job accepted just before a crash)
-carries the same `unique_id`s, which Klaviyo records once. Events go with `backfill: true`, so
-flows do not fire for history, unless the caller asks for live flows.
+The input is read as a stream and cut into bulk jobs, which the Klaviyo layer's bulk sender
+(`joyctl.klaviyo.bulk`) sends a few at a time. After each accepted job the run's checkpoint moves
+past it, together with the quarantine entries of the records it covered, so a run stopped in any
+way resumes where Klaviyo's acceptance left off: nothing is lost, and what is sent twice (a job
+accepted just before a crash) carries the same `unique_id`s, which Klaviyo records once. Events
+go with `backfill: true`, so flows do not fire for history, unless the caller asks for live flows.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from joyctl.errors import UsageError
+from joyctl.klaviyo.bulk.batches import Chunk, Item, cut_chunks
+from joyctl.klaviyo.bulk.sender import (
+    DEFAULT_IN_FLIGHT,
+    OrderedSender,
+    RequestTally,
+    SendOutcome,
+    send_events,
+)
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources.events import MAX_EVENTS_PER_JOB
 from joyctl.ledger import runs
@@ -29,7 +37,6 @@ from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
 from joyctl.ledger.db import transaction
 from joyctl.ledger.runs import Run
 from joyctl.quarantine import QuarantineLog
-from joyctl.services.backfill.batches import Chunk, Item, cut_chunks
 from joyctl.services.backfill.files import (
     check_same_file,
     detect_format,
@@ -52,13 +59,6 @@ from joyctl.services.backfill.runs import (
     run_outcome,
     start_run,
     utc_now,
-)
-from joyctl.services.outbox.pusher import (
-    DEFAULT_IN_FLIGHT,
-    OrderedSender,
-    RequestTally,
-    SendOutcome,
-    send_events,
 )
 
 LEDGER = "ledger"

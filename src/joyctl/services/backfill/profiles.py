@@ -18,6 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.klaviyo import joy_events
+from joyctl.klaviyo.bulk.profile_jobs import (
+    ERRORS_KEPT,
+    ImportProblem,
+    ProfileBatch,
+    cut_jobs,
+    submit_job,
+    wait_for_job,
+)
+from joyctl.klaviyo.bulk.sender import RequestTally
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.endpoints import find_endpoint
 from joyctl.ledger import runs
@@ -26,14 +36,6 @@ from joyctl.ledger.customers import Customer
 from joyctl.ledger.runs import Run
 from joyctl.services.backfill.ledger_source import utc_text
 from joyctl.services.backfill.plan import estimate_seconds
-from joyctl.services.backfill.profile_jobs import (
-    ERRORS_KEPT,
-    ImportProblem,
-    ProfileBatch,
-    cut_jobs,
-    submit_job,
-    wait_for_job,
-)
 from joyctl.services.backfill.runs import (
     PROFILES_KIND,
     StoredCounters,
@@ -43,8 +45,6 @@ from joyctl.services.backfill.runs import (
     start_run,
     utc_now,
 )
-from joyctl.services.outbox import joy_events
-from joyctl.services.outbox.pusher import RequestTally
 
 # Jobs submitted but not yet seen complete; Klaviyo works on them meanwhile.
 MAX_PENDING_JOBS = 4

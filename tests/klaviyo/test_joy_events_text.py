@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from joyctl.services.outbox import joy_events
+from joyctl.klaviyo import joy_events
 
 
 @pytest.mark.parametrize(
