@@ -56,7 +56,8 @@ def smoke(
 
     Example: joyctl --profile ci smoke --junit report.xml
     """
-    from joyctl.services.smoke.run import SmokeOptions, run_smoke
+    from joyctl.services.smoke.model import SmokeOptions
+    from joyctl.services.smoke.run import run_smoke
 
     app = app_context(ctx)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
