@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import httpx
 
@@ -25,6 +24,7 @@ from joyctl.errors import DataError
 from joyctl.klaviyo.bulk.batches import Chunk, Outgoing
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources.events import EventInput, ProfileEvents, bulk_create_events
+from joyctl.scoped import Scoped
 
 DEFAULT_IN_FLIGHT = 2
 _WAIT_SLICE = 0.25  # seconds; short waits keep Ctrl-C prompt while results are awaited
@@ -116,7 +116,7 @@ class _Task:
         self.done.set()
 
 
-class OrderedSender:
+class OrderedSender(Scoped):
     """Sends chunks on up to `in_flight` threads and yields their outcomes in input order.
 
     Workers are daemon threads, so an interrupted run returns at once instead of waiting out a
@@ -133,19 +133,13 @@ class OrderedSender:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
 
-    def __enter__(self) -> OrderedSender:
+    def open(self) -> None:
         for number in range(self._in_flight):
             worker = threading.Thread(target=self._work, name=f"joyctl-send-{number}", daemon=True)
             worker.start()
             self._workers.append(worker)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._stop.set()
         for _ in self._workers:
             self._tasks.put(None)
