@@ -53,7 +53,7 @@ from joyctl.services.backfill.ledger_source import (
 from joyctl.services.backfill.records import Selection, file_item
 from joyctl.services.backfill.runs import (
     EVENTS_KIND,
-    StoredCounters,
+    RequestCounters,
     new_run_id,
     resume_run,
     run_outcome,
@@ -86,15 +86,13 @@ class EventBackfillRequest(BaseModel):
 
 
 @dataclass
-class Counters(StoredCounters):
+class Counters(RequestCounters):
     """A run's running totals, kept in its checkpoint."""
 
     sent: int = 0
     already_sent: int = 0
     quarantined: int = 0
     filtered: int = 0
-    requests: int = 0
-    throttled: int = 0
     elapsed: float = 0.0
 
     @property
@@ -333,13 +331,12 @@ def _record(
     for origin, reason, record in sorted(bad, key=lambda entry: entry[0]):
         quarantine.add(origin, reason, record)
     quarantine.flush()
-    counters, tally = state.counters, state.tally
+    counters = state.counters
     counters.sent += len(outcome.accepted)
     counters.quarantined += len(bad)
     counters.filtered += chunk.filtered
     counters.already_sent += chunk.already_sent
-    counters.requests = state.base.requests + tally.requests
-    counters.throttled = state.base.throttled + tally.throttled
+    counters.count_requests(state.base, state.tally)
     with transaction(connection):
         if state.request.from_ledger:
             accepted = [entry_unique_id(item.origin) for item in outcome.accepted]
