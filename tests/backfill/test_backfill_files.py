@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from joyctl.errors import DataError
+from joyctl.klaviyo.bulk.batches import Outgoing, Rejected, Skipped
 from joyctl.quarantine import QuarantineLog
-from joyctl.services.backfill.batches import Outgoing, Rejected, Skipped
 from joyctl.services.backfill.files import SourceRecord, read_records
 from joyctl.services.backfill.records import Selection, file_item, parse_event_record
 

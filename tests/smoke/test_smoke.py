@@ -26,7 +26,7 @@ from joyctl.klaviyo.resources.reviews import list_reviews
 from joyctl.klaviyo.resources.webhooks import create_webhook
 from joyctl.sandbox import SandboxConfig, SandboxServer
 from joyctl.services.smoke.junit import JUnitCase, JUnitSuite, render_junit
-from joyctl.services.smoke.run import SmokeOptions, SmokeRun
+from joyctl.services.smoke.model import SmokeOptions, SmokeRun
 from joyctl.services.smoke.steps import STEPS
 from tests.conftest import Cli, Result
 

@@ -59,7 +59,8 @@ def smoke(
 
     Example: joyctl --profile ci smoke --junit report.xml
     """
-    from joyctl.services.smoke.run import SmokeOptions, SmokeTarget, run_smoke
+    from joyctl.services.smoke.model import SmokeOptions
+    from joyctl.services.smoke.run import SmokeTarget, run_smoke
 
     app = app_context(ctx)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)

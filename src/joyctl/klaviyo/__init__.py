@@ -8,6 +8,9 @@ Rich. Modules, by what callers use:
 - `resources.*` are small typed functions per operation; `models` are what they return.
 - `oauth` has PKCE, the authorize URL, code exchange, refresh and revocation; `tokens` the
   stored token bundle.
+- `bulk` sends many events or profiles at once: bulk jobs cut under Klaviyo's caps, several
+  in flight, outcomes in input order (the outbox push and the backfills use it).
+- `joy_events` names what joyctl sends exactly as Joy names it (metrics, profile properties).
 - `errors.map_failure` is the one place HTTP failures become joyctl errors.
 - `endpoints` (scopes, limits, page caps) and `signing` (webhook signatures) are shared with
   the sandbox.

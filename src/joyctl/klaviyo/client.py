@@ -12,7 +12,6 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from joyctl.klaviyo.oauth import LOOPBACK_HOSTS
 from joyctl.klaviyo.redact import Redactor
 from joyctl.klaviyo.retry import RetryPolicy
 from joyctl.klaviyo.sending import Call, Sender, WaitCallback, Waiter
+from joyctl.scoped import Scoped
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 JSON_API = "application/vnd.api+json"
@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Params = Mapping[str, str | int] | httpx.QueryParams | None
 
 
-class KlaviyoClient:
+class KlaviyoClient(Scoped):
     """Paced, retried, error-mapped access to the Klaviyo API. Thread-safe."""
 
     def __init__(self, http: httpx.Client, sender: Sender, *, revision: str) -> None:
@@ -54,17 +54,6 @@ class KlaviyoClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> KlaviyoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def request(
         self,

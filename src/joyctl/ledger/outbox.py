@@ -52,22 +52,9 @@ def enqueue(
     entry_id: int | None = None,
 ) -> bool:
     """Add a row unless one with this unique id exists; True when added."""
-    cursor = connection.execute(
-        _ENQUEUE, outbox_row(kind, unique_id, payload, now, customer_id, entry_id)
-    )
-    return cursor.rowcount == 1
-
-
-def outbox_row(
-    kind: str,
-    unique_id: str,
-    payload: dict[str, Any],
-    now: str,
-    customer_id: int | None = None,
-    entry_id: int | None = None,
-) -> tuple[object, ...]:
-    """The parameters of one `enqueue`, for `enqueue_many`."""
-    return (kind, unique_id, customer_id, entry_id, _PAYLOAD_ENCODER.encode(payload), now)
+    text = _PAYLOAD_ENCODER.encode(payload)
+    row = outbox_text_row(kind, unique_id, text, now, customer_id, entry_id)
+    return connection.execute(_ENQUEUE, row).rowcount == 1
 
 
 def outbox_text_row(
@@ -78,12 +65,13 @@ def outbox_text_row(
     customer_id: int | None = None,
     entry_id: int | None = None,
 ) -> tuple[object, ...]:
-    """Like `outbox_row`, for a payload already in its stored form (sorted-key JSON)."""
+    """The parameters of one `enqueue`, for `enqueue_many`, with the payload in its stored form
+    (sorted-key JSON)."""
     return (kind, unique_id, customer_id, entry_id, payload_text, now)
 
 
 def enqueue_many(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
-    """Add `outbox_row`s in order, skipping any whose unique id exists, as `enqueue` does."""
+    """Add `outbox_text_row`s in order, skipping any whose unique id exists, as `enqueue` does."""
     connection.executemany(_ENQUEUE, rows)
 
 

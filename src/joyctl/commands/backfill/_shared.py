@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from joyctl.errors import UsageError
 from joyctl.output import Output
+from joyctl.scoped import Scoped
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -50,7 +51,7 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class ProgressDisplay:
+class ProgressDisplay(Scoped):
     """A bar on a terminal (stderr); elsewhere a plain line every few seconds."""
 
     def __init__(self, output: Output, label: str) -> None:
@@ -62,7 +63,7 @@ class ProgressDisplay:
         quiet = output.json_mode or output.quiet
         self._live = not quiet and output.is_terminal(output.stderr)
 
-    def __enter__(self) -> ProgressDisplay:
+    def open(self) -> None:
         if self._live:
             from rich.progress import (
                 BarColumn,
@@ -85,14 +86,8 @@ class ProgressDisplay:
             )
             self._bar.start()
             self._task = self._bar.add_task(self._label, total=None, detail="")
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
 

@@ -1,11 +1,11 @@
 """`backfill events`: historical events from the ledger or a file into Klaviyo, exactly once.
 
-The input is read as a stream and cut into bulk jobs (`backfill_batches`), which the pusher sends
-a few at a time. After each accepted job the run's checkpoint moves past it, together with the
-quarantine entries of the records it covered, so a run stopped in any way resumes where Klaviyo's
-acceptance left off: nothing is lost, and what is sent twice (a job accepted just before a crash)
-carries the same `unique_id`s, which Klaviyo records once. Events go with `backfill: true`, so
-flows do not fire for history, unless the caller asks for live flows.
+The input is read as a stream and cut into bulk jobs, which the Klaviyo layer's bulk sender
+(`joyctl.klaviyo.bulk`) sends a few at a time. After each accepted job the run's checkpoint moves
+past it, together with the quarantine entries of the records it covered, so a run stopped in any
+way resumes where Klaviyo's acceptance left off: nothing is lost, and what is sent twice (a job
+accepted just before a crash) carries the same `unique_id`s, which Klaviyo records once. Events
+go with `backfill: true`, so flows do not fire for history, unless the caller asks for live flows.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from joyctl.errors import UsageError
+from joyctl.klaviyo.bulk.batches import Chunk, Item, cut_chunks
+from joyctl.klaviyo.bulk.sender import (
+    DEFAULT_IN_FLIGHT,
+    OrderedSender,
+    RequestTally,
+    SendOutcome,
+    send_events,
+)
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources.events import MAX_EVENTS_PER_JOB
 from joyctl.ledger import runs
@@ -29,7 +37,6 @@ from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
 from joyctl.ledger.db import transaction
 from joyctl.ledger.runs import Run
 from joyctl.quarantine import QuarantineLog
-from joyctl.services.backfill.batches import Chunk, Item, cut_chunks
 from joyctl.services.backfill.files import (
     check_same_file,
     detect_format,
@@ -46,19 +53,12 @@ from joyctl.services.backfill.ledger_source import (
 from joyctl.services.backfill.records import Selection, file_item
 from joyctl.services.backfill.runs import (
     EVENTS_KIND,
-    StoredCounters,
+    RequestCounters,
     new_run_id,
     resume_run,
     run_outcome,
     start_run,
     utc_now,
-)
-from joyctl.services.outbox.pusher import (
-    DEFAULT_IN_FLIGHT,
-    OrderedSender,
-    RequestTally,
-    SendOutcome,
-    send_events,
 )
 
 LEDGER = "ledger"
@@ -86,15 +86,13 @@ class EventBackfillRequest(BaseModel):
 
 
 @dataclass
-class Counters(StoredCounters):
+class Counters(RequestCounters):
     """A run's running totals, kept in its checkpoint."""
 
     sent: int = 0
     already_sent: int = 0
     quarantined: int = 0
     filtered: int = 0
-    requests: int = 0
-    throttled: int = 0
     elapsed: float = 0.0
 
     @property
@@ -333,13 +331,12 @@ def _record(
     for origin, reason, record in sorted(bad, key=lambda entry: entry[0]):
         quarantine.add(origin, reason, record)
     quarantine.flush()
-    counters, tally = state.counters, state.tally
+    counters = state.counters
     counters.sent += len(outcome.accepted)
     counters.quarantined += len(bad)
     counters.filtered += chunk.filtered
     counters.already_sent += chunk.already_sent
-    counters.requests = state.base.requests + tally.requests
-    counters.throttled = state.base.throttled + tally.throttled
+    counters.count_requests(state.base, state.tally)
     with transaction(connection):
         if state.request.from_ledger:
             accepted = [entry_unique_id(item.origin) for item in outcome.accepted]

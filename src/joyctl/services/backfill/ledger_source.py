@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from joyctl.klaviyo import joy_events
+from joyctl.klaviyo.bulk.batches import Item, Outgoing, Skipped
 from joyctl.klaviyo.resources.events import EventInput
 from joyctl.ledger.backfill_queries import EntryRow, iter_entries, sent_unique_ids
 from joyctl.ledger.programs import latest_program_version
-from joyctl.services.backfill.batches import Item, Outgoing, Skipped
 from joyctl.services.backfill.records import Selection
-from joyctl.services.outbox import joy_events
 
 REDEEM_METRIC = "Joy: Redeem Points"
 EXPIRE_METRIC = "Joy: Upon Point Expiration"

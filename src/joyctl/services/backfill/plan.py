@@ -13,9 +13,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from joyctl.errors import UsageError
+from joyctl.klaviyo.bulk.batches import cut_chunks
 from joyctl.klaviyo.endpoints import find_endpoint
 from joyctl.ledger import runs
-from joyctl.services.backfill.batches import cut_chunks
 from joyctl.services.backfill.events import (
     EventBackfillRequest,
     check_source,

@@ -18,6 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.klaviyo import joy_events
+from joyctl.klaviyo.bulk.profile_jobs import (
+    ERRORS_KEPT,
+    ImportProblem,
+    ProfileBatch,
+    cut_jobs,
+    submit_job,
+    wait_for_job,
+)
+from joyctl.klaviyo.bulk.sender import RequestTally
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.endpoints import find_endpoint
 from joyctl.ledger import runs
@@ -26,25 +36,14 @@ from joyctl.ledger.customers import Customer
 from joyctl.ledger.runs import Run
 from joyctl.services.backfill.ledger_source import utc_text
 from joyctl.services.backfill.plan import estimate_seconds
-from joyctl.services.backfill.profile_jobs import (
-    ERRORS_KEPT,
-    ImportProblem,
-    ProfileBatch,
-    cut_jobs,
-    submit_job,
-    wait_for_job,
-)
 from joyctl.services.backfill.runs import (
     PROFILES_KIND,
-    StoredCounters,
-    new_run_id,
+    RequestCounters,
     resume_run,
     run_outcome,
     start_run,
     utc_now,
 )
-from joyctl.services.outbox import joy_events
-from joyctl.services.outbox.pusher import RequestTally
 
 # Jobs submitted but not yet seen complete; Klaviyo works on them meanwhile.
 MAX_PENDING_JOBS = 4
@@ -76,13 +75,11 @@ class ProfilePlan(BaseModel):
 
 
 @dataclass
-class ProfileCounters(StoredCounters):
+class ProfileCounters(RequestCounters):
     submitted: int = 0
     jobs: int = 0
     imported: int = 0
     failed: int = 0
-    requests: int = 0
-    throttled: int = 0
 
 
 ProgressCallback = Callable[[int, int, ProfileCounters], None]
@@ -145,9 +142,8 @@ def backfill_profiles(
     if resume is not None:
         run = resume_run(connection, PROFILES_KIND, resume)
     else:
-        run_id = new_run_id(PROFILES_KIND)
         params = (request or ProfileBackfillRequest()).model_dump(mode="json")
-        run = start_run(connection, PROFILES_KIND, params, run_id=run_id)
+        run = start_run(connection, PROFILES_KIND, params)
     work = _ProfileRun(client, connection, run, sleep=sleep, on_progress=on_progress)
     started = clock()
     with run_outcome(connection, run), work.tally.watching(client):
@@ -200,8 +196,7 @@ class _ProfileRun:
         self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.counters.requests = self.base.requests + self.tally.requests
-        self.counters.throttled = self.base.throttled + self.tally.throttled
+        self.counters.count_requests(self.base, self.tally)
         position = {"customer_id": self.after_id, "pending_jobs": list(self.pending)}
         runs.save_progress(
             self.connection,

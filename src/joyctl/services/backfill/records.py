@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.klaviyo.bulk.batches import Item, Outgoing, Rejected, Skipped, fits_alone
 from joyctl.klaviyo.resources.events import EventInput
 from joyctl.ledger.customers import normalize_email
-from joyctl.services.backfill.batches import Item, Outgoing, Rejected, Skipped, fits_alone
 from joyctl.services.backfill.files import SourceRecord
 
 KNOWN_KEYS = ("id", "email", "external_id", "metric", "time", "value", "value_currency")

@@ -11,15 +11,18 @@ import socket
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel
 
 from joyctl.errors import InterruptedRunError, JoyctlError, NotFoundError
 from joyctl.ledger import runs
 from joyctl.ledger.runs import Run
+
+if TYPE_CHECKING:
+    from joyctl.klaviyo.bulk.sender import RequestTally
 
 EVENTS_KIND = "backfill-events"
 PROFILES_KIND = "backfill-profiles"
@@ -58,11 +61,16 @@ def resume_command(run_id: str, kind: str) -> str:
 
 
 def start_run(
-    connection: sqlite3.Connection, kind: str, params: Mapping[str, Any], *, run_id: str
+    connection: sqlite3.Connection,
+    kind: str,
+    params: Mapping[str, Any],
+    *,
+    run_id: str | None = None,
 ) -> Run:
+    """A new run of `kind`; `run_id` when the caller needed the id first, else a new one."""
     return runs.create_run(
         connection,
-        run_id=run_id,
+        run_id=run_id or new_run_id(kind),
         kind=kind,
         params=params,
         owner=current_owner(),
@@ -166,3 +174,16 @@ class StoredCounters:
     def from_dict(cls, values: dict[str, Any]) -> Self:
         names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
         return cls(**{key: value for key, value in values.items() if key in names})
+
+
+@dataclass
+class RequestCounters(StoredCounters):
+    """Run totals that include the API requests made and the 429s met, over every attempt."""
+
+    requests: int = 0
+    throttled: int = 0
+
+    def count_requests(self, before: RequestCounters, tally: RequestTally) -> None:
+        """This attempt's requests (`tally`) on top of those of the attempts `before` it."""
+        self.requests = before.requests + tally.requests
+        self.throttled = before.throttled + tally.throttled

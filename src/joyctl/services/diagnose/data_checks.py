@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from joyctl.klaviyo.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 from joyctl.klaviyo.resources.metrics import get_metrics
 from joyctl.klaviyo.resources.profiles import get_profiles_by_email
 from joyctl.ledger.customers import latest_balances
@@ -9,7 +10,6 @@ from joyctl.ledger.outbox import outbox_counts
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
-from joyctl.services.outbox.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 
 PUSH = "joyctl reviews replay --push"
 DRIFT_SAMPLE = 10

@@ -1,5 +1,6 @@
-"""What joyctl sends to Klaviyo after a ledger change, and sending it.
+"""Pushing the outbox: what the ledger recorded for Klaviyo, sent once it is committed.
 
-Entry points: `joy_events` (the `Joy: ...` events and profile properties, named as Joy names them)
-and `pusher.push_outbox` (flush the outbox: events in bulk jobs, profile updates by import job).
+Entry point: `pusher.push_outbox` (flush the outbox: events in bulk jobs through
+`joyctl.klaviyo.bulk`, profile updates one by one or by import job). The payloads are written by
+the reward pipeline with `joyctl.klaviyo.joy_events`, named as Joy names them.
 """

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote
 
 from joyctl.engine import Award, Revocation, WriteReviewProgram, reward_idempotency_key
+from joyctl.klaviyo import joy_events
 from joyctl.ledger import outbox
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.customers import Customer
@@ -26,7 +27,6 @@ from joyctl.ledger.points import (
     append_entry,
     find_entry_by_key,
 )
-from joyctl.services.outbox import joy_events
 
 REVIEW_SOURCE = "review"
 

@@ -1,4 +1,4 @@
-"""The steps of `joyctl smoke`, in the order they run (see `services.smoke` for the runner).
+"""The steps of `joyctl smoke`, in the order they run (see `run` for the runner).
 
 Each step returns one line of evidence or raises the JoyctlError that explains its failure.
 What the steps write is kept apart from real data: one dedicated profile (SMOKE_EMAIL), one
@@ -18,7 +18,7 @@ from joyctl.api_contract import FEATURE_SCOPES
 from joyctl.errors import CheckFailedError, JoyctlError, PermissionDeniedError, UsageError
 from joyctl.klaviyo.models import Event, Profile, Review
 from joyctl.services.diagnose.review_checks import SUBMITTED_REVIEW, WEBHOOK_ENDPOINT_HINT
-from joyctl.services.smoke.run import LIVE_ACCOUNT_CODE, SmokeRun, StepSkipped, StepSpec
+from joyctl.services.smoke.model import LIVE_ACCOUNT_CODE, SmokeRun, StepSkipped, StepSpec
 
 SMOKE_EMAIL = "joyctl-smoke@example.com"
 SMOKE_PRODUCT = "joyctl-smoke"

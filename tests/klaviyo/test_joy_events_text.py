@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from joyctl.services.outbox import joy_events
+from joyctl.klaviyo import joy_events
 
 
 @pytest.mark.parametrize(
@@ -21,30 +21,20 @@ def test_earn_point_event_text_is_the_sorted_json_of_the_event(
     email: str, external_id: str | None, product_id: str | None, name: str
 ) -> None:
     def build(balance: int) -> tuple[str, str]:
-        event = joy_events.earn_point_event(
-            unique_id="joyctl-entry-12",
-            email=email,
-            external_id=external_id,
-            program_name=name,
-            points=50,
-            balance_after=balance,
-            time="2026-01-01T00:00:00+00:00",
-            review_id="r-\u00e9",
-            product_id=product_id,
-            customer_id=3,
-        )
-        text = joy_events.earn_point_event_text(
-            unique_id="joyctl-entry-12",
-            email=email,
-            external_id=external_id,
-            program_name=name,
-            points=50,
-            balance_after=balance,
-            time="2026-01-01T00:00:00+00:00",
-            review_id="r-\u00e9",
-            product_id=product_id,
-            customer_id=3,
-        )
+        earn: joy_events.EarnPoint = {
+            "unique_id": "joyctl-entry-12",
+            "email": email,
+            "external_id": external_id,
+            "program_name": name,
+            "points": 50,
+            "balance_after": balance,
+            "time": "2026-01-01T00:00:00+00:00",
+            "review_id": "r-\u00e9",
+            "product_id": product_id,
+            "customer_id": 3,
+        }
+        event = joy_events.earn_point_event(**earn)
+        text = joy_events.earn_point_event_text(**earn)
         return json.dumps(event, sort_keys=True), text
 
     for balance in (0, 1234):

@@ -10,9 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from joyctl.klaviyo.client import KlaviyoClient, build_client
-from joyctl.klaviyo.resources.events import MAX_PAYLOAD_BYTES, EventInput
-from joyctl.services.backfill.batches import (
+from joyctl.klaviyo.bulk.batches import (
     Chunk,
     Item,
     Outgoing,
@@ -21,7 +19,9 @@ from joyctl.services.backfill.batches import (
     cut_chunks,
     fits_alone,
 )
-from joyctl.services.outbox.pusher import send_events
+from joyctl.klaviyo.bulk.sender import send_events
+from joyctl.klaviyo.client import KlaviyoClient, build_client
+from joyctl.klaviyo.resources.events import MAX_PAYLOAD_BYTES, EventInput
 
 WHEN = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ them one by one or in bulk jobs.
 from __future__ import annotations
 
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 EARN_POINT_METRIC = "Joy: Earn Point"
 PROFILE_POINTS = "Joy Loyalty Points"
@@ -19,36 +19,39 @@ PROFILE_BIRTHDAY = "Birthday"
 JOY_METRICS = (EARN_POINT_METRIC,)
 
 
-def earn_point_event(
-    *,
-    unique_id: str,
-    email: str,
-    external_id: str | None,
-    program_name: str,
-    points: int,
-    balance_after: int,
-    time: str,
-    review_id: str,
-    product_id: str | None,
-    customer_id: int,
-) -> dict[str, Any]:
-    profile: dict[str, Any] = {"email": email}
-    if external_id:
-        profile["external_id"] = external_id
+class EarnPoint(TypedDict):
+    """What one `Joy: Earn Point` event tells: the award of `points` for a review."""
+
+    unique_id: str
+    email: str
+    external_id: str | None
+    program_name: str
+    points: int
+    balance_after: int
+    time: str
+    review_id: str
+    product_id: str | None
+    customer_id: int
+
+
+def earn_point_event(**earn: Unpack[EarnPoint]) -> dict[str, Any]:
+    profile: dict[str, Any] = {"email": earn["email"]}
+    if earn["external_id"]:
+        profile["external_id"] = earn["external_id"]
     return {
         "metric": EARN_POINT_METRIC,
-        "unique_id": unique_id,
-        "time": time,
+        "unique_id": earn["unique_id"],
+        "time": earn["time"],
         "profile": profile,
         "properties": {
-            "Program name": program_name,
+            "Program name": earn["program_name"],
             "Program type": "write_review",
-            "Earned points": f"{points} points",
-            "Customer points": balance_after,
-            "Customer ID": customer_id,
-            "Created at": time,
-            "Review ID": review_id,
-            "Product ID": product_id,
+            "Earned points": f"{earn['points']} points",
+            "Customer points": earn["balance_after"],
+            "Customer ID": earn["customer_id"],
+            "Created at": earn["time"],
+            "Review ID": earn["review_id"],
+            "Product ID": earn["product_id"],
         },
     }
 
@@ -72,32 +75,21 @@ _EARN_POINT_TEXT = (
 )
 
 
-def earn_point_event_text(
-    *,
-    unique_id: str,
-    email: str,
-    external_id: str | None,
-    program_name: str,
-    points: int,
-    balance_after: int,
-    time: str,
-    review_id: str,
-    product_id: str | None,
-    customer_id: int,
-) -> str:
+def earn_point_event_text(**earn: Unpack[EarnPoint]) -> str:
     """`earn_point_event(...)` as the outbox stores it."""
+    time, product_id = _quote(earn["time"]), earn["product_id"]
     return _EARN_POINT_TEXT % (
         _quote(EARN_POINT_METRIC),
-        _profile_text(email, external_id, ""),
-        _quote(time),
-        customer_id,
-        balance_after,
-        _quote(f"{points} points"),
+        _profile_text(earn["email"], earn["external_id"], ""),
+        time,
+        earn["customer_id"],
+        earn["balance_after"],
+        _quote(f"{earn['points']} points"),
         "null" if product_id is None else _quote(product_id),
-        _quote(program_name),
-        _quote(review_id),
-        _quote(time),
-        _quote(unique_id),
+        _quote(earn["program_name"]),
+        _quote(earn["review_id"]),
+        time,
+        _quote(earn["unique_id"]),
     )
 
 

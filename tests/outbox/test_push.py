@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from joyctl.klaviyo import joy_events
 from joyctl.klaviyo.auth import ApiKeyAuth
 from joyctl.klaviyo.client import KlaviyoClient, build_client
 from joyctl.klaviyo.retry import RetryPolicy
@@ -17,10 +18,9 @@ from joyctl.ledger import outbox
 from joyctl.ledger.db import open_ledger
 from joyctl.sandbox import SandboxConfig, SandboxServer
 from joyctl.sandbox.store.persistence import load_state
-from joyctl.services.outbox import joy_events
 from joyctl.services.outbox.pusher import MAX_ATTEMPTS, UPSERT_LIMIT, push_outbox
-from tests.backfill.conftest import FAST
 from tests.conftest import Cli
+from tests.klaviyo.conftest import FAST_SANDBOX
 
 QUICK = RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=8)
 NOW = "2026-07-20T12:00:00+00:00"
@@ -28,7 +28,7 @@ NOW = "2026-07-20T12:00:00+00:00"
 
 @pytest.fixture
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(**FAST)) as running:
+    with SandboxServer(SandboxConfig(scenario="empty", **FAST_SANDBOX)) as running:
         yield running
 
 
