@@ -13,7 +13,7 @@ from joyctl.errors import PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.ledger.interchange import FileFormat
+    from joyctl.files.formats import FileFormat
 
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="csv or jsonl (default: from the file's extension).")
@@ -90,7 +90,7 @@ def export(
 
 
 def _format(value: str | None) -> FileFormat | None:
-    from joyctl.ledger.interchange import FileFormat
+    from joyctl.files.formats import FileFormat
 
     if value is None:
         return None
