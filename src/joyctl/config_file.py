@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from joyctl.errors import ConfigError
+from joyctl.files.atomic import write_atomic
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -35,17 +34,7 @@ def write_config(path: Path, data: dict[str, Any]) -> None:
     import tomli_w
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(_drop_none(data))
-    fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, tomli_w.dumps(_drop_none(data)), mode=0o600)
 
 
 def _drop_none(value: Any) -> Any:

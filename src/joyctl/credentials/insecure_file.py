@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import stat
 from pathlib import Path
 
 from joyctl.credentials.model import with_lookup_order
 from joyctl.errors import CredentialStoreError
+from joyctl.files.atomic import write_atomic
 
 FILE_NAME = "credentials.json"
 FILE_FORMAT = "joyctl-credentials/1"
@@ -92,7 +92,8 @@ class InsecureFile:
                 return
             self._prepare_folder()
             document = {"format": FILE_FORMAT, "warning": _WARNING, "secrets": entries}
-            _write_private_file(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+            text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+            write_atomic(self.path, text, mode=FILE_MODE)
         except OSError as exc:
             raise self._error("could not be written", exc) from None
 
@@ -122,25 +123,3 @@ class InsecureFile:
             f"the insecure credentials file {self.path} {what}: {reason}",
             hint=with_lookup_order(f"Check the permissions of {self.path.parent}."),
         )
-
-
-def _write_private_file(path: Path, text: str) -> None:
-    """Create `path` atomically with mode 0600, never briefly readable by anyone else."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(temporary, flags, FILE_MODE)
-    try:
-        if os.name == "posix":
-            # The umask can only remove bits from the mode given to open; make it exact.
-            os.fchmod(descriptor, FILE_MODE)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            descriptor = -1  # the file object owns it now
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if descriptor != -1:
-            os.close(descriptor)
-        temporary.unlink(missing_ok=True)
-        raise

@@ -1,49 +1,60 @@
-"""Bulk loading of customers and opening balances, one transaction per batch of records.
+"""Bulk loading of customers and opening balances, one transaction per batch of rows.
 
-Each record is upserted and its opening balance appended under a key derived from the
-customer, so loading the same records again records nothing twice. A record that fails goes
-to the quarantine and the rest of its batch is kept.
+Each row is upserted and its opening balance appended under a key derived from the customer, so
+loading the same rows again records nothing twice. A row the ledger refuses (a bad or clashing
+value) is reported with its reason and the rest of its batch is kept; what becomes of it (the
+quarantine file of `ledger import`) is the caller's business.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from joyctl.errors import DataError
-from joyctl.ledger.customers import upsert_customer
+from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
-from joyctl.ledger.interchange import Record, parse_row
 from joyctl.ledger.points import Appended, EntryKind, NewEntry, append_entry
-from joyctl.quarantine import QuarantineLog
 
-MISMATCH_LINES_KEPT = 20
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """One customer to load, its opening balance, and the input line it came from."""
+
+    line: int
+    fields: CustomerFields
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    line: int
+    reason: str
 
 
 @dataclass
-class LoadTally:
-    records: int = 0
+class LoadCounts:
     customers_created: int = 0
     customers_updated: int = 0
     openings_recorded: int = 0
     opening_points: int = 0
     openings_already_recorded: int = 0
-    opening_mismatches: int = 0
+
+    def add_counts(self, other: LoadCounts) -> None:
+        for counter in fields(LoadCounts):
+            name = counter.name
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class BatchResult(LoadCounts):
     mismatch_lines: list[int] = field(default_factory=list)
-    """Lines whose points differ from the opening balance recorded earlier (the first few)."""
-    batches: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    tally: LoadTally
-    bad: QuarantineLog
-    source: str
-    now: datetime
+    """Lines whose points differ from the opening balance recorded earlier."""
+    refused: list[Refusal] = field(default_factory=list)
+    """Rows not loaded, in input order."""
 
 
 def opening_key(customer_id: int) -> str:
@@ -51,92 +62,63 @@ def opening_key(customer_id: int) -> str:
     return f"opening:customer:{customer_id}"
 
 
-def load_records(
-    connection: sqlite3.Connection,
-    records: Iterator[Record],
-    bad: QuarantineLog,
-    *,
-    source: str,
-    batch_size: int,
-    on_batch: Callable[[int], None] | None = None,
-) -> LoadTally:
-    """Load every record; `on_batch` hears the running record count after each commit."""
-    tally = LoadTally()
-    for batch in _batches(records, batch_size):
-        now = datetime.now(UTC)  # one timestamp per batch: the batch commits as one
-        with transaction(connection):
-            for record in batch:
-                _load_record(connection, record, _Context(tally, bad, source, now))
-        bad.flush()
-        tally.batches += 1
-        if on_batch is not None:
-            on_batch(tally.records)
-    return tally
-
-
-def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while batch := list(itertools.islice(records, size)):
-        yield batch
-
-
-def _load_record(connection: sqlite3.Connection, record: Record, context: _Context) -> None:
-    context.tally.records += 1
-    if record.problem is not None:
-        context.bad.add(record.line, record.problem, record.values)
-        return
-    try:
-        row = parse_row(record.values)
-        # Customer and opening balance are all or nothing; a lone upsert is one statement.
-        with _savepoint(connection) if row.points else contextlib.nullcontext():
-            upserted = upsert_customer(connection, row.fields, now=context.now)
-            opening = _record_opening(connection, upserted.customer_id, row.points, context)
-    except DataError as exc:
-        context.bad.add(record.line, exc.message, record.values)
-        return
-    _count(context.tally, record, row.points, upserted.created, opening)
+def load_batch(
+    connection: sqlite3.Connection, rows: Iterable[CustomerRow], *, source: str
+) -> BatchResult:
+    """Load the rows in one transaction; the ones refused are reported, the rest committed."""
+    result = BatchResult()
+    now = datetime.now(UTC)  # one timestamp per batch: the batch commits as one
+    with transaction(connection):
+        for row in rows:
+            try:
+                # Customer and opening balance are all or nothing; a lone upsert is one statement.
+                with _savepoint(connection) if row.points else contextlib.nullcontext():
+                    upserted = upsert_customer(connection, row.fields, now=now)
+                    opening = _record_opening(connection, upserted.customer_id, row, source, now)
+            except DataError as exc:
+                result.refused.append(Refusal(row.line, exc.message))
+                continue
+            _count(result, row, upserted.created, opening)
+    return result
 
 
 def _record_opening(
-    connection: sqlite3.Connection, customer_id: int, points: int, context: _Context
+    connection: sqlite3.Connection, customer_id: int, row: CustomerRow, source: str, now: datetime
 ) -> Appended | None:
-    if points == 0:
+    if row.points == 0:
         return None
     entry = NewEntry(
         customer_id,
         EntryKind.OPENING,
-        points,
+        row.points,
         opening_key(customer_id),
         reason="opening balance",
         source_kind="import",
-        source_id=context.source,
-        created_at=context.now,
+        source_id=source,
+        created_at=now,
     )
     return append_entry(connection, entry)
 
 
-def _count(
-    tally: LoadTally, record: Record, points: int, created: bool, opening: Appended | None
-) -> None:
+def _count(result: BatchResult, row: CustomerRow, created: bool, opening: Appended | None) -> None:
     if created:
-        tally.customers_created += 1
+        result.customers_created += 1
     else:
-        tally.customers_updated += 1
+        result.customers_updated += 1
     if opening is None:
         return
     if opening.created:
-        tally.openings_recorded += 1
-        tally.opening_points += points
-    elif opening.entry.delta == points:
-        tally.openings_already_recorded += 1
+        result.openings_recorded += 1
+        result.opening_points += row.points
+    elif opening.entry.delta == row.points:
+        result.openings_already_recorded += 1
     else:
-        tally.opening_mismatches += 1
-        if len(tally.mismatch_lines) < MISMATCH_LINES_KEPT:
-            tally.mismatch_lines.append(record.line)
+        result.mismatch_lines.append(row.line)
 
 
 @contextlib.contextmanager
 def _savepoint(connection: sqlite3.Connection) -> Iterator[None]:
-    """One record is all or nothing without giving up the batch's transaction."""
+    """One row is all or nothing without giving up the batch's transaction."""
     connection.execute("SAVEPOINT load_record")
     try:
         yield

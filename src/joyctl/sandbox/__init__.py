@@ -10,6 +10,7 @@ Nothing here imports Typer or Rich; the `joyctl sandbox` commands are built on t
 
 from __future__ import annotations
 
+from joyctl.loopback import is_loopback_host
 from joyctl.sandbox.config import (
     DEFAULT_REDIRECT_URIS,
     DEFAULT_SCENARIO,
@@ -30,7 +31,6 @@ from joyctl.sandbox.scenarios.seeds import (
 )
 from joyctl.sandbox.server import (
     SandboxServer,
-    is_loopback_host,
     load_credentials,
     load_scenario_seed,
     reset,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import signal
 import socket
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from joyctl.loopback import is_loopback_host
 from joyctl.sandbox.app import RawRequest, SandboxApp
 from joyctl.sandbox.config import DEFAULT_SCENARIO, SandboxConfig
 from joyctl.sandbox.jsonapi import ApiError, Response, error_response
@@ -135,15 +135,6 @@ class _HTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return  # the client went away; nothing to report
         super().handle_error(request, client_address)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _load_or_seed(config: SandboxConfig) -> tuple[SandboxState, bool]:

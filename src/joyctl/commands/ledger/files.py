@@ -12,7 +12,7 @@ from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.ledger.interchange import FileFormat
+    from joyctl.files.formats import FileFormat
     from joyctl.services.ledger_admin.operations import ExportSummary, ImportSummary
 
 FormatOpt = Annotated[
@@ -91,7 +91,7 @@ def export(
 
 
 def _format(value: str | None) -> FileFormat | None:
-    from joyctl.ledger.interchange import FileFormat
+    from joyctl.files.formats import FileFormat
 
     if value is None:
         return None

@@ -55,14 +55,14 @@ def listen(
 
     Example: joyctl webhooks listen --port 8780
     """
+    from joyctl.loopback import is_loopback_host
     from joyctl.services.webhooks.listen import listen as run_listener
     from joyctl.services.webhooks.receiver import ListenOptions
-    from joyctl.services.webhooks.subscriptions import is_loopback
 
     app = app_context(ctx)
     if not path.startswith("/"):
         raise UsageError(f"the path must start with '/': {path!r}", hint="e.g. /klaviyo/webhooks")
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         app.output.warn(f"binding {host}: anyone who can reach it can post deliveries")
     options = ListenOptions(
         host=host,

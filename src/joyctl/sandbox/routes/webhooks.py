@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
+from joyctl.loopback import is_loopback_host
 from joyctl.sandbox.clock import iso
 from joyctl.sandbox.context import Handler, RequestContext, World
 from joyctl.sandbox.ids import ulid
@@ -32,17 +32,8 @@ def _check_endpoint_url(url: str) -> None:
     pointer = "/data/attributes/endpoint_url"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid(f"'{url}' is not a valid URL.", pointer=pointer)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise invalid("endpoint_url must use https.", pointer=pointer)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _topics(state: SandboxState, data: JsonObject, *, required: bool) -> list[str] | None:

@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from joyctl.errors import DataError
+from joyctl.files.atomic import write_atomic
 from joyctl.sandbox.store.state import SandboxState
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename it over the target.
-
-    A reader (or a crash) sees the old file or the new one, never half of either.
-    """
+def write_state_file(path: Path, text: str) -> None:
+    """Replace the state file at once: a reader (or a crash) sees the old state or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def save_state(path: Path, state: SandboxState) -> None:
-    write_atomic(path, serialize_state(state))
+    write_state_file(path, serialize_state(state))
 
 
 def serialize_state(state: SandboxState) -> str:
@@ -80,7 +67,7 @@ class DebouncedSaver:
         self._dirty.clear()
         text = self._snapshot()
         with self._write_lock:
-            write_atomic(self._path, text)
+            write_state_file(self._path, text)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -21,7 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from joyctl.errors import UsageError
+from joyctl.errors import DataError, UsageError
+from joyctl.files.formats import FileFormat, choose_format
+from joyctl.files.quarantine import QuarantineLog, default_quarantine_path
+from joyctl.files.reader import Position, file_identity, open_binary, read_records, same_file
 from joyctl.klaviyo.bulk.batches import Chunk, Item, cut_chunks
 from joyctl.klaviyo.bulk.sender import (
     DEFAULT_IN_FLIGHT,
@@ -36,14 +39,6 @@ from joyctl.ledger import runs
 from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
 from joyctl.ledger.db import transaction
 from joyctl.ledger.runs import Run
-from joyctl.quarantine import QuarantineLog
-from joyctl.services.backfill.files import (
-    check_same_file,
-    detect_format,
-    file_identity,
-    open_binary,
-    read_records,
-)
 from joyctl.services.backfill.ledger_source import (
     entry_unique_id,
     ledger_items,
@@ -144,15 +139,16 @@ def prepare_request(
         quarantine = Path(request.quarantine or default).expanduser().resolve()
         return request.model_copy(update={"quarantine": str(quarantine)})
     path = Path(request.source).expanduser().resolve()
-    file_format = detect_format(path, request.file_format)
+    given = None if request.file_format is None else FileFormat.named(request.file_format)
+    file_format = choose_format(path, given)
     identity = file_identity(path)
-    quarantine = Path(request.quarantine or path.with_name(path.name + ".quarantine.jsonl"))
+    quarantine = Path(request.quarantine or default_quarantine_path(path))
     if quarantine.expanduser().resolve() == path:
         raise UsageError("the quarantine file cannot be the input file", hint="--quarantine PATH")
     return request.model_copy(
         update={
             "source": str(path),
-            "file_format": file_format,
+            "file_format": file_format.value,
             "quarantine": str(quarantine.expanduser().resolve()),
             "file_identity": identity,
         }
@@ -252,9 +248,13 @@ class _Source:
 
 def check_source(request: EventBackfillRequest, position: dict[str, Any]) -> None:
     """A file a run resumes must be the one it started on (UsageError or DataError)."""
-    if not request.from_ledger:
-        check_same_file(
-            Path(request.source), request.file_identity or {}, position.get("offset", 0)
+    if request.from_ledger:
+        return
+    path = Path(request.source)
+    if not same_file(path, request.file_identity or {}, int(position.get("offset", 0))):
+        raise DataError(
+            f"{path} is not the file this run started on (it changed since)",
+            hint="start a new run without --resume; events sent already are not duplicated",
         )
 
 
@@ -271,11 +271,10 @@ def open_source(
         after = int(position.get("entry_id", 0))
         yield _Source(ledger_items(connection, selection, after_id=after), total, "entries")
         return
-    path, file_format = Path(request.source), request.file_format or "jsonl"
-    offset, line = int(position.get("offset", 0)), int(position.get("line", 0))
-    now, loose = utc_now(), file_format == "csv"
+    path, file_format = Path(request.source), FileFormat(request.file_format or "jsonl")
+    now, loose = utc_now(), file_format is FileFormat.CSV
     with open_binary(path) as handle:
-        records = read_records(handle, file_format, offset=offset, line=line)
+        records = read_records(handle, file_format, start=Position.from_json(position))
         items = (file_item(r, selection, now=now, loose_columns=loose) for r in records)
         yield _Source(items, path.stat().st_size, "bytes")
 

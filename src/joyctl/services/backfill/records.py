@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.files.reader import Record
 from joyctl.klaviyo.bulk.batches import Item, Outgoing, Rejected, Skipped, fits_alone
 from joyctl.klaviyo.resources.events import EventInput
 from joyctl.ledger.customers import normalize_email
-from joyctl.services.backfill.files import SourceRecord
 
 KNOWN_KEYS = ("id", "email", "external_id", "metric", "time", "value", "value_currency")
 PROPERTIES_KEY = "properties"
@@ -52,22 +52,21 @@ class Selection:
         return self.until is None or when <= self.until
 
 
-def file_item(
-    record: SourceRecord, selection: Selection, *, now: datetime, loose_columns: bool
-) -> Item:
+def file_item(record: Record, selection: Selection, *, now: datetime, loose_columns: bool) -> Item:
     """What to do with one record. `loose_columns` (CSV) makes unknown columns properties."""
+    position = record.end.to_json()  # the checkpoint once this record is handled
     if record.problem is not None:
-        return Rejected(record.line, record.problem, record.values, record.position)
+        return Rejected(record.line, record.problem, record.values, position)
     try:
         profile, event = parse_event_record(record.values, now=now, loose_columns=loose_columns)
     except DataError as exc:
-        return Rejected(record.line, exc.message, record.values, record.position)
+        return Rejected(record.line, exc.message, record.values, position)
     if not selection.admits(event.metric_name, event.time):
-        return Skipped("filtered", record.position)
-    item = Outgoing.build(profile, event, origin=record.line, position=record.position)
+        return Skipped("filtered", position)
+    item = Outgoing.build(profile, event, origin=record.line, position=position)
     if not fits_alone(item):
         reason = "the event is too large for a 5 MB request"
-        return Rejected(record.line, reason, record.values, record.position)
+        return Rejected(record.line, reason, record.values, position)
     return item
 
 

@@ -8,7 +8,6 @@ its data folder: the sandbox then works on any machine, keyring or not.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from joyctl.credentials import CredentialStore
+from joyctl.files.atomic import write_atomic
 from joyctl.paths import Paths
 from joyctl.settings import SANDBOX_PROFILE
 
@@ -41,11 +41,7 @@ class EmulatorSecretsFile(KeyringBackend):
 
     def _save(self, data: Mapping[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(dict(data), handle)
-        os.replace(temp, self.path)
+        write_atomic(self.path, json.dumps(dict(data)), mode=0o600)
 
     def get_password(self, service: str, username: str) -> str | None:
         return self._load().get(f"{service}/{username}")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -15,22 +13,17 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from joyctl.errors import DataError, JoyctlError, NotFoundError, UsageError
-from joyctl.ledger.bulk import load_records
+from joyctl.files.atomic import replacing
+from joyctl.files.formats import FileFormat, choose_format, format_of
+from joyctl.files.quarantine import QuarantineLog, default_quarantine_path
+from joyctl.files.reader import open_binary, read_records
+from joyctl.files.writer import RecordWriter
 from joyctl.ledger.customers import (
     Customer,
     find_customer,
     iter_customers_with_balances,
 )
 from joyctl.ledger.db import transaction
-from joyctl.ledger.interchange import (
-    FileFormat,
-    RecordWriter,
-    default_quarantine_path,
-    detect_format,
-    export_values,
-    open_import_file,
-    read_records,
-)
 from joyctl.ledger.points import (
     EntryKind,
     InsufficientPointsError,
@@ -41,7 +34,8 @@ from joyctl.ledger.points import (
     entry_history,
 )
 from joyctl.ledger.verify import verify_ledger
-from joyctl.quarantine import QuarantineLog
+from joyctl.services.ledger_admin.customer_file import COLUMNS, customer_columns, export_values
+from joyctl.services.ledger_admin.importing import load_customer_file
 
 MAX_HISTORY = 1000
 
@@ -239,15 +233,16 @@ def import_customers(
     Bad records go to the quarantine file and the rest carry on. Opening balances are keyed by
     customer, so importing the same file again records nothing twice.
     """
-    fmt = detect_format(path, file_format)
+    fmt = choose_format(path, file_format)
     quarantine_path = quarantine or default_quarantine_path(path)
     if quarantine_path.resolve() == path.resolve():  # before the log clears its file
         raise UsageError("the quarantine file cannot be the import file", hint="--quarantine PATH")
     bad = QuarantineLog(quarantine_path, resumed=False)
-    with open_import_file(path) as handle, contextlib.closing(bad):
-        tally = load_records(
+    with open_binary(path) as handle, contextlib.closing(bad):
+        tally = load_customer_file(
             connection,
-            read_records(handle, fmt),
+            read_records(handle, fmt, header=customer_columns),
+            fmt,
             bad,
             source=path.name,
             batch_size=batch_size,
@@ -271,7 +266,7 @@ def export_customers(
     force: bool = False,
 ) -> ExportSummary:
     """Every customer with the current balance, streamed to `output` or to `stdout`."""
-    fmt = file_format or _format_for(output)
+    fmt = file_format or (format_of(output) if output else None) or FileFormat.CSV
     if output is None:
         customers, points = _write_export(connection, stdout, fmt)
         return ExportSummary(output=None, format=fmt.value, customers=customers, points=points)
@@ -293,28 +288,14 @@ def _export_to_file(
 ) -> tuple[int, int]:
     """Written beside the target and renamed, so a failure never leaves half a file behind."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    temp = Path(name)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            counts = _write_export(connection, handle, fmt)
-        os.replace(temp, output)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return counts
-
-
-def _format_for(output: Path | None) -> FileFormat:
-    if output is not None and output.suffix.lower() in {".jsonl", ".ndjson"}:
-        return FileFormat.JSONL
-    return FileFormat.CSV
+    with replacing(output, newline="") as handle:
+        return _write_export(connection, handle, fmt)
 
 
 def _write_export(
     connection: sqlite3.Connection, handle: IO[str], fmt: FileFormat
 ) -> tuple[int, int]:
-    writer = RecordWriter(handle, fmt)
+    writer = RecordWriter(handle, fmt, COLUMNS)
     customers = points = 0
     # One read transaction: the export is a single moment even while others write.
     with transaction(connection, immediate=False):

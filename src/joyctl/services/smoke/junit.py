@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from joyctl.errors import UsageError
+from joyctl.files.atomic import write_atomic
 
 CaseOutcome = Literal["pass", "fail", "skip"]
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -108,12 +108,8 @@ def check_writable(path: Path) -> None:
 def write_junit(suite: JUnitSuite, path: Path) -> None:
     """Write atomically, so a CI step never reads a half-written report."""
     check_writable(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(render_junit(suite))
-        os.chmod(temporary, 0o644)  # a report holds no secret; CI uploaders may run as others
-        os.replace(temporary, path)
+        # A report holds no secret; CI uploaders may run as other users.
+        write_atomic(path, render_junit(suite), mode=0o644)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from exc

@@ -9,7 +9,6 @@ in its answers, so the URL joyctl subscribed is kept in the ledger to show it ba
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import secrets
 import sqlite3
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.models import Webhook
 from joyctl.klaviyo.resources import webhooks as webhook_api
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.loopback import is_loopback_host
 from joyctl.services.webhooks.process import SUBMITTED_REVIEW_TOPIC
 
 REVIEW_TOPICS = (
@@ -112,21 +112,12 @@ def check_endpoint(url: str) -> str:
         )
     if parts.username or parts.password:
         raise UsageError("the endpoint URL must not carry a user name or password")
-    if parts.scheme == "http" and not is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise UsageError(
             f"refusing plain http to {host}: Klaviyo sends deliveries only over https",
             hint="use an https URL (e.g. a TLS proxy in front of `joyctl webhooks listen`)",
         )
     return url.strip()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def create_subscription(

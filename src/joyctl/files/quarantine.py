@@ -2,7 +2,8 @@
 
 Every line is `{"line": N, "reason": "...", "record": {...}}` (the origin's name can differ,
 e.g. a byte offset), written in input order. A new run starts the file afresh; a resumed run
-keeps it and does not write again what it already holds.
+keeps it and does not write again what it already holds. Unless told otherwise, the file of an
+input `FILE` is `FILE.quarantine.jsonl` beside it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from joyctl.errors import UsageError
+
+
+def default_quarantine_path(source: Path) -> Path:
+    """Where the quarantine of `source` goes unless the user chooses: `FILE.quarantine.jsonl`."""
+    return source.with_name(source.name + ".quarantine.jsonl")
 
 
 class QuarantineLog:
