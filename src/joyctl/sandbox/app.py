@@ -7,13 +7,15 @@ which still carries rate-limit headers), then the operation. Injected faults com
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from joyctl.klaviyo.endpoints import REVISION, Endpoint
+from joyctl.klaviyo.endpoints import Endpoint
+from joyctl.klaviyo.revisions import Revision, RevisionProblem
+from joyctl.klaviyo.revisions import resolve as resolve_revision
 from joyctl.sandbox.auth import authenticate, authorize
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
@@ -29,7 +31,6 @@ from joyctl.sandbox.routes.routing import Route, resolve
 from joyctl.sandbox.store.persistence import DebouncedSaver, serialize_state
 from joyctl.sandbox.store.state import SandboxState
 
-REVISION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$")
 BODY_TYPES = ("application/vnd.api+json", "application/json")
 FAULTED_KINDS = ("api", "client", "oauth")
 
@@ -138,12 +139,29 @@ class SandboxApp:
             raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
         if route.kind == "oauth":
             return route.handler(ctx, self.world)
-        _check_revision(ctx)
+        ctx.revision = self._revision(ctx)
         _check_body_type(ctx)
         if route.endpoint is None:
             raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
+        if not route.endpoint.available_at(ctx.revision.release, ctx.revision.beta):
+            raise ApiError(
+                404,
+                "not_found",
+                f"No route matches {ctx.method} {ctx.path} at revision {ctx.revision.served}.",
+            )
         principal = self._principal(route, ctx)
         return self._limited(route, route.endpoint, route.handler, ctx, principal)
+
+    def _revision(self, ctx: RequestContext) -> Revision:
+        """The release serving the request's `revision` header, as Klaviyo resolves it."""
+        today = datetime.fromtimestamp(self.clock.now(), UTC).date()
+        fall_forward = self.world.config.retired_revisions == "fall-forward"
+        try:
+            return resolve_revision(ctx.headers.get("revision"), today, fall_forward=fall_forward)
+        except RevisionProblem as problem:
+            if problem.kind == "retired":
+                raise ApiError(410, "gone", str(problem), parameter="revision") from problem
+            raise invalid(str(problem), parameter="revision") from problem
 
     def _principal(self, route: Route, ctx: RequestContext) -> Principal:
         if route.kind == "client":
@@ -197,22 +215,6 @@ def _fault_response(fault: Fault) -> Response:
     status = fault.status or 500
     code = "service_unavailable" if status == 503 else "error"
     return error_response(ApiError(status, code, "Injected sandbox fault."))
-
-
-def _check_revision(ctx: RequestContext) -> None:
-    revision = ctx.headers.get("revision")
-    if not revision:
-        raise invalid("The 'revision' header is required.", parameter="revision")
-    match = REVISION_PATTERN.match(revision.strip())
-    if match is None:
-        raise invalid(
-            f"Invalid revision '{revision}': use YYYY-MM-DD[.suffix].", parameter="revision"
-        )
-    if match.group(1) > REVISION:
-        raise invalid(
-            f"Revision {revision} is newer than the newest revision, {REVISION}.",
-            parameter="revision",
-        )
 
 
 def _check_body_type(ctx: RequestContext) -> None:

@@ -17,6 +17,10 @@ DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
 )
 
 DEFAULT_SCENARIO = "legacy-permissions"
+# What a request at a retired revision meets. Klaviyo's policy retires a revision two years after
+# its release; whether it then refuses such calls (410) or serves them at the oldest supported
+# revision ("fall forward") is not settled by its documentation, so both are offered.
+RETIRED_REVISION_POLICIES = ("refuse", "fall-forward")
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class SandboxConfig:
     delivery_max_attempts: int = 5
     delivery_timeout_seconds: float = 5.0
     save_debounce_seconds: float = 0.25
+    retired_revisions: str = "refuse"  # see RETIRED_REVISION_POLICIES
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)
@@ -92,5 +97,10 @@ class SandboxConfig:
             raise UsageError(f"Port {self.port} is out of range.", hint="Use 0 for a free port.")
         if self.access_token_lifetime <= 0:
             raise UsageError("The access-token lifetime must be positive.")
+        if self.retired_revisions not in RETIRED_REVISION_POLICIES:
+            raise UsageError(
+                f"Unknown retired-revision policy {self.retired_revisions!r}.",
+                hint=f"Use one of: {', '.join(RETIRED_REVISION_POLICIES)}.",
+            )
         if self.delivery_max_attempts < 1:
             raise UsageError("Webhook deliveries need at least one attempt.")

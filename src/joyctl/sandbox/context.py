@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joyctl.klaviyo.endpoints import Endpoint
+from joyctl.klaviyo.revisions import Revision
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.jsonapi import ApiError, Response, invalid
@@ -35,6 +36,7 @@ class RequestContext:
     path_params: dict[str, str] = field(default_factory=dict)
     endpoint: Endpoint | None = None
     principal: Principal | None = None
+    revision: Revision | None = None  # the release serving the request (API routes only)
 
     def param(self, name: str) -> str | None:
         return next((value for key, value in self.query if key == name), None)

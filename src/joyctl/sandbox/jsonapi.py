@@ -25,6 +25,7 @@ _TITLES = {
     "throttled": "Request was throttled.",
     "method_not_allowed": "Method not allowed.",
     "conflict": "Conflict.",
+    "gone": "Gone.",
     "duplicate_profile": "Conflict.",
     "unsupported_media_type": "Unsupported media type.",
     "payload_too_large": "Request payload too large.",
