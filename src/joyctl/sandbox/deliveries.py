@@ -37,7 +37,9 @@ def enqueue(
 ) -> int:
     """Queue an event for every enabled webhook on `topic`; returns how many webhooks it reaches.
 
-    Events join a not-yet-sent delivery of the same webhook, which is what batches them.
+    Events join a delivery of the same webhook whose body is not fixed yet, which is what
+    batches them. Once the worker has fixed a body (its first attempt is under way or done),
+    later events go into the next delivery, so none is left out of what is sent.
     """
     reached = 0
     for webhook in state.webhooks.values():
@@ -51,7 +53,7 @@ def enqueue(
                 for d in state.deliveries.values()
                 if d["webhook_id"] == webhook["id"]
                 and d["status"] == "pending"
-                and d["attempts"] == 0
+                and d["body"] is None
                 and len(d["items"]) < MAX_BATCH
             ),
             None,

@@ -90,9 +90,8 @@ def _deliveries(state: SandboxState) -> JsonObject:
         "pending": statuses.get("pending", 0),
         "delivered": statuses.get("delivered", 0),
         "failed": statuses.get("failed", 0),
-        "events_delivered": sum(
-            len(d["items"]) for d in state.deliveries.values() if d["status"] == "delivered"
-        ),
+        # What receivers acknowledged, counted from the bodies they were sent.
+        "events_delivered": sum(a["event_count"] for a in state.delivery_attempts if a["delivered"]),
         "attempts": state.delivery_attempts,
     }
 
