@@ -22,7 +22,14 @@ from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.context import Handler, Principal, RequestContext, World
 from joyctl.sandbox.deliveries import DeliveryWorker
 from joyctl.sandbox.faults import Fault, FaultInjector, parse_faults
-from joyctl.sandbox.jsonapi import ApiError, Response, error_response, invalid
+from joyctl.sandbox.jsonapi import (
+    ApiError,
+    Response,
+    error_response,
+    invalid,
+    requested_fieldsets,
+    sparse,
+)
 from joyctl.sandbox.ratelimit import RateLimiter, limits_for
 from joyctl.sandbox.routes.control import CONTROL_ROUTES
 from joyctl.sandbox.routes.import_jobs import advance_jobs
@@ -189,7 +196,7 @@ class SandboxApp:
         try:
             if route.kind == "api":
                 authorize(principal, endpoint, state)
-            response = handler(ctx, self.world)
+            response = sparse(handler(ctx, self.world), requested_fieldsets(ctx.query))
         except ApiError as error:
             response = error_response(error)
         response.headers.update(verdict.headers)

@@ -91,7 +91,9 @@ def _deliveries(state: SandboxState) -> JsonObject:
         "delivered": statuses.get("delivered", 0),
         "failed": statuses.get("failed", 0),
         # What receivers acknowledged, counted from the bodies they were sent.
-        "events_delivered": sum(a["event_count"] for a in state.delivery_attempts if a["delivered"]),
+        "events_delivered": sum(
+            a["event_count"] for a in state.delivery_attempts if a["delivered"]
+        ),
         "attempts": state.delivery_attempts,
     }
 
