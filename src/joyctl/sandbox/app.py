@@ -35,6 +35,7 @@ from joyctl.sandbox.routes.control import CONTROL_ROUTES
 from joyctl.sandbox.routes.import_jobs import advance_jobs
 from joyctl.sandbox.routes.lists import wants_profile_count
 from joyctl.sandbox.routes.routing import Route, resolve
+from joyctl.sandbox.store.pending import apply_due_writes
 from joyctl.sandbox.store.persistence import DebouncedSaver, serialize_state
 from joyctl.sandbox.store.state import SandboxState
 
@@ -59,7 +60,13 @@ class SandboxApp:
         self.limiter = RateLimiter(config.rate_limit_mode())
         self.faults = FaultInjector(parse_faults(config.faults), config.seed)
         self.deliveries = DeliveryWorker(
-            self.lock, lambda: self.world.state, self.clock, config, self._mark_dirty
+            self.lock,
+            lambda: self.world.state,
+            self.clock,
+            lambda: self.world.latency,
+            self._mark_dirty,
+            tick=self._catch_up,
+            timeout=config.delivery_timeout_seconds,
         )
         self.saver: DebouncedSaver | None = None
         if config.state_file is not None:
@@ -90,6 +97,18 @@ class SandboxApp:
 
     def _after_change(self) -> None:
         self.deliveries.wake()
+
+    def _catch_up(self) -> None:
+        """Do the asynchronous work whose time has come: accepted writes, then job steps.
+
+        Runs (under the lock) before every request and on every turn of the delivery worker,
+        so a moved clock takes effect even when no request arrives.
+        """
+        latency, state = self.world.latency, self.world.state
+        applied = apply_due_writes(self.world)
+        moved = advance_jobs(state, self.clock.now(), latency.job_queued, latency.job_processing)
+        if applied or moved:
+            self._mark_dirty()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -123,8 +142,7 @@ class SandboxApp:
         if fault.kind is not None and not fault.drop_after:
             state.count_fault(fault.kind)
             return _fault_response(fault)
-        if advance_jobs(state, self.clock.now(), self.config.job_step_seconds):
-            self._mark_dirty()
+        self._catch_up()
         try:
             response = self._dispatch(route, ctx)
         except ApiError as error:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from joyctl.errors import UsageError
+from joyctl.sandbox.latency import LatencyProfile, parse_latency, short_profile
 
 # Redirect URIs the sandbox's OAuth app allows out of the box. Klaviyo matches them exactly, so a
 # client whose loopback listener uses another address must add it (SandboxConfig.redirect_uris).
@@ -80,6 +81,7 @@ class SandboxConfig:
     delivery_batch_seconds: float = 0.2  # how long events wait to be batched into one POST
     delivery_backoff_seconds: float = 1.0  # first retry delay; doubles on every retry
     delivery_max_attempts: int = 5
+    latency: str = "short"  # "short" | "realistic" | with overrides; see latency.py
     delivery_timeout_seconds: float = 5.0
     save_debounce_seconds: float = 0.25
     retired_revisions: str = "refuse"  # see RETIRED_REVISION_POLICIES
@@ -87,11 +89,22 @@ class SandboxConfig:
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)
 
+    def latency_profile(self, spec: str | None = None) -> LatencyProfile:
+        """`spec` (by default this config's `latency`), with `short` built from the settings."""
+        short = short_profile(
+            self.job_step_seconds,
+            self.delivery_batch_seconds,
+            self.delivery_backoff_seconds,
+            self.delivery_max_attempts,
+        )
+        return parse_latency(self.latency if spec is None else spec, short)
+
     def validate(self) -> None:
         """Fail early, with a usage error, on options that cannot work."""
         from joyctl.sandbox.faults import parse_faults
 
         self.rate_limit_mode()
+        self.latency_profile()
         parse_faults(self.faults)
         if not 0 <= self.port <= 65535:
             raise UsageError(f"Port {self.port} is out of range.", hint="Use 0 for a free port.")

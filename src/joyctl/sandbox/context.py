@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from joyctl.klaviyo.revisions import Revision
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.jsonapi import ApiError, Response, invalid
+from joyctl.sandbox.latency import LatencyProfile
 from joyctl.sandbox.store.records import JsonObject
 from joyctl.sandbox.store.state import SandboxState
 
@@ -71,6 +73,13 @@ class World:
     clock: Clock
     config: SandboxConfig
     after_change: Callable[[], None] = lambda: None  # wakes the delivery worker
+    latency: LatencyProfile = field(init=False)
+    rng: random.Random = field(init=False)  # draws delays; seeded by the config's seed
+
+    def __post_init__(self) -> None:
+        self.latency = self.config.latency_profile()
+        # Not for security: a seeded generator makes delays reproducible.
+        self.rng = random.Random(self.config.seed)  # noqa: S311
 
     def now(self) -> float:
         return self.clock.now()
