@@ -85,6 +85,9 @@ class SandboxConfig:
     delivery_timeout_seconds: float = 5.0
     save_debounce_seconds: float = 0.25
     retired_revisions: str = "refuse"  # see RETIRED_REVISION_POLICIES
+    # Klaviyo requires https webhook endpoints. The emulator also takes plain http to a loopback
+    # address, so a local `webhooks listen` can receive; strict refuses that too.
+    strict_webhook_urls: bool = False
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)
