@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from joyctl.klaviyo.resources.metrics import get_metrics
 from joyctl.klaviyo.resources.profiles import get_profiles_by_email
 from joyctl.ledger.outbox import outbox_counts
@@ -12,6 +14,9 @@ from joyctl.services.outbox.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 
 PUSH = "joyctl reviews replay --push"
 DRIFT_SAMPLE = 10
+# Klaviyo answers 202 to events and processes them later (seconds, sometimes minutes); a metric
+# missing this soon after the first event was sent is not yet a failure.
+PROCESSING_GRACE = timedelta(minutes=10)
 
 
 def check_outbox(probe: Probe) -> CheckResult:
@@ -41,8 +46,25 @@ def check_metrics(probe: Probe) -> CheckResult:
     names = {metric.name for metric in fetched.value}
     if EARN_POINT_METRIC not in names:
         evidence = [f"{sent} events sent, but Klaviyo has no {EARN_POINT_METRIC!r} metric"]
+        first = _first_event_sent(probe)
+        if first is not None and datetime.now(UTC) - first < PROCESSING_GRACE:
+            evidence.append(
+                f"the first was sent at {first.isoformat(timespec='seconds')}: Klaviyo processes"
+                " events asynchronously, so check again in a few minutes"
+            )
+            return warned("metrics", title, evidence, "joyctl diagnose")
         return failed("metrics", title, evidence, PUSH)
     return passed("metrics", title, f"{EARN_POINT_METRIC!r} exists")
+
+
+def _first_event_sent(probe: Probe) -> datetime | None:
+    row = probe.connection.execute(
+        "SELECT min(sent_at) FROM outbox WHERE kind = 'event' AND sent_at IS NOT NULL"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    sent = datetime.fromisoformat(str(row[0]))
+    return sent if sent.tzinfo else sent.replace(tzinfo=UTC)
 
 
 def _sample(probe: Probe) -> dict[str, int]:
