@@ -65,7 +65,7 @@ class SandboxApp:
             self.clock,
             lambda: self.world.latency,
             self._mark_dirty,
-            tick=self._catch_up,
+            tick=self.catch_up,
             timeout=config.delivery_timeout_seconds,
         )
         self.saver: DebouncedSaver | None = None
@@ -98,7 +98,7 @@ class SandboxApp:
     def _after_change(self) -> None:
         self.deliveries.wake()
 
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
         """Do the asynchronous work whose time has come: accepted writes, then job steps.
 
         Runs (under the lock) before every request and on every turn of the delivery worker,
@@ -142,7 +142,7 @@ class SandboxApp:
         if fault.kind is not None and not fault.drop_after:
             state.count_fault(fault.kind)
             return _fault_response(fault)
-        self._catch_up()
+        self.catch_up()
         try:
             response = self._dispatch(route, ctx)
         except ApiError as error:
