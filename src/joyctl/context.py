@@ -126,7 +126,8 @@ class AppContext:
         if self._sandbox is None:
             from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
-            self._sandbox = EmbeddedSandbox(self.paths, self.ledger)
+            latency = self.environ.get(envvars.SANDBOX_LATENCY) or "short"
+            self._sandbox = EmbeddedSandbox(self.paths, self.ledger, latency)
         return self._sandbox
 
     def klaviyo_base_url(self) -> str:

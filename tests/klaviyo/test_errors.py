@@ -120,3 +120,34 @@ def test_the_client_raises_mapped_errors(
     fake.add("POST", "/api/events", jsonapi(status, error_body(status, "x", "y")))
     with pytest.raises(kind):
         make_client().post("/api/events", {"data": {}})
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "detail"),
+    [
+        (400, "invalid", "Invalid revision '2099-01-01': it is later than today (2026-12-04)."),
+        (410, "gone", "Revision 2023-01-24 is retired (revisions are supported for two years)."),
+    ],
+)
+def test_a_refused_revision_is_a_setting_to_change_not_a_credential(
+    status: int, code: str, detail: str
+) -> None:
+    body = {
+        "errors": [
+            {"id": "e1", "status": status, "code": code, "title": "Invalid input.",
+             "detail": detail, "source": {"parameter": "revision"}}
+        ]
+    }  # fmt: skip
+    request = httpx.Request(
+        "GET", "https://a.klaviyo.com/api/accounts", headers={"revision": "2099-01-01"}
+    )
+    error = map_failure(
+        httpx.Response(status, json=body, request=request),
+        endpoint=find_endpoint("GET", "/api/accounts"),
+    )
+    assert error.code == "revision_refused"
+    assert error.exit_code == ExitCode.USAGE
+    assert "revision '2099-01-01'" in error.message
+    assert detail in error.message
+    assert error.hint is not None
+    assert "JOYCTL_REVISION" in error.hint and "connect" not in error.hint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Receiver:
     secret: str
     url: str = ""
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
+    delay: float = 0.0  # how long each answer takes, to keep a delivery in flight
     deliveries: list[Delivery] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers.get(signing.HEADER_SIGNATURE, ""),
         )
         receiver.record(Delivery(headers, body, ok))
+        time.sleep(receiver.delay)
         status = receiver.next_status()
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -75,8 +78,10 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def running_receiver(secret: str, statuses: list[int] | None = None) -> Iterator[Receiver]:
-    receiver = Receiver(secret, statuses=list(statuses or []))
+def running_receiver(
+    secret: str, statuses: list[int] | None = None, delay: float = 0.0
+) -> Iterator[Receiver]:
+    receiver = Receiver(secret, statuses=list(statuses or []), delay=delay)
     server = _Server(receiver)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/klaviyo/webhooks"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})

@@ -147,3 +147,19 @@ def test_only_enabled_webhooks_on_the_topic_receive(make_server: ServerFactory) 
         _settled(server)
         time.sleep(0.05)
     assert len(receiver.deliveries) == 2
+
+
+def test_events_arriving_while_a_delivery_is_in_flight_go_in_the_next_one(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(scenario="advanced-kdp")
+    with running_receiver(SECRET, delay=0.3) as receiver:
+        _subscribe(server, receiver.url)
+        _submit(server, "first@example.com")
+        _wait_for(receiver, 1)  # the first delivery is now waiting for its answer
+        _submit(server, *(f"later{n}@example.com" for n in range(5)))
+        _wait_for(receiver, 2)
+        settled = _settled(server)
+    sent = [item["external_id"] for d in receiver.deliveries for item in d.document["data"]]
+    assert len(sent) == len(set(sent)) == 6
+    assert settled["events_delivered"] == 6

@@ -93,12 +93,38 @@ def test_scaled_limits(make_server: ServerFactory) -> None:
     assert headers["RateLimit-Limit"] == "30, 30;w=1, 450;w=60"
 
 
-def test_off_means_no_limits(make_server: ServerFactory) -> None:
-    server = make_server(rate_limits="off")
+def test_off_means_no_limits_but_the_headers_klaviyo_sends(make_server: ServerFactory) -> None:
+    server = _frozen(make_server, rate_limits="off")
     with key_client(server) as client:
         responses = [client.get("/api/accounts") for _ in range(20)]
     assert {r.status_code for r in responses} == {200}
-    assert "RateLimit-Limit" not in responses[0].headers
+    assert responses[0].headers["RateLimit-Limit"] == "1, 1;w=1, 15;w=60"
+    assert [r.headers["RateLimit-Remaining"] for r in responses[:2]] == ["0", "0"]
+    assert inspect(server)["throttled"]["total"] == 0
+
+
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+@pytest.mark.parametrize("mode", ["real", "off", "x10"])
+def test_every_answer_past_authentication_carries_the_headers(
+    make_server: ServerFactory, mode: str
+) -> None:
+    server = make_server(rate_limits=mode, scenario="advanced-kdp")
+    params = {"company_id": server.credentials.public_api_key}
+    with key_client(server) as client, public_client(server) as public:
+        answers = [
+            client.get("/api/lists"),
+            client.post("/api/profile-import", json={"data": {"type": "profile"}}),  # 400
+            client.get("/api/reviews/no-such-review"),  # 404
+            client.post("/api/events", json={"data": {"type": "event"}}),  # 400
+            public.get("/client/reviews", params=params),
+        ]
+    for answer in answers:
+        assert all(name in answer.headers for name in RATE_LIMIT_HEADERS), (
+            answer.status_code,
+            answer.url,
+        )
 
 
 def test_profile_count_has_its_own_lower_limit(make_server: ServerFactory) -> None:

@@ -78,6 +78,16 @@ def test_endpoint_must_be_https_except_on_loopback(make_server: ServerFactory) -
     assert not_a_url.status_code == 400
 
 
+def test_strict_webhook_urls_refuse_loopback_http_too(make_server: ServerFactory) -> None:
+    client, _ = _kdp_client(make_server, strict_webhook_urls=True)
+    with client:
+        loopback = client.post("/api/webhooks", json=_webhook("http://127.0.0.1:9/hook"))
+        https = client.post("/api/webhooks", json=_webhook("https://127.0.0.1:9/hook"))
+    assert loopback.status_code == 400
+    assert error_of(loopback)["detail"] == "endpoint_url must use https."
+    assert https.status_code == 201
+
+
 def test_secret_key_name_and_topics_are_required(make_server: ServerFactory) -> None:
     client, _ = _kdp_client(make_server)
     no_secret = _webhook()

@@ -46,6 +46,25 @@ def serve(
     live_account: Annotated[
         bool, typer.Option(help="Emulate a live account (test_account=false).")
     ] = False,
+    latency: Annotated[
+        str,
+        typer.Option(
+            help="How long Klaviyo's asynchronous work takes: short (writes readable at once), "
+            "realistic (writes after 1-5 s, bulk jobs over 5 s, webhooks 1-3 min later, retries "
+            'over a day), or overrides such as "realistic,writes=2-10s,scale=0.1".'
+        ),
+    ] = "short",
+    retired_revisions: Annotated[
+        str,
+        typer.Option(
+            help="A revision over two years old: refuse it (410) or fall-forward to the oldest "
+            "supported one."
+        ),
+    ] = "refuse",
+    strict_webhook_urls: Annotated[
+        bool,
+        typer.Option(help="Refuse plain-http webhook endpoints on loopback too, as Klaviyo does."),
+    ] = False,
 ) -> None:
     """Serve the emulator on HTTP until Ctrl-C or SIGTERM (state is saved).
 
@@ -53,7 +72,10 @@ def serve(
     with every scope, the OAuth client id and secret, the public key): they are the emulator's
     own fake credentials, printed on purpose.
 
-    Example: joyctl sandbox serve --port 8080 --rate-limits x10
+    Revisions are read as Klaviyo reads them (see the README, "What the emulator does not
+    model", for what it assumes).
+
+    Example: joyctl sandbox serve --port 8080 --rate-limits x10 --latency realistic
     """
     from joyctl.sandbox import SandboxConfig, is_loopback_host
     from joyctl.services.sandbox_profile.embedded import serve as serve_sandbox
@@ -71,6 +93,9 @@ def serve(
         seed=seed,
         auto_consent=auto_consent,
         live_account=live_account,
+        latency=latency,
+        retired_revisions=retired_revisions,
+        strict_webhook_urls=strict_webhook_urls,
     )
     serve_sandbox(config, lambda info: _ready(app.output, info))
 
@@ -120,6 +145,7 @@ def _render_ready(out: Output, info: ServeInfo) -> None:
             ("client secret", info.client_secret),
             ("redirect uris", " ".join(info.redirect_uris)),
             ("rate limits", info.rate_limits),
+            ("latency", info.latency),
         ]
     )
 

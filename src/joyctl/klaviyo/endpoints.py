@@ -23,6 +23,14 @@ class Endpoint:
     daily: int | None = None
     page_size_default: int | None = None
     page_size_max: int | None = None
+    since: str | None = None  # first stable revision that serves it; None: every supported one
+    beta_since: str | None = None  # first `.pre` revision that served it before it went stable
+
+    def available_at(self, release: str, beta: bool) -> bool:
+        """Whether a request at this revision reaches the operation (else Klaviyo has no route)."""
+        if self.since is None or release >= self.since:
+            return True
+        return beta and self.beta_since is not None and release >= self.beta_since
 
     @property
     def rate_class(self) -> str:
@@ -40,9 +48,32 @@ def _e(
     *,
     daily: int | None = None,
     page: tuple[int, int] | None = None,
+    since: str | None = None,
+    beta_since: str | None = None,
 ) -> Endpoint:
     default, maximum = page if page else (None, None)
-    return Endpoint(method, path, op, tuple(scopes.split()), burst, steady, daily, default, maximum)
+    return Endpoint(
+        method,
+        path,
+        op,
+        tuple(scopes.split()),
+        burst,
+        steady,
+        daily,
+        default,
+        maximum,
+        since,
+        beta_since,
+    )
+
+
+# Revisions at which operations joyctl uses went GA (revision branches of Klaviyo's spec); the
+# rest predate every supported revision. Client reviews were beta in 2025-01-15.pre.
+WEBHOOKS_GA = "2024-10-15"
+REVIEWS_GA = "2024-10-15"
+REVIEW_PATCH_GA = "2025-01-15"
+CLIENT_REVIEWS_GA = "2025-04-15"
+CLIENT_REVIEWS_BETA = "2025-01-15"
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -132,18 +163,72 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         10,
         150,
     ),
-    _e("GET", "/api/webhooks", "get_webhooks", "webhooks:read", 1, 15),
-    _e("POST", "/api/webhooks", "create_webhook", "webhooks:write", 1, 15),
-    _e("GET", "/api/webhooks/{id}", "get_webhook", "webhooks:read", 1, 15),
-    _e("PATCH", "/api/webhooks/{id}", "update_webhook", "webhooks:write", 1, 15),
-    _e("DELETE", "/api/webhooks/{id}", "delete_webhook", "webhooks:write", 1, 15),
-    _e("GET", "/api/webhook-topics", "get_webhook_topics", "webhooks:read", 1, 15),
-    _e("GET", "/api/webhook-topics/{id}", "get_webhook_topic", "webhooks:read", 1, 15),
-    _e("GET", "/api/reviews", "get_reviews", "reviews:read", 10, 150, page=(20, 100)),
-    _e("GET", "/api/reviews/{id}", "get_review", "reviews:read", 10, 150),
-    _e("PATCH", "/api/reviews/{id}", "update_review", "reviews:write", 10, 150),
-    _e("GET", "/client/reviews", "get_client_reviews", "", 10, 150, page=(20, 100)),
-    _e("POST", "/client/reviews", "create_client_review", "", 10, 150),
+    _e("GET", "/api/webhooks", "get_webhooks", "webhooks:read", 1, 15, since=WEBHOOKS_GA),
+    _e("POST", "/api/webhooks", "create_webhook", "webhooks:write", 1, 15, since=WEBHOOKS_GA),
+    _e("GET", "/api/webhooks/{id}", "get_webhook", "webhooks:read", 1, 15, since=WEBHOOKS_GA),
+    _e("PATCH", "/api/webhooks/{id}", "update_webhook", "webhooks:write", 1, 15, since=WEBHOOKS_GA),
+    _e(
+        "DELETE", "/api/webhooks/{id}", "delete_webhook", "webhooks:write", 1, 15, since=WEBHOOKS_GA
+    ),
+    _e(
+        "GET",
+        "/api/webhook-topics",
+        "get_webhook_topics",
+        "webhooks:read",
+        1,
+        15,
+        since=WEBHOOKS_GA,
+    ),
+    _e(
+        "GET",
+        "/api/webhook-topics/{id}",
+        "get_webhook_topic",
+        "webhooks:read",
+        1,
+        15,
+        since=WEBHOOKS_GA,
+    ),
+    _e(
+        "GET",
+        "/api/reviews",
+        "get_reviews",
+        "reviews:read",
+        10,
+        150,
+        page=(20, 100),
+        since=REVIEWS_GA,
+    ),
+    _e("GET", "/api/reviews/{id}", "get_review", "reviews:read", 10, 150, since=REVIEWS_GA),
+    _e(
+        "PATCH",
+        "/api/reviews/{id}",
+        "update_review",
+        "reviews:write",
+        10,
+        150,
+        since=REVIEW_PATCH_GA,
+    ),
+    _e(
+        "GET",
+        "/client/reviews",
+        "get_client_reviews",
+        "",
+        10,
+        150,
+        page=(20, 100),
+        since=CLIENT_REVIEWS_GA,
+        beta_since=CLIENT_REVIEWS_BETA,
+    ),
+    _e(
+        "POST",
+        "/client/reviews",
+        "create_client_review",
+        "",
+        10,
+        150,
+        since=CLIENT_REVIEWS_GA,
+        beta_since=CLIENT_REVIEWS_BETA,
+    ),
 )
 
 

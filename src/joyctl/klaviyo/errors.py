@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 
+from joyctl.api_contract import REVISION
 from joyctl.errors import (
     AuthError,
+    ConfigError,
     DataError,
     JoyctlError,
     NotFoundError,
@@ -114,6 +116,9 @@ def map_failure(
     clean = scrub or Redactor().text
     problems = [problem.scrubbed(clean) for problem in parse_problems(failure)]
     first = problems[0] if problems else ApiProblem()
+    revision_problem = next((p for p in problems if p.parameter == "revision"), None)
+    if revision_problem is not None and status in (400, 410):
+        return _revision_error(failure, revision_problem, operation)
     if status == 401:
         return _auth_error(first, operation)
     if status == 403:
@@ -128,6 +133,20 @@ def map_failure(
     if status in (400, 409, 413, 422):
         return _data_error(status, problems, operation)
     return _remote_error(status, first, operation, attempts)
+
+
+def _revision_error(response: httpx.Response, problem: ApiProblem, operation: str) -> ConfigError:
+    """The `revision` header was refused: a setting to change, not credentials to renew."""
+    sent = response.request.headers.get("revision", "") if _has_request(response) else ""
+    shown = f" {sent!r}" if sent else ""
+    return ConfigError(
+        f"Klaviyo refused the API revision{shown} for {operation}: {problem.text or 'invalid'}",
+        hint=(
+            "use a released, supported revision: unset JOYCTL_REVISION or the profile's "
+            f"`revision` setting to get joyctl's default, {REVISION}"
+        ),
+        code="revision_refused",
+    )
 
 
 def _auth_error(problem: ApiProblem, operation: str) -> AuthError:
@@ -211,7 +230,7 @@ def _network_error(exc: httpx.TransportError, operation: str, attempts: int) -> 
     )
 
 
-def _has_request(exc: httpx.TransportError) -> bool:
+def _has_request(exc: httpx.TransportError | httpx.Response) -> bool:
     try:
         exc.request  # noqa: B018 - the property raises when no request is attached
     except RuntimeError:

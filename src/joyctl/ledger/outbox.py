@@ -124,3 +124,11 @@ def outbox_counts(connection: sqlite3.Connection) -> OutboxCounts:
         sent=row["sent"] or 0,
         oldest_pending=row["oldest"],
     )
+
+
+def first_event_sent_at(connection: sqlite3.Connection) -> str | None:
+    """When the first outbox event was sent to Klaviyo (ISO text), or None if none was yet."""
+    row = connection.execute(
+        "SELECT min(sent_at) FROM outbox WHERE kind = 'event' AND sent_at IS NOT NULL"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])

@@ -7,30 +7,38 @@ which still carries rate-limit headers), then the operation. Injected faults com
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from joyctl.api_contract import REVISION
 from joyctl.klaviyo.endpoints import Endpoint
+from joyctl.klaviyo.revisions import Revision, RevisionProblem
+from joyctl.klaviyo.revisions import resolve as resolve_revision
 from joyctl.sandbox.auth import authenticate, authorize
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.context import Handler, Principal, RequestContext, World
 from joyctl.sandbox.deliveries import DeliveryWorker
 from joyctl.sandbox.faults import Fault, FaultInjector, parse_faults
-from joyctl.sandbox.jsonapi import ApiError, Response, error_response, invalid
+from joyctl.sandbox.jsonapi import (
+    ApiError,
+    Response,
+    error_response,
+    invalid,
+    requested_fieldsets,
+    sparse,
+)
 from joyctl.sandbox.ratelimit import RateLimiter, limits_for
 from joyctl.sandbox.routes.control import CONTROL_ROUTES
 from joyctl.sandbox.routes.import_jobs import advance_jobs
 from joyctl.sandbox.routes.lists import wants_profile_count
 from joyctl.sandbox.routes.routing import Route, resolve
+from joyctl.sandbox.store.pending import apply_due_writes
 from joyctl.sandbox.store.persistence import DebouncedSaver, serialize_state
 from joyctl.sandbox.store.state import SandboxState
 
-REVISION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$")
 BODY_TYPES = ("application/vnd.api+json", "application/json")
 FAULTED_KINDS = ("api", "client", "oauth")
 
@@ -52,7 +60,13 @@ class SandboxApp:
         self.limiter = RateLimiter(config.rate_limit_mode())
         self.faults = FaultInjector(parse_faults(config.faults), config.seed)
         self.deliveries = DeliveryWorker(
-            self.lock, lambda: self.world.state, self.clock, config, self._mark_dirty
+            self.lock,
+            lambda: self.world.state,
+            self.clock,
+            lambda: self.world.latency,
+            self._mark_dirty,
+            tick=self.catch_up,
+            timeout=config.delivery_timeout_seconds,
         )
         self.saver: DebouncedSaver | None = None
         if config.state_file is not None:
@@ -83,6 +97,18 @@ class SandboxApp:
 
     def _after_change(self) -> None:
         self.deliveries.wake()
+
+    def catch_up(self) -> None:
+        """Do the asynchronous work whose time has come: accepted writes, then job steps.
+
+        Runs (under the lock) before every request and on every turn of the delivery worker,
+        so a moved clock takes effect even when no request arrives.
+        """
+        latency, state = self.world.latency, self.world.state
+        applied = apply_due_writes(self.world)
+        moved = advance_jobs(state, self.clock.now(), latency.job_queued, latency.job_processing)
+        if applied or moved:
+            self._mark_dirty()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -116,8 +142,7 @@ class SandboxApp:
         if fault.kind is not None and not fault.drop_after:
             state.count_fault(fault.kind)
             return _fault_response(fault)
-        if advance_jobs(state, self.clock.now(), self.config.job_step_seconds):
-            self._mark_dirty()
+        self.catch_up()
         try:
             response = self._dispatch(route, ctx)
         except ApiError as error:
@@ -139,12 +164,29 @@ class SandboxApp:
             raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
         if route.kind == "oauth":
             return route.handler(ctx, self.world)
-        _check_revision(ctx)
+        ctx.revision = self._revision(ctx)
         _check_body_type(ctx)
         if route.endpoint is None:
             raise ApiError(404, "not_found", f"No route matches {ctx.path}.")
+        if not route.endpoint.available_at(ctx.revision.release, ctx.revision.beta):
+            raise ApiError(
+                404,
+                "not_found",
+                f"No route matches {ctx.method} {ctx.path} at revision {ctx.revision.served}.",
+            )
         principal = self._principal(route, ctx)
         return self._limited(route, route.endpoint, route.handler, ctx, principal)
+
+    def _revision(self, ctx: RequestContext) -> Revision:
+        """The release serving the request's `revision` header, as Klaviyo resolves it."""
+        today = datetime.fromtimestamp(self.clock.now(), UTC).date()
+        fall_forward = self.world.config.retired_revisions == "fall-forward"
+        try:
+            return resolve_revision(ctx.headers.get("revision"), today, fall_forward=fall_forward)
+        except RevisionProblem as problem:
+            if problem.kind == "retired":
+                raise ApiError(410, "gone", str(problem), parameter="revision") from problem
+            raise invalid(str(problem), parameter="revision") from problem
 
     def _principal(self, route: Route, ctx: RequestContext) -> Principal:
         if route.kind == "client":
@@ -172,7 +214,7 @@ class SandboxApp:
         try:
             if route.kind == "api":
                 authorize(principal, endpoint, state)
-            response = handler(ctx, self.world)
+            response = sparse(handler(ctx, self.world), requested_fieldsets(ctx.query))
         except ApiError as error:
             response = error_response(error)
         response.headers.update(verdict.headers)
@@ -198,22 +240,6 @@ def _fault_response(fault: Fault) -> Response:
     status = fault.status or 500
     code = "service_unavailable" if status == 503 else "error"
     return error_response(ApiError(status, code, "Injected sandbox fault."))
-
-
-def _check_revision(ctx: RequestContext) -> None:
-    revision = ctx.headers.get("revision")
-    if not revision:
-        raise invalid("The 'revision' header is required.", parameter="revision")
-    match = REVISION_PATTERN.match(revision.strip())
-    if match is None:
-        raise invalid(
-            f"Invalid revision '{revision}': use YYYY-MM-DD[.suffix].", parameter="revision"
-        )
-    if match.group(1) > REVISION:
-        raise invalid(
-            f"Revision {revision} is newer than the newest revision, {REVISION}.",
-            parameter="revision",
-        )
 
 
 def _check_body_type(ctx: RequestContext) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from joyctl.errors import UsageError
+from joyctl.sandbox.latency import LatencyProfile, parse_latency, short_profile
 
 # Redirect URIs the sandbox's OAuth app allows out of the box. Klaviyo matches them exactly, so a
 # client whose loopback listener uses another address must add it (SandboxConfig.redirect_uris).
@@ -17,6 +18,10 @@ DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
 )
 
 DEFAULT_SCENARIO = "legacy-permissions"
+# What a request at a retired revision meets. Klaviyo's policy retires a revision two years after
+# its release; whether it then refuses such calls (410) or serves them at the oldest supported
+# revision ("fall forward") is not settled by its documentation, so both are offered.
+RETIRED_REVISION_POLICIES = ("refuse", "fall-forward")
 
 
 @dataclass(frozen=True)
@@ -76,21 +81,42 @@ class SandboxConfig:
     delivery_batch_seconds: float = 0.2  # how long events wait to be batched into one POST
     delivery_backoff_seconds: float = 1.0  # first retry delay; doubles on every retry
     delivery_max_attempts: int = 5
+    latency: str = "short"  # "short" | "realistic" | with overrides; see latency.py
     delivery_timeout_seconds: float = 5.0
     save_debounce_seconds: float = 0.25
+    retired_revisions: str = "refuse"  # see RETIRED_REVISION_POLICIES
+    # Klaviyo requires https webhook endpoints. The emulator also takes plain http to a loopback
+    # address, so a local `webhooks listen` can receive; strict refuses that too.
+    strict_webhook_urls: bool = False
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)
+
+    def latency_profile(self, spec: str | None = None) -> LatencyProfile:
+        """`spec` (by default this config's `latency`), with `short` built from the settings."""
+        short = short_profile(
+            self.job_step_seconds,
+            self.delivery_batch_seconds,
+            self.delivery_backoff_seconds,
+            self.delivery_max_attempts,
+        )
+        return parse_latency(self.latency if spec is None else spec, short)
 
     def validate(self) -> None:
         """Fail early, with a usage error, on options that cannot work."""
         from joyctl.sandbox.faults import parse_faults
 
         self.rate_limit_mode()
+        self.latency_profile()
         parse_faults(self.faults)
         if not 0 <= self.port <= 65535:
             raise UsageError(f"Port {self.port} is out of range.", hint="Use 0 for a free port.")
         if self.access_token_lifetime <= 0:
             raise UsageError("The access-token lifetime must be positive.")
+        if self.retired_revisions not in RETIRED_REVISION_POLICIES:
+            raise UsageError(
+                f"Unknown retired-revision policy {self.retired_revisions!r}.",
+                hint=f"Use one of: {', '.join(RETIRED_REVISION_POLICIES)}.",
+            )
         if self.delivery_max_attempts < 1:
             raise UsageError("Webhook deliveries need at least one attempt.")

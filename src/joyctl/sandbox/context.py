@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from joyctl.klaviyo.endpoints import Endpoint
+from joyctl.klaviyo.revisions import Revision
 from joyctl.sandbox.clock import Clock
 from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.jsonapi import ApiError, Response, invalid
+from joyctl.sandbox.latency import LatencyProfile
 from joyctl.sandbox.store.records import JsonObject
 from joyctl.sandbox.store.state import SandboxState
 
@@ -35,6 +38,7 @@ class RequestContext:
     path_params: dict[str, str] = field(default_factory=dict)
     endpoint: Endpoint | None = None
     principal: Principal | None = None
+    revision: Revision | None = None  # the release serving the request (API routes only)
 
     def param(self, name: str) -> str | None:
         return next((value for key, value in self.query if key == name), None)
@@ -69,6 +73,13 @@ class World:
     clock: Clock
     config: SandboxConfig
     after_change: Callable[[], None] = lambda: None  # wakes the delivery worker
+    latency: LatencyProfile = field(init=False)
+    rng: random.Random = field(init=False)  # draws delays; seeded by the config's seed
+
+    def __post_init__(self) -> None:
+        self.latency = self.config.latency_profile()
+        # Not for security: a seeded generator makes delays reproducible.
+        self.rng = random.Random(self.config.seed)  # noqa: S311
 
     def now(self) -> float:
         return self.clock.now()

@@ -17,8 +17,8 @@ import httpx
 
 from joyctl.klaviyo import signing
 from joyctl.sandbox.clock import Clock, iso, iso_precise
-from joyctl.sandbox.config import SandboxConfig
 from joyctl.sandbox.ids import ulid
+from joyctl.sandbox.latency import RETRIED_STATUSES, LatencyProfile
 from joyctl.sandbox.store.records import (
     DeliveryAttemptRecord,
     DeliveryItem,
@@ -37,7 +37,9 @@ def enqueue(
 ) -> int:
     """Queue an event for every enabled webhook on `topic`; returns how many webhooks it reaches.
 
-    Events join a not-yet-sent delivery of the same webhook, which is what batches them.
+    Events join a delivery of the same webhook whose body is not fixed yet, which is what
+    batches them. Once the worker has fixed a body (its first attempt is under way or done),
+    later events go into the next delivery, so none is left out of what is sent.
     """
     reached = 0
     for webhook in state.webhooks.values():
@@ -51,7 +53,7 @@ def enqueue(
                 for d in state.deliveries.values()
                 if d["webhook_id"] == webhook["id"]
                 and d["status"] == "pending"
-                and d["attempts"] == 0
+                and d["body"] is None
                 and len(d["items"]) < MAX_BATCH
             ),
             None,
@@ -91,14 +93,19 @@ class DeliveryWorker:
         lock: threading.RLock,
         state_of: Callable[[], SandboxState],
         clock: Clock,
-        config: SandboxConfig,
+        latency_of: Callable[[], LatencyProfile],
         on_change: Callable[[], None],
+        *,
+        tick: Callable[[], None] = lambda: None,
+        timeout: float = 5.0,
     ) -> None:
         self._lock = lock
         self._state_of = state_of
         self._clock = clock
-        self._config = config
+        self._latency_of = latency_of
         self._on_change = on_change
+        self._tick = tick  # other timed work, done under the lock on every turn
+        self._timeout = timeout
         self._in_flight: set[str] = set()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -134,6 +141,7 @@ class DeliveryWorker:
         """The deliveries due now, and how long to sleep when there are none (at most 0.1 s,
         so a moved clock or a changed setting is noticed soon)."""
         with self._lock:
+            self._tick()
             state, now = self._state_of(), self._clock.now()
             jobs, idle = [], 0.1
             for delivery in state.deliveries.values():
@@ -186,9 +194,7 @@ class DeliveryWorker:
             signing.HEADER_SIGNATURE: signing.sign(job.secret, job.body, timestamp),
         }
         if self._client is None:
-            self._client = httpx.Client(
-                timeout=self._config.delivery_timeout_seconds, trust_env=False
-            )
+            self._client = httpx.Client(timeout=self._timeout, trust_env=False)
         try:
             response = self._client.post(job.url, content=job.body, headers=headers)
         except httpx.HTTPError as exc:
@@ -197,6 +203,7 @@ class DeliveryWorker:
 
     def _finish(self, job: _Job, status: int | None, error: str | None) -> None:
         delivered = status is not None and 200 <= status < 300
+        retryable = status is None or status in RETRIED_STATUSES
         with self._lock:
             state, now = self._state_of(), self._clock.now()
             state.delivery_attempts.append(
@@ -214,17 +221,18 @@ class DeliveryWorker:
             self._in_flight.discard(job.delivery_id)
             delivery = state.deliveries.get(job.delivery_id)
             if delivery is not None:
-                self._schedule(delivery, job.attempt, delivered, now)
+                self._schedule(delivery, job.attempt, delivered, retryable, now)
         self._on_change()
 
     def _schedule(
-        self, delivery: DeliveryRecord, attempt: int, delivered: bool, now: float
+        self, delivery: DeliveryRecord, attempt: int, delivered: bool, retryable: bool, now: float
     ) -> None:
+        """Klaviyo retries no answer, 429 and 500/502/503 on its schedule; other answers fail."""
         delivery["attempts"] = attempt
+        wait = self._latency_of().retry_after(attempt)
         if delivered:
             delivery["status"] = "delivered"
-        elif attempt >= self._config.delivery_max_attempts:
+        elif not retryable or wait is None:
             delivery["status"] = "failed"
         else:
-            backoff = self._config.delivery_backoff_seconds * 2 ** (attempt - 1)
-            delivery["next_attempt_at"] = now + backoff
+            delivery["next_attempt_at"] = now + wait

@@ -25,6 +25,7 @@ _TITLES = {
     "throttled": "Request was throttled.",
     "method_not_allowed": "Method not allowed.",
     "conflict": "Conflict.",
+    "gone": "Gone.",
     "duplicate_profile": "Conflict.",
     "unsupported_media_type": "Unsupported media type.",
     "payload_too_large": "Request payload too large.",
@@ -160,3 +161,49 @@ def paginate(
 
 def _with_query(url: str, query: list[tuple[str, str]]) -> str:
     return f"{url}?{urlencode(query)}" if query else url
+
+
+# -- sparse fieldsets ----------------------------------------------------------------------------
+
+
+def requested_fieldsets(query: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """`fields[profile]=email,properties.tier` -> {"profile": ["email", "properties.tier"]}."""
+    fieldsets: dict[str, list[str]] = {}
+    for key, value in query:
+        if key.startswith("fields[") and key.endswith("]"):
+            names = [name.strip() for name in value.split(",") if name.strip()]
+            fieldsets.setdefault(key[len("fields[") : -1], []).extend(names)
+    return fieldsets
+
+
+def sparse(response: Response, fieldsets: dict[str, list[str]]) -> Response:
+    """Keep only the requested attributes of each resource of a listed type, as Klaviyo does.
+
+    A dotted name (`location.city`) keeps that member of an object attribute.
+    """
+    if not fieldsets or not response.body or response.status >= 300:
+        return response
+    document = json.loads(response.body)
+    data = document.get("data")
+    resources = [*(data if isinstance(data, list) else [data]), *document.get("included", [])]
+    for resource in resources:
+        if isinstance(resource, dict) and resource.get("type") in fieldsets:
+            wanted = fieldsets[resource["type"]]
+            resource["attributes"] = _only(resource.get("attributes") or {}, wanted)
+    body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+    return Response(response.status, body, response.headers, response.drop_connection)
+
+
+def _only(attributes: JsonObject, wanted: list[str]) -> JsonObject:
+    kept: JsonObject = {}
+    for name in wanted:
+        head, _, rest = name.partition(".")
+        if head not in attributes:
+            continue
+        value = attributes[head]
+        if rest and isinstance(value, dict):
+            inner = _only(value, [rest])
+            kept[head] = {**kept.get(head, {}), **inner}
+        else:
+            kept[head] = value
+    return kept

@@ -58,9 +58,11 @@ class RateLimiter:
     def check(
         self, bucket: str, limits: Limits, now: float, daily_usage: dict[str, int]
     ) -> Verdict:
-        """Admit one request or say how long to wait. `daily_usage` is the persisted day count."""
-        if not self.mode.enforced:
-            return Verdict(True)
+        """Admit one request or say how long to wait. `daily_usage` is the persisted day count.
+
+        With limits off every request is admitted, but still counted, so its answer carries the
+        `RateLimit-*` headers Klaviyo sends (describing Klaviyo's real limits).
+        """
         with self._lock:
             windows = [
                 self._window(bucket, limits.rate_class, "burst", 1, limits.burst, now),
@@ -71,12 +73,14 @@ class RateLimiter:
             # Daily caps are quotas, not pacing: a scaled mode leaves them as Klaviyo sets them.
             if limits.daily is not None and daily_usage.get(daily_key, 0) >= limits.daily:
                 blocked.append(seconds_to_utc_midnight(now))
+            if not self.mode.enforced:
+                blocked, daily_key = [], ""
             if blocked:
                 return Verdict(False, retry_after=max(1, math.ceil(max(blocked))))
             for window in windows:
                 key = (bucket, limits.rate_class, window.name)
                 self._counts[key] = (window.index, window.count + 1)
-            if limits.daily is not None:
+            if limits.daily is not None and daily_key:
                 daily_usage[daily_key] = daily_usage.get(daily_key, 0) + 1
             return Verdict(True, _headers(windows))
 

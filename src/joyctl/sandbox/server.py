@@ -238,6 +238,7 @@ class SandboxServer:
         """The same document as `GET /__sandbox/state`."""
         app = self._running()
         with app.lock:
+            app.catch_up()
             return snapshot(app.world.state, app.clock.now(), settings_of(app))
 
     def serve_forever_until_signal(self, on_ready: Callable[[str], None] | None = None) -> None:

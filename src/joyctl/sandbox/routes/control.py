@@ -62,6 +62,8 @@ def settings_of(app: SandboxApp) -> JsonObject:
         "auto_consent": config.auto_consent,
         "consent_withheld_scopes": app.world.state.consent_withheld_scopes,
         "job_step_seconds": config.job_step_seconds,
+        "latency": app.world.latency.spec,
+        "retired_revisions": config.retired_revisions,
     }
 
 
@@ -118,6 +120,9 @@ def _apply_runtime(app: SandboxApp, body: JsonObject) -> None:
         config = replace(config, faults=faults, seed=seed)
     if "auto_consent" in body:
         config = replace(config, auto_consent=bool(body["auto_consent"]))
+    if "latency" in body:
+        app.world.latency = config.latency_profile(str(body["latency"]))
+        config = replace(config, latency=str(body["latency"]))
     app.world.config = config
 
 

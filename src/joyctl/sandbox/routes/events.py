@@ -14,8 +14,8 @@ from joyctl.sandbox.store.events import (
     dedup_key,
     parse_event,
     profile_identity,
-    record_event,
 )
+from joyctl.sandbox.store.pending import accept_events
 from joyctl.sandbox.store.profiles import validate_profile
 from joyctl.sandbox.store.records import EventRecord, JsonObject, MetricRecord
 from joyctl.sandbox.store.resources import (
@@ -47,7 +47,7 @@ def get_account(ctx: RequestContext, world: World) -> Response:
 def create_event(ctx: RequestContext, world: World) -> Response:
     data = resource_data(ctx, "event")
     event = parse_event(data.get("attributes"), "/data/attributes", world.now())
-    record_event(world.state, event, world.now())
+    accept_events(world, [event])
     return empty_response(202)
 
 
@@ -100,8 +100,7 @@ def bulk_create_events(ctx: RequestContext, world: World) -> Response:
                 pointer=f"{event.pointer}/unique_id",
             )
         seen.add(key)
-    for event in events:
-        record_event(world.state, event, now)
+    accept_events(world, events)
     return empty_response(202)
 
 

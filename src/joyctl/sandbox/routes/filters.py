@@ -1,7 +1,9 @@
 """Klaviyo's `filter=` syntax: `equals(name,'Gold')`, `any(id,['a','b'])`, `and(...)`.
 
 Each endpoint declares the fields it filters on and the operators each allows, as the spec's
-parameter descriptions do; anything else is a 400 naming the `filter` parameter.
+parameter descriptions do; anything else is a 400 naming the `filter` parameter. Values follow
+Klaviyo's quoting: strings in single or double quotes, datetimes, numbers, booleans and `null`
+bare; `any` takes a bracketed list, the other operators one value.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ def field_spec(getter: Callable[[R], Any], operators: str, kind: str = "str") ->
 
 def _bad(detail: str) -> ApiError:
     return invalid(detail, parameter="filter")
+
+
+class Quoted(str):
+    """A string value that was quoted in the filter (a bare token is a plain str)."""
+
+    __slots__ = ()
 
 
 class _Parser:
@@ -115,7 +123,7 @@ class _Parser:
             raise _bad("Invalid filter: unterminated string.")
         value = self.text[self.pos : end]
         self.pos = end + 1
-        return value
+        return Quoted(value)
 
     def items(self) -> list[Any]:
         self.expect("[")
@@ -193,6 +201,36 @@ def _check_fields(conditions: list[Condition], fields: Mapping[str, FilterField[
             raise _bad(
                 f"The '{condition.operator}' operator is not allowed on '{condition.field}'."
             )
+        _check_values(condition, spec.kind)
+
+
+_KIND_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "str": (lambda value: isinstance(value, Quoted), "a quoted string"),
+    "email": (lambda value: isinstance(value, Quoted), "a quoted string"),
+    "datetime": (
+        lambda value: type(value) is str and parse_iso(value) is not None,
+        "an unquoted datetime such as 2026-01-01T00:00:00Z",
+    ),
+    "number": (
+        lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+        "an unquoted number",
+    ),
+    "bool": (lambda value: isinstance(value, bool), "true or false, unquoted"),
+}
+
+
+def _check_values(condition: Condition, kind: str) -> None:
+    """Klaviyo's quoting rules, per the field's kind: a 400 for a quoted datetime, say."""
+    if condition.operator == "has":
+        return
+    wanted = condition.value
+    if (condition.operator == "any") != isinstance(wanted, list):
+        shape = "a list such as ['a','b']" if condition.operator == "any" else "a single value"
+        raise _bad(f"'{condition.operator}' on '{condition.field}' takes {shape}.")
+    accepts, described = _KIND_RULES[kind]
+    for value in wanted if isinstance(wanted, list) else [wanted]:
+        if value is not None and not accepts(value):
+            raise _bad(f"Invalid value {value!r} for '{condition.field}': it must be {described}.")
 
 
 def _never_raises(condition: Condition, kind: str) -> bool:

@@ -1,7 +1,8 @@
 """Profile bulk-import jobs: accepted at once, then queued -> processing -> complete.
 
-A job moves one status per `job_step_seconds` of sandbox time. Its profiles are applied when it
-completes; each profile that cannot be imported becomes an import error instead of failing the job.
+A job stays queued, then processing, for as long as the latency profile says (sandbox time).
+Its profiles are applied when it completes; each profile that cannot be imported becomes an
+import error instead of failing the job.
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ MAX_PROFILE_BYTES = 100 * 1024
 PROFILES_POINTER = "/data/attributes/profiles/data"
 
 
-def advance_jobs(state: SandboxState, now: float, step: float) -> bool:
+def advance_jobs(state: SandboxState, now: float, queued: float, processing: float) -> bool:
     """Bring every unfinished job up to date with the clock; True when one moved."""
     moved = False
     for job in state.import_jobs.values():
         if job["status"] in ("complete", "cancelled"):
             continue
         elapsed = now - job["created_at"]
-        if elapsed >= step and job["started_at"] is None:
+        if elapsed >= queued and job["started_at"] is None:
             job["status"] = "processing"
-            job["started_at"] = job["created_at"] + step
+            job["started_at"] = job["created_at"] + queued
             moved = True
-        if elapsed >= 2 * step:
-            _complete(state, job, job["created_at"] + 2 * step)
+        if elapsed >= queued + processing:
+            _complete(state, job, job["created_at"] + queued + processing)
             moved = True
     return moved
 

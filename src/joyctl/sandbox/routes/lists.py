@@ -43,6 +43,8 @@ _COMPARE = "greater-or-equal greater-than less-or-equal less-than"
 MEMBER_FILTERS: dict[str, FilterField[Member]] = {
     "email": field_spec(lambda m: m[0]["email"], "any equals", "email"),
     "phone_number": field_spec(lambda m: m[0]["phone_number"], "any equals"),
+    "push_token": field_spec(lambda m: None, "any equals"),  # the emulator keeps none
+    "_kx": field_spec(lambda m: None, "equals"),
     "joined_group_at": field_spec(lambda m: m[1], _COMPARE, "datetime"),
 }
 

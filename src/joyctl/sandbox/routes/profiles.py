@@ -21,6 +21,8 @@ from joyctl.sandbox.store.state import SandboxState
 
 MAX_PROFILE_PAYLOAD = 100 * 1024
 _COMPARE = "greater-than less-than"
+_RANGE_ALL = "greater-or-equal greater-than less-or-equal less-than"
+_SUPPRESSIONS = "subscriptions.email.marketing"
 
 PROFILE_FILTERS: dict[str, FilterField[ProfileRecord]] = {
     "id": field_spec(lambda p: p["id"], "any equals"),
@@ -29,6 +31,15 @@ PROFILE_FILTERS: dict[str, FilterField[ProfileRecord]] = {
     "external_id": field_spec(lambda p: p["external_id"], "any equals"),
     "created": field_spec(lambda p: p["created"], _COMPARE, "datetime"),
     "updated": field_spec(lambda p: p["updated"], _COMPARE, "datetime"),
+    # Fields the spec allows that the emulator keeps no data for: they match nothing.
+    "_kx": field_spec(lambda p: None, "equals"),
+    f"{_SUPPRESSIONS}.list_suppressions.reason": field_spec(lambda p: None, "equals"),
+    f"{_SUPPRESSIONS}.list_suppressions.timestamp": field_spec(
+        lambda p: None, _RANGE_ALL, "datetime"
+    ),
+    f"{_SUPPRESSIONS}.list_suppressions.list_id": field_spec(lambda p: None, "equals"),
+    f"{_SUPPRESSIONS}.suppression.reason": field_spec(lambda p: None, "equals"),
+    f"{_SUPPRESSIONS}.suppression.timestamp": field_spec(lambda p: None, _RANGE_ALL, "datetime"),
 }
 PROFILE_SORTS = {
     "created": lambda p: p["created"],

@@ -15,9 +15,10 @@ from joyctl.sandbox.jsonapi import (
 from joyctl.sandbox.routes.filters import FilterField, apply_filter, field_spec
 from joyctl.sandbox.routes.listing import check_includes, page_of, sort_items
 from joyctl.sandbox.routes.validation import attributes_of, resource_data, same_id
+from joyctl.sandbox.store.pending import accept_review
 from joyctl.sandbox.store.records import JsonObject, ReviewRecord
 from joyctl.sandbox.store.resources import event_resource, review_resource
-from joyctl.sandbox.store.reviews import submit_review, validate_status, validate_submission
+from joyctl.sandbox.store.reviews import validate_status, validate_submission
 
 _RANGE = "greater-or-equal less-or-equal"
 _RATING_OPERATORS = "any equals greater-or-equal less-or-equal"
@@ -126,8 +127,7 @@ def create_client_review(ctx: RequestContext, world: World) -> Response:
     if not world.state.account["reviews_enabled"]:
         raise ApiError(403, "permission_denied", "Klaviyo Reviews is not enabled for this account.")
     values = validate_submission(resource_data(ctx, "review"))
-    submit_review(world, values, ctx.base_url)
-    world.after_change()
+    accept_review(world, values, ctx.base_url)
     return empty_response(202)
 
 

@@ -1,4 +1,4 @@
-"""Webhooks CRUD (https endpoints, loopback http allowed; URLs masked) and webhook topics."""
+"""Webhooks CRUD (https endpoints; loopback http allowed unless strict; URLs masked), topics."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ from joyctl.sandbox.store.topics import available_topics
 TOPICS_POINTER = "/data/relationships/webhook-topics/data"
 
 
-def _check_endpoint_url(url: str) -> None:
-    """https only, except plain http to a loopback address for local receivers."""
+def _check_endpoint_url(url: str, *, strict: bool) -> None:
+    """https only, as Klaviyo requires; plain http to a loopback address too unless `strict`."""
     parts = urlsplit(url)
     pointer = "/data/attributes/endpoint_url"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid(f"'{url}' is not a valid URL.", pointer=pointer)
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and (strict or not is_loopback_host(parts.hostname)):
         raise invalid("endpoint_url must use https.", pointer=pointer)
 
 
@@ -71,7 +71,7 @@ def create_webhook(ctx: RequestContext, world: World) -> Response:
     pointer = "/data/attributes"
     name = require_str(attributes, "name", pointer)
     url = require_str(attributes, "endpoint_url", pointer)
-    _check_endpoint_url(url)
+    _check_endpoint_url(url, strict=world.config.strict_webhook_urls)
     secret = require_str(attributes, "secret_key", pointer)
     topics = _topics(world.state, data, required=True) or []
     now = world.now()
@@ -90,13 +90,13 @@ def create_webhook(ctx: RequestContext, world: World) -> Response:
     return _single(ctx, webhook, 201)
 
 
-def _apply_attributes(webhook: WebhookRecord, attributes: JsonObject) -> None:
+def _apply_attributes(webhook: WebhookRecord, attributes: JsonObject, *, strict: bool) -> None:
     pointer = "/data/attributes"
     if attributes.get("name") is not None:
         webhook["name"] = require_str(attributes, "name", pointer)
     if attributes.get("endpoint_url") is not None:
         webhook["endpoint_url"] = require_str(attributes, "endpoint_url", pointer)
-        _check_endpoint_url(webhook["endpoint_url"])
+        _check_endpoint_url(webhook["endpoint_url"], strict=strict)
     if attributes.get("secret_key") is not None:
         webhook["secret_key"] = require_str(attributes, "secret_key", pointer)
     if attributes.get("description") is not None:  # Klaviyo ignores "description": null
@@ -112,7 +112,7 @@ def update_webhook(ctx: RequestContext, world: World) -> Response:
     data = resource_data(ctx, "webhook")
     same_id(data, ctx.path_params["id"])
     webhook = _webhook(ctx, world)
-    _apply_attributes(webhook, attributes_of(data))
+    _apply_attributes(webhook, attributes_of(data), strict=world.config.strict_webhook_urls)
     topics = _topics(world.state, data, required=False)
     if topics is not None:
         webhook["topics"] = topics

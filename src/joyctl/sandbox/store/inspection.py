@@ -90,8 +90,9 @@ def _deliveries(state: SandboxState) -> JsonObject:
         "pending": statuses.get("pending", 0),
         "delivered": statuses.get("delivered", 0),
         "failed": statuses.get("failed", 0),
+        # What receivers acknowledged, counted from the bodies they were sent.
         "events_delivered": sum(
-            len(d["items"]) for d in state.deliveries.values() if d["status"] == "delivered"
+            a["event_count"] for a in state.delivery_attempts if a["delivered"]
         ),
         "attempts": state.delivery_attempts,
     }

@@ -124,13 +124,19 @@ def review_event_properties(review: ReviewRecord) -> JsonObject:
     }
 
 
-def submit_review(world: World, values: JsonObject, base_url: str) -> ReviewRecord:
-    """Store a review, record its event and queue it for subscribed webhooks."""
-    state, now = world.state, world.now()
+def submit_review(
+    world: World, values: JsonObject, base_url: str, submitted_at: float | None = None
+) -> ReviewRecord:
+    """Store a review, record its event and queue it for subscribed webhooks.
+
+    `submitted_at` is when the submission was accepted, when Klaviyo processes it later.
+    """
+    state = world.state
+    created = world.now() if submitted_at is None else submitted_at
     status = "published" if state.account["reviews_auto_publish"] else "pending"
-    review = new_review(values, now, status)
+    review = new_review(values, created, status)
     state.reviews[review["id"]] = review
-    record_review_event(world, review, now, base_url)
+    record_review_event(world, review, created, base_url)
     return review
 
 
@@ -155,7 +161,7 @@ def record_review_event(world: World, review: ReviewRecord, when: float, base_ur
         return
     review["event_ids"].append(record["id"])
     payload = event_resource(record, base_url)
-    ready_at = world.now() + world.config.delivery_batch_seconds
+    ready_at = world.now() + world.latency.draw(world.latency.deliveries, world.rng)
     enqueue(world.state, SUBMITTED_REVIEW_TOPIC, record["id"], payload, ready_at)
 
 

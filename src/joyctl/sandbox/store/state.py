@@ -61,6 +61,8 @@ class SandboxState:
     reviews: dict[str, ReviewRecord] = field(default_factory=dict)
     deliveries: dict[str, DeliveryRecord] = field(default_factory=dict)
     delivery_attempts: list[DeliveryAttemptRecord] = field(default_factory=list)
+    # Accepted 202 writes not yet readable (see store/pending.py), oldest first.
+    pending_writes: list[JsonObject] = field(default_factory=list)
     counters: CountersRecord = field(default_factory=new_counters)
     # Derived from `profiles`, never saved; see profile_index.py.
     profile_index: ProfileIndex = field(

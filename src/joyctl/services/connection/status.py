@@ -23,7 +23,13 @@ from joyctl.credentials import (
     ResolvedCredential,
     resolve_klaviyo_credential,
 )
-from joyctl.errors import CredentialStoreError, ExitCode, JoyctlError, RemoteError
+from joyctl.errors import (
+    ConfigError,
+    CredentialStoreError,
+    ExitCode,
+    JoyctlError,
+    RemoteError,
+)
 from joyctl.klaviyo.auth import OAuthAuth
 from joyctl.klaviyo.oauth import OAuthApp
 from joyctl.klaviyo.resources.accounts import get_account
@@ -194,9 +200,11 @@ def _failed(
     credential: ResolvedCredential | None = None,
     storage: StorageView | None,
 ) -> StatusReport:
-    exit_code = ExitCode.REMOTE if isinstance(error, RemoteError) else ExitCode.AUTH
-    # Reconnecting helps a missing or dead credential, not a network or keyring failure.
-    reconnect = not isinstance(error, RemoteError | CredentialStoreError)
+    exit_code = ExitCode.AUTH
+    if isinstance(error, RemoteError | ConfigError):  # an outage, or a setting (the revision)
+        exit_code = error.exit_code
+    # Reconnecting helps a missing or dead credential, not a network, keyring or setting failure.
+    reconnect = not isinstance(error, RemoteError | CredentialStoreError | ConfigError)
     fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,

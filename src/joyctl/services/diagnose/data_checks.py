@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from joyctl.klaviyo.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 from joyctl.klaviyo.resources.metrics import get_metrics
 from joyctl.klaviyo.resources.profiles import get_profiles_by_email
 from joyctl.ledger.customers import latest_balances
-from joyctl.ledger.outbox import outbox_counts
+from joyctl.ledger.outbox import first_event_sent_at, outbox_counts
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
 
 PUSH = "joyctl reviews replay --push"
 DRIFT_SAMPLE = 10
+# Klaviyo answers 202 to events and processes them later (seconds, sometimes minutes); a metric
+# missing this soon after the first event was sent is not yet a failure.
+PROCESSING_GRACE = timedelta(minutes=10)
 
 
 def check_outbox(probe: Probe) -> CheckResult:
@@ -42,8 +47,23 @@ def check_metrics(probe: Probe) -> CheckResult:
     names = {metric.name for metric in fetched.value}
     if EARN_POINT_METRIC not in names:
         evidence = [f"{sent} events sent, but Klaviyo has no {EARN_POINT_METRIC!r} metric"]
+        first = _first_event_sent(probe)
+        if first is not None and datetime.now(UTC) - first < PROCESSING_GRACE:
+            evidence.append(
+                f"the first was sent at {first.isoformat(timespec='seconds')}: Klaviyo processes"
+                " events asynchronously, so check again in a few minutes"
+            )
+            return warned("metrics", title, evidence, "joyctl diagnose")
         return failed("metrics", title, evidence, PUSH)
     return passed("metrics", title, f"{EARN_POINT_METRIC!r} exists")
+
+
+def _first_event_sent(probe: Probe) -> datetime | None:
+    sent = first_event_sent_at(probe.connection)
+    if sent is None:
+        return None
+    moment = datetime.fromisoformat(sent)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_profile_drift(probe: Probe) -> CheckResult:

@@ -208,13 +208,19 @@ class EmbeddedSandbox:
     scenario is seeded before the emulator serves it.
     """
 
-    def __init__(self, paths: Paths, open_ledger: Callable[[str], sqlite3.Connection]) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        open_ledger: Callable[[str], sqlite3.Connection],
+        latency: str = "short",
+    ) -> None:
         open_ledger(SANDBOX_PROFILE)
         self._server = SandboxServer(
             SandboxConfig(
                 state_file=state_file(paths),
                 auto_consent=True,
                 rate_limits=EMBEDDED_RATE_LIMITS,
+                latency=latency,
             )
         )
         self.base_url = self._server.start()
@@ -239,6 +245,7 @@ class ServeInfo(BaseModel):
     scenario: str
     state_file: str | None
     rate_limits: str
+    latency: str
     test_account: bool
     account_id: str
     public_api_key: str
@@ -261,6 +268,7 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
                 scenario=config.scenario,
                 state_file=str(config.state_file) if config.state_file else None,
                 rate_limits=config.rate_limits,
+                latency=config.latency,
                 test_account=not config.live_account,
                 account_id=credentials.account_id,
                 public_api_key=credentials.public_api_key,
