@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -147,6 +148,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Requests the standard library cannot parse are answered like the rest: JSON over
+        HTTP/1.1, even when the request line was too garbled to name a version."""
+        self.request_version = self.protocol_version
+        self._answer(code, {"error": HTTPStatus(code).phrase.lower().replace(" ", "_")})
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the receiver reports one line per delivery itself."""
