@@ -132,6 +132,17 @@ def test_an_unknown_webhook_is_refused_before_its_body_is_read(
     assert (row["reason"], row["body"], row["body_bytes"]) == ("unknown_webhook", b"", 3000)
 
 
+def test_a_client_still_sending_a_refused_body_gets_the_answer(
+    start_receiver: ReceiverFactory,
+) -> None:
+    listening = start_receiver()
+    body = b"x" * 200_000
+    with socket.create_connection(_address(listening.url), timeout=5) as sock:
+        # The 413 is decided from the headers while the body is still on its way.
+        sock.sendall(_head(listening.url, _signed(body)) + body)
+        assert status_of(_read_all(sock)) == 413
+
+
 # --- odd bytes ----------------------------------------------------------------------------
 
 
@@ -318,7 +329,10 @@ def test_a_burst_of_two_hundred_connections_is_answered(start_receiver: Receiver
     try:
         for sock in socks:
             sock.sendall(request)
-        statuses = [status_of(_read_all(sock)) for sock in socks]
+        statuses = []
+        for sock in socks:
+            statuses.append(status_of(_read_all(sock)))
+            sock.close()  # as a client does once it has its answer
     finally:
         for sock in socks:
             sock.close()

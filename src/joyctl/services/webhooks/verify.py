@@ -53,17 +53,12 @@ KEPT_HEADERS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRequest:
-    """One request as the receiver read it; `body` is None when it was refused unread.
-
-    `refusal` is the receiver's own verdict on a body it could not read (a broken chunk, a
-    client too slow, a chunked body past the limit): it comes before every other check.
-    """
+    """One request as the receiver read it; `body` is None when it was refused unread."""
 
     headers: Mapping[str, str]  # names in lower case
     body: bytes | None
     declared_length: int | None
     max_bytes: int
-    refusal: Verdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +112,6 @@ def verify_delivery(request: DeliveryRequest, rules: VerifyRules) -> Verdict:
 
 def verify_signature(request: DeliveryRequest, rules: VerifyRules) -> Verdict | None:
     """The checks up to the signature: a rejection, or None when the body is signed."""
-    if request.refusal is not None:
-        return request.refusal
     if request.body is None:
         if request.declared_length is None:
             return reject(RejectReason.LENGTH_REQUIRED, "no Content-Length header")
