@@ -13,10 +13,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import SecretStr
 
+from joyctl.credentials import CredentialStore
+from joyctl.credentials.model import Stored
 from joyctl.klaviyo import signing
 from joyctl.services.webhooks import receiver as webhook_receiver
+from joyctl.services.webhooks.listen import MISSING_TTL_SECONDS, SecretCache
 from joyctl.services.webhooks.process import replay_deliveries
+from tests.klaviyo.support import FakeClock
 from tests.webhooks.conftest import ACCOUNT, SECRET, WEBHOOK, Listening, ReceiverFactory
 from tests.webhooks.support import balance, delivery_body, review_event, signed_headers
 
@@ -141,6 +146,30 @@ def test_a_client_still_sending_a_refused_body_gets_the_answer(
         # The 413 is decided from the headers while the body is still on its way.
         sock.sendall(_head(listening.url, _signed(body)) + body)
         assert status_of(_read_all(sock)) == 413
+
+
+class CountingStore(CredentialStore):
+    """The profile's real store (on the in-memory keyring), counting webhook secret reads."""
+
+    reads = 0
+
+    def read_webhook_secret(self, webhook_id: str) -> Stored[SecretStr] | None:
+        self.reads += 1
+        return super().read_webhook_secret(webhook_id)
+
+
+def test_an_unknown_webhook_id_costs_one_keyring_read_in_a_while(tmp_path: Path) -> None:
+    store = CountingStore("default", tmp_path)
+    clock = FakeClock()
+    secrets = SecretCache(store, clock=clock)
+    for _ in range(50):
+        assert secrets("01HNOTOURS0000000000000000") is None
+    assert store.reads == 1
+    store.write_webhook_secret("01HNOTOURS0000000000000000", SecretStr("created-since"))
+    clock.advance(MISSING_TTL_SECONDS)
+    assert secrets("01HNOTOURS0000000000000000") == "created-since"
+    assert (secrets("01HNOTOURS0000000000000000"), store.reads) == ("created-since", 2)
+    assert secrets("bad id\n") is None and store.reads == 2  # not even shaped like one
 
 
 # --- odd bytes ----------------------------------------------------------------------------
