@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +169,3 @@ def iter_hostile() -> Iterator[HostileKlaviyo]:
         yield server
     finally:
         server.stop()
-
-
-def elapsed_since(started: float) -> float:
-    return time.monotonic() - started
