@@ -80,9 +80,11 @@ def start_receiver(ledger: sqlite3.Connection) -> Iterator[ReceiverFactory]:
     def start(fetch: ReviewFetcher = no_fetch, **options: Any) -> Listening:
         lock = threading.RLock()
         secrets = {WEBHOOK: SECRET}
-        intake = DeliveryIntake(ledger, lock, secrets.get, ACCOUNT, 300.0)
+        listen = ListenOptions(**{"port": 0, "max_body_bytes": MAX_BODY, **options})
+        intake = DeliveryIntake(
+            ledger, lock, secrets.get, ACCOUNT, 300.0, keep_rejected=listen.keep_rejected
+        )
         processor = DeliveryProcessor(ledger, ConnectionFacts(CONNECTED_AT), fetch, lock=lock)
-        listen = ListenOptions(port=0, max_body_bytes=MAX_BODY, **options)
         listening = Listening("", ledger)
         receiver = WebhookReceiver(listen, intake, processor, listening.lines.append)
         listening.url = receiver.start()

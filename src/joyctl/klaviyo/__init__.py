@@ -4,7 +4,8 @@ Nothing here imports from services, cli, ledger or engine, and nothing here impo
 Rich. Modules, by what callers use:
 
 - `client.build_client(...)` builds every `KlaviyoClient` (base URL, revision, auth, timeouts,
-  pacing, retries, debug log); `auth` holds `ApiKeyAuth` and `OAuthAuth`.
+  pacing, retries, debug log); `auth` holds `ApiKeyAuth` and `OAuthAuth`; `bounds` gives
+  every request a deadline and every answer a size limit.
 - `resources.*` are small typed functions per operation; `models` are what they return.
 - `oauth` has PKCE, the authorize URL, code exchange, refresh and revocation; `tokens` the
   stored token bundle.

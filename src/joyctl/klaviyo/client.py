@@ -1,7 +1,8 @@
 """The Klaviyo HTTP client and the one factory that builds it.
 
 `build_client` sets the base URL, the `revision` header, JSON:API content negotiation, the
-User-Agent, timeouts and auth; tests inject a transport, a sleep and a clock. `KlaviyoClient`
+User-Agent, timeouts, a deadline and size limit for every exchange (`bounds.py`) and auth; tests
+inject a transport, a sleep and a clock. `KlaviyoClient`
 adds per-operation pacing, retries within caps, error mapping and cursor pagination on top of
 `httpx.Client`. Resource functions in `joyctl.klaviyo.resources` call it.
 """
@@ -21,6 +22,7 @@ from joyctl import __version__
 from joyctl.api_contract import REVISION
 from joyctl.errors import ConfigError, DataError
 from joyctl.klaviyo.auth import KlaviyoAuth, OAuthAuth
+from joyctl.klaviyo.bounds import AnswerBounds, AnswerLimits, operation_name
 from joyctl.klaviyo.debuglog import DebugSink, HttpDebugLog, logger_sink
 from joyctl.klaviyo.limiter import RateLimiter
 from joyctl.klaviyo.oauth import LOOPBACK_HOSTS
@@ -147,7 +149,11 @@ class KlaviyoClient(Scoped):
 def _document(response: httpx.Response) -> dict[str, Any]:
     document = _optional_document(response)
     if document is None:
-        raise DataError(f"Klaviyo answered {response.status_code} with no body where one is due")
+        raise DataError(
+            f"Klaviyo answered {response.status_code} to {operation_name(response.request)}"
+            " with no body where one is due",
+            hint="check the profile's base URL",
+        )
     return document
 
 
@@ -156,11 +162,12 @@ def _optional_document(response: httpx.Response) -> dict[str, Any] | None:
         return None
     try:
         document = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise DataError(
-            f"Klaviyo answered {response.status_code} with a body that is not a JSON document",
+            f"Klaviyo answered {response.status_code} to {operation_name(response.request)}"
+            " with a body that is not a JSON document",
             hint="check the profile's base URL",
         )
     return document
@@ -172,6 +179,7 @@ def build_client(
     auth: KlaviyoAuth | None = None,
     revision: str = REVISION,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    limits: AnswerLimits | None = None,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
     pacing: bool = True,
@@ -187,15 +195,23 @@ def build_client(
 
     `on_wait(seconds, reason)` is called once per wait: each retry wait, and each pacing
     wait of at least `report_waits_over` seconds (shorter ones are routine smoothing).
+    `limits` bounds each request's total time and each answer's size (`bounds.AnswerLimits`).
     With `debug`, requests and responses go to `debug_sink` (default: the
     `joyctl.klaviyo.http` logger) with credentials redacted.
     """
     _check_base_url(base_url)
+    policy = retry or RetryPolicy()
     redactor = Redactor(auth.secrets if auth is not None else tuple)
     debug_log = HttpDebugLog(debug_sink or logger_sink(), redactor) if debug else None
-    hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+    bounds = AnswerBounds(limits or AnswerLimits())
+    # The bounds come first: the debug log reads each body, and must read it bounded.
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [bounds.on_request],
+        "response": [bounds.on_response],
+    }
     if debug_log is not None:
-        hooks = {"request": [debug_log.on_request], "response": [debug_log.on_response]}
+        hooks["request"].append(debug_log.on_request)
+        hooks["response"].append(debug_log.on_response)
     http = httpx.Client(
         base_url=base_url.rstrip("/"),
         auth=auth,
@@ -210,8 +226,8 @@ def build_client(
     waiter = Waiter(on_wait=on_wait, sleep=sleep, clock=clock, report_over=report_waits_over)
     sender = Sender(
         http,
-        limiter=RateLimiter(clock) if pacing else None,
-        policy=retry or RetryPolicy(),
+        limiter=RateLimiter(clock, max_hold=policy.max_single_wait) if pacing else None,
+        policy=policy,
         waiter=waiter,
         rng=rng or random.Random(),  # noqa: S311 - jitter, not security
         debug_log=debug_log,

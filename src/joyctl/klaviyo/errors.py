@@ -26,6 +26,7 @@ from joyctl.errors import (
     RateLimitedError,
     RemoteError,
 )
+from joyctl.klaviyo.bounds import DeadlineExceeded
 from joyctl.klaviyo.endpoints import Endpoint
 from joyctl.klaviyo.redact import Redactor
 
@@ -223,6 +224,13 @@ def _network_error(exc: httpx.TransportError, operation: str, attempts: int) -> 
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     host = exc.request.url.host if _has_request(exc) else "Klaviyo"
+    if isinstance(exc, DeadlineExceeded):
+        return RemoteError(
+            f"{host} did not answer {operation} within {exc.seconds:g}s{tries}"
+            " (the whole request, however slowly the answer arrived)",
+            hint="check the network and the profile's base URL, then rerun",
+            code="network",
+        )
     return RemoteError(
         f"the connection to {host} {kind} for {operation}{tries} ({type(exc).__name__})",
         hint="check the network and the profile's base URL, then rerun",

@@ -14,6 +14,11 @@ The limiter also follows what the server says: `RateLimit-Limit` policies (`"1, 
 replace the table's limits, `RateLimit-Remaining: 0` with `RateLimit-Reset` holds requests until
 the window resets, and a 429's `Retry-After` holds every thread, not only the one that got it.
 Reservations are made under a lock and the caller sleeps outside it, so it is thread-safe.
+
+What the server says is bounded before it is followed: a hold lasts at most `max_hold` seconds
+(an absurd `RateLimit-Reset` would otherwise stop a backfill for hours), and limits or windows
+beyond any Klaviyo publishes are ignored, so no header can make a wait longer than a minute or
+overflow a number. A hold that was cut short carries a note saying so, for the wait report.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ Clock = Callable[[], float]
 
 _MIN_PAD_SECONDS = 0.05
 _PAD_RATIO = 0.01
+DEFAULT_MAX_HOLD = 60.0
+# Klaviyo's windows are 1 s and 60 s, its largest quota a few thousand a minute.
+_MAX_WINDOW_SECONDS = 60
+_MAX_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,18 @@ class _SlidingLog:
 class OperationLimiter:
     """Paces one operation; `reserve()` books a start time and says how long to wait for it."""
 
-    def __init__(self, limits: RateLimits, clock: Clock) -> None:
+    def __init__(
+        self, limits: RateLimits, clock: Clock, *, max_hold: float = DEFAULT_MAX_HOLD
+    ) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._limits = limits
+        self._max_hold = max_hold
         self._burst = _SlidingLog(limits.burst, limits.burst_window)
         self._steady = _SlidingLog(limits.steady, limits.steady_window)
         self._last_start = -math.inf
         self._hold_until = -math.inf
+        self._hold_note: str | None = None
 
     @property
     def limits(self) -> RateLimits:
@@ -83,6 +96,10 @@ class OperationLimiter:
 
     def reserve(self) -> float:
         """Book the next start time and return the seconds to sleep before sending."""
+        return self.reserve_with_note()[0]
+
+    def reserve_with_note(self) -> tuple[float, str | None]:
+        """`reserve()`, with the note of a shortened hold when that hold sets the wait."""
         with self._lock:
             now = self._clock()
             start = max(
@@ -95,12 +112,26 @@ class OperationLimiter:
             self._burst.starts.append(start)
             self._steady.starts.append(start)
             self._last_start = start
-            return start - now
+            note = self._hold_note if start == self._hold_until > now else None
+            return start - now, note
 
-    def hold(self, seconds: float) -> None:
-        """Nobody starts before `seconds` from now (after a 429 or an exhausted window)."""
+    def hold(self, seconds: float, *, asked_by: str | None = None) -> None:
+        """Nobody starts before `seconds` from now (after a 429 or an exhausted window).
+
+        At most `max_hold` seconds; `asked_by` names the header, for the note of a cut.
+        """
+        asked = max(0.0, seconds) if math.isfinite(seconds) else self._max_hold
+        granted = min(asked, self._max_hold)
         with self._lock:
-            self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
+            until = self._clock() + granted
+            if until <= self._hold_until:
+                return
+            self._hold_until = until
+            self._hold_note = None
+            if asked > granted and asked_by:
+                self._hold_note = (
+                    f"Klaviyo asked for {asked:g}s ({asked_by}); waiting at most {granted:g}s"
+                )
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to the `RateLimit-*` headers of a successful response."""
@@ -109,8 +140,8 @@ class OperationLimiter:
             self._adopt(policies)
         remaining = _parse_int(headers.get("ratelimit-remaining"))
         reset = _parse_int(headers.get("ratelimit-reset"))
-        if remaining is not None and remaining <= 0 and reset:
-            self.hold(float(reset))
+        if remaining is not None and remaining <= 0 and reset and reset > 0:
+            self.hold(float(min(reset, 10**9)), asked_by="RateLimit-Reset")
 
     def _adopt(self, policies: list[tuple[int, float]]) -> None:
         shortest = min(policies, key=lambda policy: policy[1])
@@ -142,11 +173,11 @@ def parse_limit_policies(value: str | None) -> list[tuple[int, float]]:
         limit_text, _, params = item.partition(";")
         limit = _parse_int(limit_text)
         window = _parse_window(params)
-        if limit is not None and limit > 0 and window:
+        if limit is not None and 0 < limit <= _MAX_LIMIT and window:
             policies.append((limit, window))
     if not policies and len(items) == 1:
         limit = _parse_int(items[0])
-        if limit is not None and limit > 0:
+        if limit is not None and 0 < limit <= _MAX_LIMIT:
             policies.append((limit, 60.0))
     return policies
 
@@ -156,24 +187,27 @@ def _parse_window(params: str) -> float | None:
         key, _, value = param.strip().partition("=")
         if key.strip().lower() == "w":
             seconds = _parse_int(value)
-            return float(seconds) if seconds and seconds > 0 else None
+            return float(seconds) if seconds and 0 < seconds <= _MAX_WINDOW_SECONDS else None
     return None
 
 
 def _parse_int(value: str | None) -> int | None:
+    """A decimal integer of at most 30 digits; None for anything else."""
     if value is None:
         return None
-    try:
-        return int(value.strip().strip('"'))
-    except ValueError:
+    text = value.strip().strip('"').strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 30:
         return None
+    return int(text)
 
 
 class RateLimiter:
     """The limiters of one client, created on first use of each operation."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, max_hold: float = DEFAULT_MAX_HOLD) -> None:
         self._clock = clock
+        self._max_hold = max_hold
         self._lock = threading.Lock()
         self._limiters: dict[str, OperationLimiter] = {}
 
@@ -181,5 +215,6 @@ class RateLimiter:
         with self._lock:
             limiter = self._limiters.get(key)
             if limiter is None:
-                limiter = self._limiters[key] = OperationLimiter(limits, self._clock)
+                limiter = OperationLimiter(limits, self._clock, max_hold=self._max_hold)
+                self._limiters[key] = limiter
             return limiter

@@ -5,17 +5,23 @@ A request is retried when repeating it cannot do anything twice:
 - 5xx and dropped connections: only for reads, and for writes the caller marks idempotent
   because they carry a de-duplication key (an event's `unique_id`) or set absolute values.
 - A connection that was never established: always, since nothing reached the server.
-Waits grow exponentially with jitter; attempts and the total wait per request are capped.
+Waits grow exponentially with jitter; attempts and the total wait per request are capped, and
+no single wait lasts longer than `max_single_wait`, whatever `Retry-After` asks. A request that
+ran out of its deadline (`bounds.DeadlineExceeded`) is not tried again: the server was answering,
+only too slowly, and another try would most likely take as long.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
+
+from joyctl.klaviyo.bounds import DeadlineExceeded
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # 501 and 505 say the server will never accept the request as sent, so waiting cannot help.
@@ -30,6 +36,7 @@ class RetryPolicy:
 
     max_attempts: int = 5
     max_total_wait: float = 300.0
+    max_single_wait: float = 60.0  # a longer Retry-After or RateLimit-Reset is cut to this
     base_delay: float = 0.5
     multiplier: float = 2.0
     max_delay: float = 30.0
@@ -47,23 +54,30 @@ def is_retryable_status(status: int) -> bool:
 
 
 def is_retryable_transport_error(exc: httpx.TransportError, *, idempotent: bool) -> bool:
+    if isinstance(exc, DeadlineExceeded):
+        return False
     if isinstance(exc, _NOT_SENT):
         return True
     return idempotent
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a `Retry-After` header: an integer, or an HTTP date."""
+    """Seconds from a `Retry-After` header: an integer, or an HTTP date; None if neither.
+
+    Any text gives a finite number or None (never an exception): the caller caps the wait.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

@@ -1,7 +1,9 @@
 """Sending one Klaviyo call: pace it, send it, retry it within the policy's caps.
 
 `Sender` is the loop behind `KlaviyoClient.request`; `Waiter` sleeps and tells the caller about
-each wait exactly once, even when several threads wait out the same hold.
+each wait exactly once, even when several threads wait out the same hold. A wait the server asks
+for (`Retry-After`, `RateLimit-Reset`) is cut to the policy's `max_single_wait`, and the report
+says so. Each attempt runs within the deadline `bounds.AnswerBounds` sets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from joyctl.klaviyo.bounds import DeadlineExceeded, attempt_of
 from joyctl.klaviyo.debuglog import HttpDebugLog
 from joyctl.klaviyo.endpoints import Endpoint, find_endpoint
 from joyctl.klaviyo.errors import map_failure
@@ -146,8 +149,10 @@ class Sender:
         if self._limiter is None:
             return key, None
         limiter = self._limiter.for_operation(key, limits)
-        delay = limiter.reserve()
+        delay, note = limiter.reserve_with_note()
         reason = f"pacing {key} to Klaviyo's rate limit ({limiter.limits.describe()})"
+        if note is not None:
+            reason = f"{reason}: {note}"
         self._waiter.wait(delay, reason, key=key, always_report=False)
         return key, limiter
 
@@ -158,7 +163,7 @@ class Sender:
             # they ask again and fail fast rather than sleep for hours.
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             if retry_after and retry_after <= self._policy.max_total_wait:
-                limiter.hold(retry_after)
+                limiter.hold(retry_after, asked_by="Retry-After")
         elif response.is_success:
             limiter.observe(response.headers)
 
@@ -171,9 +176,14 @@ class Sender:
         try:
             return self._http.send(request, auth=auth)
         except httpx.TransportError as exc:
+            failure = _deadline_or(exc, request)
             if self._debug_log is not None:
-                self._debug_log.on_transport_error(request, exc)
-            return exc
+                self._debug_log.on_transport_error(request, failure)
+            return failure
+        finally:
+            attempt = attempt_of(request)
+            if attempt is not None:
+                attempt.finish()
 
     def _retry_plan(
         self, call: Call, outcome: Outcome, attempt: int, endpoint: Endpoint | None
@@ -186,12 +196,24 @@ class Sender:
             return self._backoff(attempt), reason
         status = outcome.status_code
         if status == 429:
-            retry_after = parse_retry_after(outcome.headers.get("retry-after"))
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            return delay, f"Klaviyo rate-limited {operation} (429)"
+            return self._throttled_wait(outcome, operation, attempt)
         if is_retryable_status(status) and call.is_idempotent:
             return self._backoff(attempt), f"Klaviyo answered {status} to {operation}"
         return None
+
+    def _throttled_wait(
+        self, response: httpx.Response, operation: str, attempt: int
+    ) -> tuple[float, str]:
+        """Wait what `Retry-After` asks, up to `max_single_wait`; a wait beyond the whole
+        budget is returned as it is, so that the caller gives up at once."""
+        reason = f"Klaviyo rate-limited {operation} (429)"
+        asked = parse_retry_after(response.headers.get("retry-after"))
+        if asked is None:
+            return self._backoff(attempt), reason
+        cap = self._policy.max_single_wait
+        if asked <= cap or asked > self._policy.max_total_wait:
+            return asked, reason
+        return cap, f"{reason}: it asked for {asked:g}s (Retry-After); waiting at most {cap:g}s"
 
     def _backoff(self, attempt: int) -> float:
         return self._policy.backoff(attempt, self._rng)
@@ -203,6 +225,14 @@ class Sender:
 
     def _failure(self, outcome: Outcome, endpoint: Endpoint | None, attempts: int) -> Exception:
         return map_failure(outcome, endpoint=endpoint, attempts=attempts, scrub=self._redactor.text)
+
+
+def _deadline_or(exc: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:
+    """A failure caused by the deadline's watchdog (it shuts the socket) is a deadline."""
+    attempt = attempt_of(request)
+    if attempt is None or not attempt.expired or isinstance(exc, DeadlineExceeded):
+        return exc
+    return DeadlineExceeded(attempt.seconds, request)
 
 
 def _limits_for(call: Call, endpoint: Endpoint | None) -> tuple[str, RateLimits]:

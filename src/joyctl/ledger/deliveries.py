@@ -24,6 +24,7 @@ class RejectReason(StrEnum):
 
     TOO_LARGE = "too_large"
     LENGTH_REQUIRED = "length_required"
+    BAD_REQUEST = "bad_request"  # framing the receiver cannot read: a bad length, chunk or pace
     MISSING_HEADERS = "missing_headers"
     UNKNOWN_WEBHOOK = "unknown_webhook"
     BAD_SIGNATURE = "bad_signature"
@@ -114,6 +115,41 @@ def store_delivery(connection: sqlite3.Connection, delivery: NewDelivery) -> int
         ),
     ).fetchone()
     return int(row[0])
+
+
+def store_rejection(connection: sqlite3.Connection, delivery: NewDelivery, verdict: Verdict) -> int:
+    """Keep a refused request, verdict and all, in one statement (no pending moment)."""
+    row = connection.execute(
+        "INSERT INTO webhook_deliveries (received_at, webhook_id, headers, body, body_bytes,"
+        " verdict, status_code, reason, detail, account_id, sent_at, event_count)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            delivery.received_at,
+            delivery.webhook_id,
+            json.dumps(dict(delivery.headers), sort_keys=True),
+            delivery.body,
+            delivery.body_bytes,
+            verdict.verdict,
+            verdict.status_code,
+            verdict.reason,
+            verdict.detail,
+            verdict.account_id,
+            verdict.sent_at,
+            verdict.event_count,
+        ),
+    ).fetchone()
+    return int(row[0])
+
+
+def prune_rejected(connection: sqlite3.Connection, keep: int) -> int:
+    """Delete rejected deliveries but the newest `keep`; returns how many went."""
+    cursor = connection.execute(
+        "DELETE FROM webhook_deliveries WHERE verdict = 'rejected' AND id < ("
+        " SELECT id FROM webhook_deliveries WHERE verdict = 'rejected'"
+        " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        (max(1, keep) - 1,),
+    )
+    return cursor.rowcount
 
 
 def record_verdict(connection: sqlite3.Connection, delivery_id: int, verdict: Verdict) -> None:

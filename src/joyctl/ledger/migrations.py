@@ -241,12 +241,19 @@ CREATE TABLE audience_profile_ids (
 );
 """
 
+# Rejected deliveries are kept as evidence up to a retention limit; this index finds the oldest
+# without reading the rows (a verified row's body can run to megabytes).
+M007_REJECTED_DELIVERIES = """
+CREATE INDEX webhook_deliveries_rejected ON webhook_deliveries(id) WHERE verdict = 'rejected';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
     Migration(3, "reviews_outbox_runs", M003_REVIEWS_OUTBOX_RUNS),
     Migration(4, "webhook_deliveries", M004_WEBHOOK_DELIVERIES),
     Migration(6, "audiences", M006_AUDIENCES),
+    Migration(7, "rejected_deliveries_index", M007_REJECTED_DELIVERIES),
 )
 
 

@@ -26,7 +26,21 @@ ToleranceOption = Annotated[
         min=1, help="Seconds a delivery may be old (default: the webhook_tolerance setting)."
     ),
 ]
-MaxBodyOption = Annotated[int, typer.Option(min=1024, help="Largest delivery accepted, in bytes.")]
+MaxBodyOption = Annotated[
+    int, typer.Option(min=1024, help="Largest delivery accepted, in bytes (chunked ones too).")
+]
+MaxConnectionsOption = Annotated[
+    int,
+    typer.Option(
+        min=1, max=1024, help="Requests handled at once; more wait briefly, then get 503."
+    ),
+]
+KeepRejectedOption = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Rejected requests kept in the ledger as evidence; older ones are deleted."
+    ),
+]
 ListenPushOption = Annotated[
     bool, typer.Option(help="Send the Joy events and points each delivery earns to Klaviyo.")
 ]
@@ -39,17 +53,23 @@ def listen(
     path: PathOption = "/klaviyo/webhooks",
     tolerance: ToleranceOption = None,
     max_body: MaxBodyOption = 5 * 1024 * 1024,
+    max_connections: MaxConnectionsOption = 64,
+    keep_rejected: KeepRejectedOption = 1000,
     push: ListenPushOption = True,
 ) -> None:
     """Receive Klaviyo webhook deliveries and reward the reviews they carry.
 
-    Each delivery is stored in the ledger first, then verified (signature, webhook id,
-    account, age) and answered: 200, or a 4xx naming the reason. Rejected deliveries stay
-    stored and never earn points. Verified review events go through the reward engine, each
-    event once, and what they earn is sent to Klaviyo at once (--no-push leaves it in the
+    Each request is checked cheapest first (size, headers, a known webhook id, then the
+    signature); a signed delivery is stored in the ledger in full, then its document is
+    verified (webhook id, account, age) and it is answered: 200, or a 4xx naming the reason.
+    Requests refused before their signature held are kept as small rows without their body
+    (the newest --keep-rejected); no rejected request ever earns points. Headers must arrive
+    within 10 s and the body within 30 s. Verified review events go through the reward engine,
+    each event once, and what they earn is sent to Klaviyo at once (--no-push leaves it in the
     outbox). One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
-    SIGTERM stops it; what was stored but not processed is finished by `joyctl webhooks replay`.
-    A port in use exits 2.
+    SIGTERM stops it at once, whatever clients do (a delivery being processed gets 10 s to
+    finish); what was stored but not processed is finished by `joyctl webhooks replay`. A
+    port in use exits 2.
 
     Klaviyo delivers only over https: put a TLS proxy or tunnel in front of this.
 
@@ -70,6 +90,8 @@ def listen(
         path=path,
         tolerance_seconds=float(tolerance or app.settings.webhook_tolerance),
         max_body_bytes=max_body,
+        max_connections=max_connections,
+        keep_rejected=keep_rejected,
     )
     stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
     _report(app, stopped)
@@ -93,8 +115,9 @@ def replay(
     Without options, finishes every delivery that was stored but not processed (a crash, a
     Klaviyo outage), first verifying any stored but never checked. With --since or --id,
     re-runs those deliveries' events, e.g. after a rule change; reviews already rewarded are
-    never rewarded twice. Exit 7 when some could not be processed (the reason is shown; run it
-    again later).
+    never rewarded twice. A delivery that cannot be processed is marked with the reason and
+    the replay goes on to the next; exit 7 when some could not be processed (the reason is
+    shown; run it again later).
 
     Example: joyctl webhooks replay --since 2026-05-01
     """

@@ -6,9 +6,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import ValidationError
 
 from joyctl.errors import DataError, UsageError
+from joyctl.klaviyo.bounds import operation_name
 from joyctl.klaviyo.models import Resource
 
 ModelT = TypeVar("ModelT", bound=Resource)
@@ -50,13 +52,30 @@ def parse(model: type[ModelT], resource: Any) -> ModelT:
         ) from exc
 
 
-def parse_one(model: type[ModelT], document: Mapping[str, Any] | None) -> ModelT:
+def parse_one(
+    model: type[ModelT], document: Mapping[str, Any] | None, *, operation: str | None = None
+) -> ModelT:
     data = document.get("data") if document else None
     if isinstance(data, list):
         data = data[0] if data else None
     if not isinstance(data, dict):
-        raise DataError(f"Klaviyo answered without the {model.__name__} it should return")
+        to = f" {operation}" if operation else ""
+        raise DataError(
+            f"Klaviyo answered{to} without the {model.__name__} it should return",
+            hint="check the profile's base URL; rerun with --debug to see the response",
+        )
     return parse(model, data)
+
+
+def expect_accepted(response: httpx.Response) -> None:
+    """A call documented to answer 202 (accepted, processed later) must answer exactly that:
+    any other success says nothing about whether Klaviyo took what was sent."""
+    if response.status_code != 202:
+        raise DataError(
+            f"Klaviyo answered {response.status_code} to {operation_name(response.request)}"
+            " where 202 (accepted) is documented; joyctl cannot tell whether it was accepted",
+            hint="check the profile's base URL; rerun with --debug to see the response",
+        )
 
 
 def parse_many(model: type[ModelT], resources: Iterator[dict[str, Any]]) -> Iterator[ModelT]:

@@ -32,14 +32,13 @@ def bulk_import_profiles(
     }
     if list_ids:
         data["relationships"] = {"lists": linkage("list", list_ids)}
-    return parse_one(
-        ProfileBulkImportJob, client.post("/api/profile-bulk-import-jobs", {"data": data})
-    )
+    document = client.post("/api/profile-bulk-import-jobs", {"data": data})
+    return parse_one(ProfileBulkImportJob, document, operation="bulk_import_profiles")
 
 
 def get_bulk_import_job(client: KlaviyoClient, job_id: str) -> ProfileBulkImportJob:
     document = client.get(f"/api/profile-bulk-import-jobs/{path_id(job_id)}")
-    return parse_one(ProfileBulkImportJob, document)
+    return parse_one(ProfileBulkImportJob, document, operation="get_bulk_import_profiles_job")
 
 
 def iter_import_errors(client: KlaviyoClient, job_id: str) -> Iterator[ProfileImportError]:

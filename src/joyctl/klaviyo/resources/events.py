@@ -16,6 +16,7 @@ from typing import Any
 
 from joyctl.errors import UsageError
 from joyctl.klaviyo.client import KlaviyoClient
+from joyctl.klaviyo.resources._shared import expect_accepted
 
 MAX_EVENTS_PER_JOB = 1000
 MAX_PAYLOAD_BYTES = 5 * 1024 * 1024
@@ -73,7 +74,9 @@ def create_event(
     if backfill:
         attributes["backfill"] = True
     body = {"data": {"type": "event", "attributes": attributes}}
-    client.post("/api/events", body, idempotent=event.unique_id is not None)
+    expect_accepted(
+        client.request("POST", "/api/events", body=body, idempotent=event.unique_id is not None)
+    )
 
 
 def bulk_create_events(client: KlaviyoClient, groups: Sequence[ProfileEvents]) -> None:
@@ -89,7 +92,11 @@ def bulk_create_events(client: KlaviyoClient, groups: Sequence[ProfileEvents]) -
     if len(json.dumps(body).encode("utf-8")) > MAX_PAYLOAD_BYTES:
         raise UsageError("a bulk event job may not exceed 5 MB; send fewer events per job")
     all_deduplicated = all(event.unique_id for group in groups for event in group.events)
-    client.post("/api/event-bulk-create-jobs", body, idempotent=all_deduplicated)
+    expect_accepted(
+        client.request(
+            "POST", "/api/event-bulk-create-jobs", body=body, idempotent=all_deduplicated
+        )
+    )
 
 
 def _bulk_entry(group: ProfileEvents) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 Entry points: `subscriptions` (`joyctl webhooks topics|list|create|enable|disable|delete`),
 `listen.listen` and `listen.replay` (`joyctl webhooks listen|replay`). A delivery goes
-`receiver` (HTTP) -> `intake` (store the raw request first) -> `verify` (signature, account,
-freshness) -> `process` (review events through the reward pipeline).
+`receiver` (HTTP, with `framing` reading the body within deadlines and limits) -> `intake`
+(cheap checks and the signature, then the signed request stored in full, or an audit row) ->
+`verify` (signature, account, freshness) -> `process` (review events through the reward
+pipeline).
 """

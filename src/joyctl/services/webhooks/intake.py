@@ -1,29 +1,39 @@
-"""Taking in one webhook request: store it, verify it, record the verdict; and the lines
+"""Taking in one webhook request: check it, store it, record the verdict; and the lines
 `joyctl webhooks listen` reports.
 
-The raw request is written before it is looked at, so whatever happens next (a crash, a bug in
-verification) leaves it in the ledger to verify or replay later.
+The cheap checks come first (framing, headers, a known webhook, the signature). Only a signed
+request is stored in full, and it is written before its document is looked at, so whatever
+happens next (a crash, a bug in the document checks) leaves it in the ledger to verify or
+replay later. A request refused earlier is kept as a small audit row: its verdict, its kept
+headers shortened, the size of its body but not the body, so forged requests cannot fill the
+disk. Rejected rows past the newest `keep_rejected` are deleted as new ones arrive.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Literal, TypeAlias
 
 from pydantic import BaseModel
 
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.ledger.db import transaction
+from joyctl.ledger.deliveries import Verdict
 from joyctl.services.webhooks.verify import (
     DeliveryRequest,
     VerifyRules,
     kept_headers,
-    verify_delivery,
+    screen_headers,
+    verify_document,
+    verify_signature,
 )
 
 SecretLookup = Callable[[str], str | None]
+DEFAULT_KEEP_REJECTED = 1000
+AUDIT_HEADER_CHARS = 200  # each kept header of a refused request is cut to this
 
 
 class ListenerStarted(BaseModel):
@@ -76,6 +86,8 @@ class DeliveryIntake:
         account_id: str,
         tolerance_seconds: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        keep_rejected: int = DEFAULT_KEEP_REJECTED,
     ) -> None:
         self.connection = connection
         self.lock = lock
@@ -83,32 +95,74 @@ class DeliveryIntake:
         self.account_id = account_id
         self.tolerance_seconds = tolerance_seconds
         self.clock = clock
+        self.keep_rejected = keep_rejected
+
+    def rules(self, now: datetime) -> VerifyRules:
+        return VerifyRules(self.secret_for, self.account_id, self.tolerance_seconds, now)
+
+    def screen(self, headers: Mapping[str, str]) -> Verdict | None:
+        """A rejection decided from the headers alone, before the body is read; else None."""
+        return screen_headers(headers, self.rules(self.clock()))
 
     def receive(self, request: DeliveryRequest) -> DeliveryLine:
+        """Judge a request read in full (or refused unread) and keep what it deserves."""
         received = self.clock()
-        stored = delivery_queries.NewDelivery(
-            received_at=received.isoformat(),
-            webhook_id=_header_webhook_id(request),
-            headers=kept_headers(request.headers),
-            body=request.body or b"",
-            body_bytes=request.declared_length or 0,
-        )
+        rules = self.rules(received)
+        refused = verify_signature(request, rules)
+        if refused is not None:
+            return self.refuse(request, refused, received)
+        stored = _new_delivery(request, received, request.body or b"", kept_headers)
         with self.lock:
             delivery_id = delivery_queries.store_delivery(self.connection, stored)
-        rules = VerifyRules(self.secret_for, self.account_id, self.tolerance_seconds, received)
-        verdict = verify_delivery(request, rules)
-        with self.lock:
+        verdict = verify_document(request, rules)
+        with self.lock, transaction(self.connection):
             delivery_queries.record_verdict(self.connection, delivery_id, verdict)
-        return DeliveryLine(
-            delivery_id=delivery_id,
-            received_at=stored.received_at,
-            webhook_id=stored.webhook_id,
-            status_code=verdict.status_code,
-            verdict=verdict.verdict,
-            reason=verdict.reason,
-            detail=verdict.detail,
-            events=verdict.event_count,
-        )
+            if verdict.verdict == delivery_queries.REJECTED:
+                delivery_queries.prune_rejected(self.connection, self.keep_rejected)
+        return _line(delivery_id, stored, verdict)
+
+    def refuse(
+        self, request: DeliveryRequest, verdict: Verdict, received: datetime | None = None
+    ) -> DeliveryLine:
+        """Keep a small audit row for a request refused before its signature held."""
+        stored = _new_delivery(request, received or self.clock(), b"", _audit_headers)
+        with self.lock, transaction(self.connection):
+            delivery_id = delivery_queries.store_rejection(self.connection, stored, verdict)
+            delivery_queries.prune_rejected(self.connection, self.keep_rejected)
+        return _line(delivery_id, stored, verdict)
+
+
+def _new_delivery(
+    request: DeliveryRequest,
+    received: datetime,
+    body: bytes,
+    headers: Callable[[Mapping[str, str]], dict[str, str]],
+) -> delivery_queries.NewDelivery:
+    size = len(request.body) if request.body is not None else request.declared_length
+    return delivery_queries.NewDelivery(
+        received_at=received.isoformat(),
+        webhook_id=_header_webhook_id(request),
+        headers=headers(request.headers),
+        body=body,
+        body_bytes=size or 0,
+    )
+
+
+def _audit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value[:AUDIT_HEADER_CHARS] for name, value in kept_headers(headers).items()}
+
+
+def _line(delivery_id: int, stored: delivery_queries.NewDelivery, verdict: Verdict) -> DeliveryLine:
+    return DeliveryLine(
+        delivery_id=delivery_id,
+        received_at=stored.received_at,
+        webhook_id=stored.webhook_id,
+        status_code=verdict.status_code,
+        verdict=verdict.verdict,
+        reason=verdict.reason,
+        detail=verdict.detail,
+        events=verdict.event_count,
+    )
 
 
 def _header_webhook_id(request: DeliveryRequest) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from joyctl.credentials import CredentialStore
 from joyctl.errors import CredentialStoreError, JoyctlError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.ledger.deliveries import RejectReason, Verdict
 from joyctl.services.rewards.reviews import program_connection_facts
 from joyctl.services.webhooks.intake import DeliveryIntake, ListenerStarted, ListenerStopped
 from joyctl.services.webhooks.process import (
@@ -36,10 +38,12 @@ from joyctl.services.webhooks.receiver import (
     WebhookReceiver,
     wait_for_signal,
 )
-from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, verify_delivery
+from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, reject, verify_delivery
 
 # Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
-_PLAUSIBLE_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PLAUSIBLE_WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+MISSING_TTL_SECONDS = 10.0
+_MISSING_KEPT = 1024
 
 
 @dataclass
@@ -54,12 +58,15 @@ class WebhookDeps:
 
 
 class SecretCache:
-    """Webhook secrets by id, from the credential store; a missing one is asked again next
-    time, since the webhook may have been created after the listener started."""
+    """Webhook secrets by id, from the credential store. A missing one is asked again after
+    `MISSING_TTL_SECONDS`, since the webhook may have been created after the listener started;
+    until then requests naming it cost no keyring call."""
 
-    def __init__(self, store: CredentialStore) -> None:
+    def __init__(self, store: CredentialStore, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
+        self._clock = clock
         self._known: dict[str, str] = {}
+        self._missing: dict[str, float] = {}  # webhook id -> when the store last lacked it
         self._lock = threading.Lock()
 
     def __call__(self, webhook_id: str) -> str | None:
@@ -68,17 +75,27 @@ class SecretCache:
         with self._lock:
             if webhook_id in self._known:
                 return self._known[webhook_id]
+            missed = self._missing.get(webhook_id)
+            if missed is not None and self._clock() - missed < MISSING_TTL_SECONDS:
+                return None
+        found = self._read(webhook_id)
+        with self._lock:
+            if found is None:
+                if len(self._missing) >= _MISSING_KEPT:
+                    self._missing.clear()
+                self._missing[webhook_id] = self._clock()
+                return None
+            self._known[webhook_id] = found
+            return found
+
+    def _read(self, webhook_id: str) -> str | None:
         try:
             found = self._store.read_webhook_secret(webhook_id)
         except CredentialStoreError:
             raise
         except JoyctlError:
             return None
-        if found is None:
-            return None
-        with self._lock:
-            self._known[webhook_id] = found.value.get_secret_value()
-            return self._known[webhook_id]
+        return found.value.get_secret_value() if found is not None else None
 
 
 def memoized(factory: Callable[[], KlaviyoClient]) -> Callable[[], KlaviyoClient]:
@@ -138,7 +155,12 @@ def listen(
     account_id = connected_account_id(deps)
     lock = threading.RLock()  # one ledger connection, shared by request and worker threads
     intake = DeliveryIntake(
-        deps.connection, lock, SecretCache(deps.credentials), account_id, options.tolerance_seconds
+        deps.connection,
+        lock,
+        SecretCache(deps.credentials),
+        account_id,
+        options.tolerance_seconds,
+        keep_rejected=options.keep_rejected,
     )
     pusher = outbox_pusher(deps) if push else None
     receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
@@ -193,15 +215,30 @@ def recheck_pending(deps: WebhookDeps, tolerance_seconds: float) -> int:
     secret_for = SecretCache(deps.credentials)
     account_id = connected_account_id(deps)
     for stored in pending:
+        verdict = _recheck(stored, secret_for, account_id, tolerance_seconds)
+        delivery_queries.record_verdict(deps.connection, stored.id, verdict)
+    return len(pending)
+
+
+def _recheck(
+    stored: delivery_queries.StoredDelivery,
+    secret_for: Callable[[str], str | None],
+    account_id: str,
+    tolerance_seconds: float,
+) -> Verdict:
+    """The verdict on a stored delivery as of its arrival; a row that cannot even be read as a
+    request (a damaged ledger) is rejected as malformed rather than stopping the replay."""
+    try:
         complete = len(stored.body) == stored.body_bytes
         request = DeliveryRequest(
-            stored.headers,
+            {str(name): str(value) for name, value in dict(stored.headers).items()},
             stored.body if complete else None,  # refused unread: it was too large
             stored.body_bytes,
             DEFAULT_MAX_BODY_BYTES,
         )
         arrived = datetime.fromisoformat(stored.received_at)
         rules = VerifyRules(secret_for, account_id, tolerance_seconds, arrived)
-        verdict = verify_delivery(request, rules)
-        delivery_queries.record_verdict(deps.connection, stored.id, verdict)
-    return len(pending)
+        return verify_delivery(request, rules)
+    except (TypeError, ValueError, OverflowError) as exc:
+        detail = f"the stored request cannot be checked: {type(exc).__name__}"
+        return reject(RejectReason.MALFORMED, detail)

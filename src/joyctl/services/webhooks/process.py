@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import JoyctlError, NotFoundError, UsageError
+from joyctl.errors import AuthError, JoyctlError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.ledger.db import transaction
@@ -213,7 +213,7 @@ def replay_deliveries(
         unprocessed_only=not ids and since is None,
     )
     rerun = bool(ids) or since is not None
-    results = [processor.process(delivery, rerun=rerun) for delivery in selected]
+    results = [_replay_one(processor, delivery, rerun) for delivery in selected]
     errors = [f"delivery {r.delivery_id}: {r.error}" for r in results if r.error]
     return ReplaySummary(
         deliveries=len(results),
@@ -225,6 +225,38 @@ def replay_deliveries(
         failed=len(errors),
         errors=errors,
     )
+
+
+def _replay_one(
+    processor: DeliveryProcessor, delivery: delivery_queries.StoredDelivery, rerun: bool
+) -> ProcessResult:
+    """Process one stored delivery; one that cannot be processed is marked with the reason
+    (its `last_error`) and the replay goes on to the next. Failures of the whole run (the
+    ledger, credentials, a missing program) still stop it."""
+    try:
+        return processor.process(delivery, rerun=rerun)
+    except (sqlite3.Error, AuthError, UsageError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad stored row must not stop the replay
+        reason = exc.message if isinstance(exc, JoyctlError) else _unprocessable(exc)
+        with processor.lock, transaction(processor.connection):
+            delivery_queries.finish_delivery(
+                processor.connection, delivery.id, processor.clock().isoformat(), reason
+            )
+        return ProcessResult(
+            delivery_id=delivery.id,
+            events=0,
+            processed=0,
+            duplicates=0,
+            awarded=0,
+            points=0,
+            error=reason,
+        )
+
+
+def _unprocessable(exc: Exception) -> str:
+    detail = str(exc)[:200] if isinstance(exc, ValueError) else type(exc).__name__
+    return f"cannot be processed: {detail}"
 
 
 def _check_ids(connection: sqlite3.Connection, ids: Sequence[int]) -> None:

@@ -1,32 +1,54 @@
 """The HTTP receiver behind `joyctl webhooks listen`.
 
-Every request to the webhook path is stored in the ledger before anything else, then verified,
-then answered: 200 for a verified delivery, a 4xx naming the reason otherwise. Verified
-deliveries go to one worker thread that runs them through the reward pipeline, so Klaviyo gets
-its answer without waiting for API calls. A stop (SIGINT or SIGTERM) closes the socket, lets
-requests in flight finish storing, and lets the worker finish the delivery it is on; anything
-stored but not processed is left for `joyctl webhooks replay`.
+Each request to the webhook path is checked cheapest first: its framing and size, its headers
+and webhook id (before the body is read), then its signature. A signed request is stored in
+full before its document is looked at; anything refused earlier is kept as a small audit row
+(see `intake`). The answer is 200 for a verified delivery, a 4xx naming the reason otherwise.
+Verified deliveries go to one worker thread that runs them through the reward pipeline, so
+Klaviyo gets its answer without waiting for API calls.
+
+No client can knock it over: the headers and the body each have a deadline (`framing`), at most
+`max_connections` requests are handled at once (more wait briefly in a deep listen backlog, then
+get 503), and a stop (SIGINT or SIGTERM) ends every read at once, lets requests already read
+finish storing, and lets the worker finish the delivery it is on; anything stored but not
+processed is left for `joyctl webhooks replay`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import queue
 import socket
 import sqlite3
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 from joyctl.errors import JoyctlError, UsageError
 from joyctl.ledger import deliveries as delivery_queries
-from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine, ListenLine
+from joyctl.ledger.deliveries import Verdict
+from joyctl.services.webhooks.framing import (
+    DeadlineReader,
+    body_framing,
+    declared_length,
+    read_body,
+)
+from joyctl.services.webhooks.intake import (
+    DEFAULT_KEEP_REJECTED,
+    DeliveryIntake,
+    DeliveryLine,
+    ListenLine,
+)
 from joyctl.services.webhooks.process import DeliveryProcessor, ProcessResult
 from joyctl.services.webhooks.verify import DeliveryRequest
 
@@ -34,8 +56,17 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8780
 DEFAULT_PATH = "/klaviyo/webhooks"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
-READ_TIMEOUT_SECONDS = 10  # a client that stalls mid-request cannot hold a thread for long
+DEFAULT_MAX_CONNECTIONS = 64
+HEADER_TIMEOUT_SECONDS = 10.0  # from the connection to the end of the headers
+BODY_TIMEOUT_SECONDS = 30.0  # from the end of the headers to the end of the body
+LISTEN_BACKLOG = 256  # connections the kernel holds while every handler is busy
+SLOT_WAIT_SECONDS = 2.0  # how long a new connection waits for a free handler before a 503
+WRITE_TIMEOUT_SECONDS = 5.0  # an answer is a few hundred bytes; a client must take it
 STOP_GRACE_SECONDS = 10.0  # how long a stop waits for the delivery being processed
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 17\r\nConnection: close\r\n\r\n{"error": "busy"}'
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +76,10 @@ class ListenOptions:
     path: str = DEFAULT_PATH
     tolerance_seconds: float = 300.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    keep_rejected: int = DEFAULT_KEEP_REJECTED
+    header_timeout: float = HEADER_TIMEOUT_SECONDS
+    body_timeout: float = BODY_TIMEOUT_SECONDS
 
 
 Report = Callable[[ListenLine], None]
@@ -54,42 +89,59 @@ Pusher = Callable[[], int]  # sends the outbox; returns how many rows Klaviyo ac
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "joyctl-webhooks"
-    timeout = READ_TIMEOUT_SECONDS
     server: _Server
+    _reader: DeadlineReader
+
+    def setup(self) -> None:
+        super().setup()
+        options = self.server.receiver.options
+        self._reader = DeadlineReader(self.connection, self.server.closing, options.header_timeout)
+        self.rfile = io.BufferedReader(self._reader)
 
     def do_POST(self) -> None:
-        if urlsplit(self.path).path != self.server.receiver.options.path:
+        self.close_connection = True  # one request per connection: no unread body is ever
+        receiver = self.server.receiver  # taken for the next request
+        if self.path.split("?", 1)[0] != receiver.options.path:
             self._answer(404, {"error": "not_found"})
             return
-        request = self._read_request()
         try:
-            line = self.server.receiver.intake.receive(request)
+            line = self._take(_lowered(self.headers))
         except (JoyctlError, sqlite3.Error) as exc:
             # Our side failed (ledger busy, keyring locked): 503 asks Klaviyo to send it again.
-            self.server.receiver.report_failure(exc)
+            receiver.report_failure(exc)
             self._answer(503, {"error": "unavailable"})
             return
-        if request.body is None:
-            self.close_connection = True  # the unread body must not be taken for a request
         self._answer(line.status_code, {"delivery": line.delivery_id, "verdict": line.verdict})
-        self.server.receiver.accepted(line)
+        receiver.accepted(line)
 
     def do_GET(self) -> None:
+        self.close_connection = True
         self._answer(405, {"error": "method_not_allowed"}, allow="POST")
 
-    do_PUT = do_PATCH = do_DELETE = do_GET
+    do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
-    def _read_request(self) -> DeliveryRequest:
-        limit = self.server.receiver.options.max_body_bytes
-        length = _content_length(self.headers.get("Content-Length"))
-        body = None
-        if length is not None and length <= limit:
-            body = self.rfile.read(length)
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        return DeliveryRequest(headers, body, length, limit)
+    def _take(self, headers: dict[str, str]) -> DeliveryLine:
+        """Read and judge the request, cheapest checks first; the body only if they pass."""
+        intake = self.server.receiver.intake
+        options = self.server.receiver.options
+        limit = options.max_body_bytes
+        framing = body_framing(headers, limit)
+        if isinstance(framing, Verdict):
+            declared = declared_length(headers.get("content-length"))
+            return intake.refuse(DeliveryRequest(headers, None, declared, limit), framing)
+        unread = DeliveryRequest(headers, None, framing.length, limit)
+        early = intake.screen(headers)
+        if early is not None:
+            return intake.refuse(unread, early)
+        self._reader.start_phase(options.body_timeout)
+        body = read_body(self.rfile, framing, limit)
+        if isinstance(body, Verdict):
+            return intake.refuse(unread, body)
+        return intake.receive(DeliveryRequest(headers, body, framing.length, limit))
 
     def _answer(self, status: int, document: dict[str, Any], allow: str | None = None) -> None:
         body = json.dumps(document).encode("utf-8")
+        self.connection.settimeout(WRITE_TIMEOUT_SECONDS)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -100,30 +152,76 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.close_connection = True
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Requests the standard library cannot parse are answered like the rest: JSON over
+        HTTP/1.1, even when the request line was too garbled to name a version."""
+        self.request_version = self.protocol_version
+        self._answer(code, {"error": HTTPStatus(code).phrase.lower().replace(" ", "_")})
+
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the receiver reports one line per delivery itself."""
 
 
-def _content_length(value: str | None) -> int | None:
-    try:
-        length = int(value) if value is not None else None
-    except ValueError:
-        return None
-    return length if length is not None and length >= 0 else None
+def _lowered(message: Message) -> dict[str, str]:
+    """Header names in lower case; a repeated header's values joined, as HTTP reads them (so
+    two differing Content-Length headers are one value that is not a number)."""
+    headers: dict[str, str] = {}
+    for name, value in message.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else str(value)
+    return headers
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # closing joins every request thread, so no store is cut short
     block_on_close = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.receiver = receiver
+        self.closing = threading.Event()  # set first on a stop: every read ends at once
+        self._slots = threading.BoundedSemaphore(receiver.options.max_connections)
         super().__init__(address, _Handler)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Hand the connection to a handler thread once one of the slots is free."""
+        if not self._take_slot():
+            self._refuse_busy(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _take_slot(self) -> bool:
+        give_up = time.monotonic() + SLOT_WAIT_SECONDS
+        while not self.closing.is_set() and time.monotonic() < give_up:
+            if self._slots.acquire(timeout=0.05):
+                return True
+        return False
+
+    def _refuse_busy(self, request: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            request.settimeout(0.5)
+            request.sendall(_BUSY)
+        self.shutdown_request(request)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away is not worth a traceback; the request was not stored."""
+        """A client that went away, was too slow or was cut off by a stop is not worth a line;
+        anything else is a bug in joyctl, reported without a traceback."""
+        failure = sys.exc_info()[1]
+        if failure is None or isinstance(failure, OSError):
+            return
+        self.receiver.internal_error(failure)
 
 
 class WebhookReceiver:
@@ -149,6 +247,7 @@ class WebhookReceiver:
         self._threads: list[threading.Thread] = []
         self._awaiting: dict[int, DeliveryLine] = {}  # verified, queued for the worker
         self.deliveries = 0
+        self.internal_errors = 0
 
     def start(self) -> str:
         """Bind and start serving; a port in use or a bad host is a usage error."""
@@ -174,8 +273,9 @@ class WebhookReceiver:
         server = self._server
         if server is None:
             return
+        server.closing.set()  # reads end now: slow clients cannot hold the stop
         server.shutdown()  # no new connections
-        server.server_close()  # joins request threads: whatever arrived is stored
+        server.server_close()  # joins request threads: whatever was read is stored
         self._stopping.set()
         self._queue.put(None)
         http_thread, worker = self._threads
@@ -205,6 +305,11 @@ class WebhookReceiver:
     def report_failure(self, exc: BaseException) -> None:
         message = exc.message if isinstance(exc, JoyctlError) else f"ledger: {exc}"
         self.emit(_failure_line(message))
+
+    def internal_error(self, exc: BaseException) -> None:
+        with self._report_lock:
+            self.internal_errors += 1
+        self.emit(_failure_line(f"internal error handling a request: {type(exc).__name__}"))
 
     def _work(self) -> None:
         while not self._stopping.is_set():

@@ -5,6 +5,11 @@ The rules (klaviyo-api.md 6.3): an HMAC-SHA256 over the raw body followed by the
 `Klaviyo-Webhook-Id` header; the account must be the profile's; and freshness comes from
 `meta.timestamp`, since the header clock has been seen hours off. The signature is checked
 before the body is parsed, so nothing unauthenticated is ever interpreted. Pure: no I/O.
+
+The cheap checks come first, and `screen_headers` runs them before the body is even read:
+the required headers, then a secret stored for the webhook the request names. Any text in any
+header gives a verdict, never an exception; text taken from headers into a verdict's detail is
+shortened and escaped, since it is printed and stored.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from joyctl.ledger.deliveries import REJECTED, VERIFIED, EventKey, RejectReason,
 STATUS_BY_REASON: dict[RejectReason, int] = {
     RejectReason.TOO_LARGE: 413,
     RejectReason.LENGTH_REQUIRED: 411,
+    RejectReason.BAD_REQUEST: 400,
     RejectReason.MISSING_HEADERS: 401,
     RejectReason.UNKNOWN_WEBHOOK: 401,
     RejectReason.BAD_SIGNATURE: 401,
@@ -100,6 +106,12 @@ def reject(reason: RejectReason, detail: str, **known: Any) -> Verdict:
 
 
 def verify_delivery(request: DeliveryRequest, rules: VerifyRules) -> Verdict:
+    """Every rule, cheapest first: the verdict on the request as a whole."""
+    return verify_signature(request, rules) or verify_document(request, rules)
+
+
+def verify_signature(request: DeliveryRequest, rules: VerifyRules) -> Verdict | None:
+    """The checks up to the signature: a rejection, or None when the body is signed."""
     if request.body is None:
         if request.declared_length is None:
             return reject(RejectReason.LENGTH_REQUIRED, "no Content-Length header")
@@ -107,7 +119,25 @@ def verify_delivery(request: DeliveryRequest, rules: VerifyRules) -> Verdict:
             RejectReason.TOO_LARGE,
             f"{request.declared_length} bytes; the limit is {request.max_bytes}",
         )
+    secret = _secret_or_rejection(request.headers, rules)
+    if isinstance(secret, Verdict):
+        return secret
     headers = request.headers
+    timestamp = headers[signing.HEADER_TIMESTAMP.lower()]
+    if not signing.verify(
+        secret, request.body, timestamp, headers[signing.HEADER_SIGNATURE.lower()]
+    ):
+        return reject(RejectReason.BAD_SIGNATURE, "the signature does not match the body")
+    return None
+
+
+def screen_headers(headers: Mapping[str, str], rules: VerifyRules) -> Verdict | None:
+    """What can be refused before the body is read: missing headers, an unknown webhook."""
+    found = _secret_or_rejection(headers, rules)
+    return found if isinstance(found, Verdict) else None
+
+
+def _secret_or_rejection(headers: Mapping[str, str], rules: VerifyRules) -> str | Verdict:
     names = (signing.HEADER_WEBHOOK_ID, signing.HEADER_TIMESTAMP, signing.HEADER_SIGNATURE)
     missing = [name for name in names if not headers.get(name.lower())]
     if missing:
@@ -115,13 +145,22 @@ def verify_delivery(request: DeliveryRequest, rules: VerifyRules) -> Verdict:
     webhook_id = headers[signing.HEADER_WEBHOOK_ID.lower()]
     secret = rules.secret_for(webhook_id)
     if secret is None:
-        return reject(RejectReason.UNKNOWN_WEBHOOK, f"no secret is stored for webhook {webhook_id}")
-    timestamp = headers[signing.HEADER_TIMESTAMP.lower()]
-    if not signing.verify(
-        secret, request.body, timestamp, headers[signing.HEADER_SIGNATURE.lower()]
-    ):
-        return reject(RejectReason.BAD_SIGNATURE, "the signature does not match the body")
-    return _verify_document(request.body, webhook_id, rules)
+        return reject(
+            RejectReason.UNKNOWN_WEBHOOK, f"no secret is stored for webhook {shown(webhook_id)}"
+        )
+    return secret
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """Header text fit for a report line: shortened, with control characters escaped."""
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return text if text.isprintable() and text.isascii() else repr(text)
+
+
+def verify_document(request: DeliveryRequest, rules: VerifyRules) -> Verdict:
+    """The rules on a signed body: a delivery document, this webhook, this account, fresh."""
+    webhook_id = request.headers.get(signing.HEADER_WEBHOOK_ID.lower(), "")
+    return _verify_document(request.body or b"", webhook_id, rules)
 
 
 def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdict:
@@ -130,11 +169,14 @@ def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdic
         events = delivery_events(document)
         meta = document["meta"]
         sent_at = _sent_at(meta)
+        age = (rules.now - sent_at).total_seconds()
     except MalformedDeliveryError as exc:
         return reject(RejectReason.MALFORMED, str(exc))
-    account = str(meta.get("klaviyo_account_id") or "")
-    known = {"account_id": account or None, "sent_at": sent_at.isoformat()}
-    if str(meta.get("klaviyo_webhook_id") or "") != webhook_id:
+    except OverflowError:  # a time at the edge of the calendar, with an offset
+        return reject(RejectReason.MALFORMED, "meta.timestamp is out of range")
+    account = _text(meta.get("klaviyo_account_id"))
+    known = {"account_id": account[:100] or None, "sent_at": sent_at.isoformat()}
+    if _text(meta.get("klaviyo_webhook_id")) != webhook_id:
         return reject(
             RejectReason.WEBHOOK_ID_MISMATCH,
             "meta.klaviyo_webhook_id differs from the Klaviyo-Webhook-Id header",
@@ -143,10 +185,9 @@ def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdic
     if account != rules.account_id:
         return reject(
             RejectReason.UNKNOWN_ACCOUNT,
-            f"account {account or '(none)'} is not the connected account {rules.account_id}",
+            f"account {shown(account) or '(none)'} is not the connected account {rules.account_id}",
             **known,
         )
-    age = (rules.now - sent_at).total_seconds()
     if abs(age) > rules.tolerance_seconds:
         when = "old" if age > 0 else "in the future"
         return reject(
@@ -160,8 +201,8 @@ def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdic
 def parse_document(body: bytes) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedDeliveryError(f"not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # also too deep, or an integer too long
+        raise MalformedDeliveryError(f"not JSON: {str(exc)[:200]}") from None
     if not isinstance(document, dict) or not isinstance(document.get("meta"), dict):
         raise MalformedDeliveryError("not a delivery: no meta object")
     return document
@@ -184,10 +225,16 @@ def delivery_events(document: Mapping[str, Any]) -> list[DeliveryEvent]:
     return events
 
 
+def _text(value: Any) -> str:
+    """A string field of the document; anything else (a number, a list) counts as absent."""
+    return value if isinstance(value, str) else ""
+
+
 def _sent_at(meta: Mapping[str, Any]) -> datetime:
     text = meta.get("timestamp")
     try:
         moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedDeliveryError(f"meta.timestamp is not a time: {text!r}") from None
+    except ValueError:  # also an integer too long to write out
+        shown_text = shown(text) if isinstance(text, str) else type(text).__name__
+        raise MalformedDeliveryError(f"meta.timestamp is not a time: {shown_text}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
