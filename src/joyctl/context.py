@@ -82,6 +82,7 @@ class AppContext:
             from joyctl.settings import load_settings
 
             self._settings = load_settings(self.paths, self.environ, self.options.profile)
+            _name_profile_in_printed_commands(self._settings)
         return self._settings
 
     @property
@@ -177,6 +178,9 @@ class AppContext:
         )
 
     def close(self) -> None:
+        from joyctl.command_line import name_profile
+
+        name_profile(None)
         for session in self._sessions:
             session.close()
         self._sessions.clear()
@@ -186,6 +190,21 @@ class AppContext:
         for connection in self._ledgers.values():
             connection.close()
         self._ledgers.clear()
+
+
+def _name_profile_in_printed_commands(settings: Settings) -> None:
+    """Commands joyctl prints name the profile unless it is the one used without --profile."""
+    from joyctl.command_line import name_profile
+    from joyctl.errors import JoyctlError
+    from joyctl.settings import SANDBOX_PROFILE
+
+    try:
+        active = settings.profile_name.value
+    except JoyctlError:  # a bad --profile is reported by whatever uses it
+        return
+    # JOYCTL_PROFILE is left out on purpose: a printed command may be run in another shell.
+    usual = settings.file_data.get("default_profile") or SANDBOX_PROFILE
+    name_profile(None if active == usual else active)
 
 
 def _truthy(value: str | None) -> bool:

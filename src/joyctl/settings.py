@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from joyctl import envvars
 from joyctl.api_contract import REVISION, all_required_scopes
+from joyctl.command_line import command
 from joyctl.errors import ConfigError, NotFoundError
 from joyctl.paths import Paths
 
@@ -300,8 +301,8 @@ class Settings:
             raise NotFoundError(
                 f"no profile named {name!r}",
                 hint=(
-                    "see `joyctl profiles list`, or add it:"
-                    f" joyctl profiles add {name} --base-url URL"
+                    f"see `{command('profiles', 'list', profile=None)}`, or add it:"
+                    f" `{command('profiles', 'add', name, '--base-url', 'URL', profile=None)}`"
                 ),
             )
         return _resolve_profile(name, section or {}, self.environ)

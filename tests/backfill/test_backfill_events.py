@@ -157,7 +157,7 @@ def test_resume_refuses_new_options_and_unknown_runs(shop: Shop, tmp_path: Path)
 
     unknown = shop("backfill", "events", "--resume", "events-x")
     assert unknown.exit_code == 2
-    assert "joyctl backfill status" in unknown.stderr
+    assert "joyctl --profile shop backfill status" in unknown.stderr
 
 
 def test_a_completed_run_cannot_be_resumed(shop: Shop, tmp_path: Path) -> None:

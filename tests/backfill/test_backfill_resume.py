@@ -57,7 +57,7 @@ def kill_half_way(process: subprocess.Popen[bytes], ledger: Path) -> str:
 def resume_and_check(shop: Shop, run_id: str, home: Path) -> None:
     before = shop.data("backfill", "status", run_id)
     assert before["status"] == "stopped"
-    assert before["resume_command"] == f"joyctl backfill events --resume {run_id}"
+    assert before["resume_command"] == f"joyctl --profile shop backfill events --resume {run_id}"
     sent_before = before["counters"]["sent"]
     assert KILL_AFTER <= sent_before < EVENTS
 

@@ -50,8 +50,10 @@ def test_human_output_lists_fixes_and_exits_6(cli: Cli) -> None:
 def test_markdown_is_a_table_for_tickets(cli: Cli) -> None:
     result = cli("--profile", "sandbox", "diagnose", "--format", "markdown")
     assert result.exit_code == 6
-    assert "| status | check | evidence | fix |" in result.stdout
-    assert "| FAIL | The grant has the scopes review rewards need |" in result.stdout
+    assert "| status | check | what is checked | evidence | fix |" in result.stdout
+    assert "| FAIL | `review_scopes` | The grant has the scopes review rewards need |" in (
+        result.stdout
+    )
 
 
 def test_no_credentials_exits_4(cli: Cli) -> None:
@@ -157,8 +159,8 @@ def test_bundle_holds_no_secret(cli: Cli, isolated_home: Path, tmp_path: Path) -
 def test_fix_without_a_terminal_prints_the_plan_and_exits_6(cli: Cli) -> None:
     result = cli("--profile", "sandbox", "diagnose", "--fix")
     assert result.exit_code == 6
-    assert "--fix would run" in result.stdout
-    assert "  joyctl connect" in result.stdout
+    assert "--fix would take these steps" in result.stdout
+    assert "  1. joyctl connect" in result.stdout
     assert (
         "joyctl webhooks create --endpoint http://127.0.0.1:8780/klaviyo/webhooks" in result.stdout
     )

@@ -180,12 +180,12 @@ def test_no_review_webhook_is_a_failing_step_and_the_rest_still_run(
     result = _smoke(cli, live_server.base_url, key, "--allow-live-account", "--junit", str(report))
     assert result.exit_code == 6
     assert "FAIL  review_webhook" in result.stderr
-    assert "joyctl webhooks create --endpoint" in result.stderr
+    assert "joyctl --profile ci webhooks create --endpoint" in result.stderr
     assert "failed: review_webhook" in result.stdout
     failure = _cases(report)["review_webhook"][0]
     assert failure.tag == "failure"
     assert SUBMITTED_REVIEW in failure.attrib["message"]
-    assert "hint: create one: joyctl webhooks create" in (failure.text or "")
+    assert "hint: create one: `joyctl --profile ci webhooks create" in (failure.text or "")
 
 
 def test_keep_leaves_the_review_and_json_reports_every_step(

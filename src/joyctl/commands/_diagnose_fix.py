@@ -8,23 +8,7 @@ from joyctl.commands._deps import connection_deps, diagnose_deps
 from joyctl.context import AppContext
 
 if TYPE_CHECKING:
-    from joyctl.services.diagnose.fix import FixActions, FixPlan
-
-PUSH_COMMAND = "joyctl reviews replay --push"
-
-
-def fix_plan(app: AppContext) -> FixPlan:
-    from joyctl.services.diagnose.fix import FixPlan
-    from joyctl.services.rewards.reviews import program_connection_facts
-
-    ledger = app.ledger()
-    profile = app.settings.profile
-    first = program_connection_facts(dict(profile.connection), ledger).connected_at
-    return FixPlan(
-        webhook_endpoint=profile.webhook_endpoint,
-        replay_since=first.isoformat() if first else None,
-        push_command=PUSH_COMMAND,
-    )
+    from joyctl.services.diagnose.fix import FixActions
 
 
 def fix_actions(app: AppContext, since: str | None) -> FixActions:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.context import AppContext
 from joyctl.errors import UsageError
 
@@ -35,7 +36,7 @@ def secret_from_stdin(app: AppContext, kind: CredentialKind, flag: str) -> Resol
         if not app.interactive:
             raise UsageError(
                 f"{flag} reads the {what} from stdin, and joyctl may not prompt here",
-                hint=f"pipe it in, for example: printenv VARIABLE | joyctl connect {flag}",
+                hint=f"pipe it in, for example: printenv VARIABLE | {command('connect', flag)}",
             )
         text = str(typer.prompt(f"Klaviyo {what}", hide_input=True, err=True))
     else:
@@ -71,6 +72,6 @@ def read_stdin(flag: str, seconds: float, *, whole: bool) -> str:
     if not received:
         raise UsageError(
             f"nothing arrived on stdin within {seconds:g} seconds for {flag}",
-            hint=f"pipe the value in, for example: printenv VARIABLE | joyctl connect {flag}",
+            hint=f"pipe the value in, for example: printenv VARIABLE | {command('connect', flag)}",
         )
     return received[0]

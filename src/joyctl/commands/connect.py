@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context
 from joyctl.commands._deps import connection_deps
 from joyctl.commands._stdin import pasted_url, secret_from_stdin, stdin_is_terminal
@@ -157,9 +158,10 @@ def _render_connected(out: Output, data: ConnectResult) -> None:
         failing = [f"{n} ({r.value})" for n, r in data.capabilities.items() if r != "ok"]
         out.info(f"reads that work: {', '.join(working) or 'none'}")
         if failing:
-            out.warn(f"reads that fail: {', '.join(failing)}; see `joyctl status`")
+            out.warn(f"reads that fail: {', '.join(failing)}; see `{command('status')}`")
     if data.missing_scopes:
-        out.warn(f"Klaviyo did not grant: {' '.join(data.missing_scopes)}; see `joyctl status`")
+        missing = " ".join(data.missing_scopes)
+        out.warn(f"Klaviyo did not grant: {missing}; see `{command('status')}`")
     if data.environment_override:
         out.warn(f"{data.environment_override} is set and overrides this credential")
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context
 from joyctl.commands._deps import diagnose_deps
+from joyctl.commands._files import refuse_stdio
+from joyctl.context import AppContext
 from joyctl.errors import ExitCode
 from joyctl.output import Output
 
 if TYPE_CHECKING:
     from joyctl.services.diagnose.fix import FixReport, PlannedFixes
-    from joyctl.services.diagnose.model import DiagnoseReport
+    from joyctl.services.diagnose.model import CheckResult, DiagnoseReport, FixStep
 
 
 class Format(StrEnum):
@@ -43,8 +46,12 @@ def diagnose(
         Format, typer.Option("--format", help="table, json (as --json) or markdown (for tickets).")
     ] = Format.TABLE,
     bundle: Annotated[
-        Path | None, typer.Option(help="Also write a redacted .tar.gz for a support ticket.")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Also write a redacted .tar.gz for a support ticket (mode 0600)."
+        ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --bundle replace a file.")] = False,
     fix: Annotated[
         bool,
         typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
@@ -53,17 +60,24 @@ def diagnose(
 ) -> int:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
-    Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
-    authenticate with Klaviyo at all. --fix asks before it changes anything (unless --yes);
-    without a terminal it prints the commands it would run and exits 6.
+    Each check says pass, warn, fail or skip (with the reason it cannot tell), its evidence and
+    the command that fixes it. The report ends with the whole repair, every step --fix takes,
+    each as a command. Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4
+    when joyctl cannot authenticate with Klaviyo at all.
+
+    --fix shows that repair and asks before it changes anything (unless --yes); without a
+    terminal it prints the steps it would take and exits 6.
 
     Example: joyctl --profile sandbox diagnose --fix --yes
     """
     from joyctl.services.diagnose.run import run_diagnose
 
     app = app_context(ctx)
+    refuse_stdio(bundle, "--bundle", "stdout carries the report; give the archive a file name")
     deps = diagnose_deps(app)
-    outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
+    outcome = run_diagnose(
+        deps, email=email, review_id=review, since=since, bundle=bundle, force_bundle=force
+    )
     if output_format is Format.JSON:
         app.output.json_mode = True
     if fix:
@@ -75,29 +89,45 @@ def diagnose(
     return outcome.exit_code
 
 
-def _fix(app: Any, report: Any, *, since: str | None, yes: bool) -> int:
+def _fix(app: AppContext, report: DiagnoseReport, *, since: str | None, yes: bool) -> int:
     """Apply the safe fixes, or say which it would apply; the exit status of the command."""
-    from joyctl.commands._diagnose_fix import fix_actions, fix_plan
-    from joyctl.services.diagnose.fix import PlannedFixes, apply_fixes, planned_steps
+    from joyctl.commands._diagnose_fix import fix_actions
+    from joyctl.services.diagnose.fix import PlannedFixes, apply_fixes, fix_plan_for, planned_steps
     from joyctl.services.diagnose.run import exit_code_for
 
-    plan = fix_plan(app)
+    plan = fix_plan_for(app.settings.profile, app.ledger())
     steps = planned_steps(report, plan)
     if not yes and not app.interactive:
         app.output.emit(PlannedFixes(planned=steps, report=report), _render_planned)
         return ExitCode.CHECK_FAILED
-    if not yes and not typer.confirm(f"Apply {len(steps)} fixes?", default=False, err=True):
-        return ExitCode.CHECK_FAILED
+    if not yes:
+        # The person answering sees the report and every step first, then the question.
+        app.output.emit(report.model_copy(update={"repair": steps}), _render_report_for_fix)
+        question = f"Take {_steps(len(steps))} now?"
+        if not typer.confirm(question, default=False, err=True):
+            app.output.info("nothing was changed")
+            return ExitCode.CHECK_FAILED
     result = apply_fixes(report, plan, fix_actions(app, since))
     app.output.emit(result, _render_fixed)
     return exit_code_for(result.after) if result.after else ExitCode.CHECK_FAILED
 
 
+def _steps(count: int) -> str:
+    return "this step" if count == 1 else f"these {count} steps"
+
+
 def _render_planned(out: Output, data: PlannedFixes) -> None:
-    _render_report(out, data.report)
-    out.line("\n--fix would run (pass --yes to apply without a terminal):")
-    for step in data.planned:
-        out.line(f"  {step.command}")
+    _render_checks(out, data.report)
+    out.line("")
+    out.line("--fix would take these steps, in order (pass --yes to take them here):")
+    _render_steps(out, data.planned)
+
+
+def _render_report_for_fix(out: Output, report: DiagnoseReport) -> None:
+    _render_checks(out, report)
+    out.line("")
+    out.line("--fix takes these steps, in order:")
+    _render_steps(out, report.repair)
 
 
 def _render_fixed(out: Output, data: FixReport) -> None:
@@ -113,10 +143,25 @@ def _render_fixed(out: Output, data: FixReport) -> None:
 
 
 def _render_report(out: Output, report: DiagnoseReport) -> None:
+    _render_checks(out, report)
+    if report.repair:
+        out.line("")
+        fix = command("diagnose", "--fix")
+        out.line(f"To repair, run in order (or let `{fix}` take these steps):")
+        _render_steps(out, report.repair)
+
+
+def _render_steps(out: Output, steps: list[FixStep]) -> None:
+    for number, step in enumerate(steps, start=1):
+        out.line(f"  {number}. {step.command}")
+        if step.detail:
+            out.line(f"     {step.detail}")
+
+
+def _render_checks(out: Output, report: DiagnoseReport) -> None:
     from rich.text import Text
 
-    account = report.account_id or "not connected"
-    out.line(f"joyctl diagnose: profile {report.profile}, account {account}")
+    out.line(f"joyctl diagnose: profile {report.profile}, {_account(report)}")
     for check in report.checks:
         status = check.status.value
         line = Text(f"{MARK[status]}  ", style=STYLE[status] if out.is_terminal() else "")
@@ -124,39 +169,69 @@ def _render_report(out: Output, report: DiagnoseReport) -> None:
         out.out.print(line) if out.is_terminal() else out.line(line.plain)
         for evidence in check.evidence:
             out.line(f"      {evidence}")
-        if check.fix and status in ("fail", "warn"):
-            out.line(f"      fix: {check.fix}")
+        if status in ("fail", "warn"):
+            if check.fix:
+                out.line(f"      fix: {check.fix}")
+            if check.advice:
+                out.line(f"      {'note' if check.fix else 'fix'}: {check.advice}")
     for focus in report.focus:
         out.line(f"\n{focus.subject}:")
         for finding in focus.findings:
             out.line(f"  - {finding}")
+    out.line(f"\n{_summary(report)}")
+
+
+def _account(report: DiagnoseReport) -> str:
+    if report.account_id is None:
+        return "not connected"
+    return f"account {report.account_id}"
+
+
+def _summary(report: DiagnoseReport) -> str:
     summary = report.summary
-    out.line(
-        f"\n{summary.failed} failed, {summary.warnings} warnings, {summary.passed} passed,"
+    return (
+        f"{summary.failed} failed, {summary.warnings} warnings, {summary.passed} passed,"
         f" {summary.skipped} skipped"
     )
 
 
 def _render_markdown(out: Output, report: DiagnoseReport) -> None:
-    out.line(f"### joyctl diagnose: profile `{report.profile}`, account `{report.account_id}`")
+    """A report to paste into a ticket: identifiers and commands in code spans, prose as is."""
+    account = f"`{report.account_id}`" if report.account_id else "not connected"
+    out.line("### joyctl diagnose")
     out.line("")
-    out.line("| status | check | evidence | fix |")
-    out.line("| --- | --- | --- | --- |")
+    out.line(f"- joyctl {report.joyctl_version}, report {report.schema_version}")
+    out.line(f"- profile: `{report.profile}`")
+    out.line(f"- account: {account}")
+    out.line(f"- generated: {report.generated_at}")
+    out.line(f"- result: {_summary(report)}")
+    out.line("")
+    out.line("| status | check | what is checked | evidence | fix |")
+    out.line("| --- | --- | --- | --- | --- |")
     for check in report.checks:
-        status = check.status.value
         evidence = "<br>".join(_cell(line) for line in check.evidence)
-        fix = f"`{check.fix}`" if check.fix and status in ("fail", "warn") else ""
-        out.line(f"| {MARK[status]} | {_cell(check.title)} | {evidence} | {fix} |")
+        cells = [MARK[check.status.value], f"`{check.id}`", _cell(check.title), evidence]
+        out.line(f"| {' | '.join([*cells, _fix_cell(check)])} |")
     for focus in report.focus:
         out.line(f"\n**{_cell(focus.subject)}**\n")
         for finding in focus.findings:
             out.line(f"- {_cell(finding)}")
-    summary = report.summary
-    out.line(
-        f"\n{summary.failed} failed, {summary.warnings} warnings, {summary.passed} passed,"
-        f" {summary.skipped} skipped (generated {report.generated_at})"
-    )
+    if report.repair:
+        out.line("")
+        out.line(f"**Repair**, in order (`{command('diagnose', '--fix')}` takes these steps):")
+        out.line("")
+        for number, step in enumerate(report.repair, start=1):
+            note = f": {_cell(step.detail)}" if step.detail else ""
+            out.line(f"{number}. `{step.command}`{note}")
+
+
+def _fix_cell(check: CheckResult) -> str:
+    if check.status.value not in ("fail", "warn"):
+        return ""
+    parts = [f"`{check.fix}`"] if check.fix else []
+    parts += [_cell(check.advice)] if check.advice else []
+    return "<br>".join(parts)
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")

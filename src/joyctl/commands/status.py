@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context
 from joyctl.commands._deps import connection_deps
 from joyctl.errors import JoyctlError
@@ -92,7 +93,8 @@ def _storage(storage: StorageView | None) -> str:
     state = "available" if storage.available else f"unavailable ({storage.reason})"
     keyring = f"keyring {storage.backend or '?'} {state}"
     if storage.insecure_file_exists:
-        return f"{keyring}; insecure file {storage.insecure_file} (run `joyctl auth migrate`)"
+        migrate = command("auth", "migrate")
+        return f"{keyring}; insecure file {storage.insecure_file} (run `{migrate}`)"
     return keyring
 
 

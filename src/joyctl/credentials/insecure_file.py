@@ -15,6 +15,7 @@ import os
 import stat
 from pathlib import Path
 
+from joyctl.command_line import command
 from joyctl.credentials.model import with_lookup_order
 from joyctl.errors import CredentialStoreError
 from joyctl.files.atomic import write_atomic
@@ -81,7 +82,9 @@ class InsecureFile:
             # No detail from the parser: its messages can quote the file's content.
             raise CredentialStoreError(
                 f"the insecure credentials file {self.path} is damaged",
-                hint=with_lookup_order("Delete it and store the secrets again (joyctl connect)."),
+                hint=with_lookup_order(
+                    f"Delete it and store the secrets again (`{command('connect')}`)."
+                ),
             )
         return dict(entries)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.credentials.model import (
     CLIENT_SECRET_LOOKUP_ORDER,
     CredentialKind,
@@ -78,8 +79,8 @@ def resolve_klaviyo_credential(
         raise AuthError(
             f"not connected: profile {store.profile!r} has no Klaviyo credential",
             hint=with_lookup_order(
-                f"Run `joyctl --profile {store.profile} connect` (OAuth) or "
-                f"`joyctl --profile {store.profile} connect --api-key-stdin`, "
+                f"Run `{command('connect', profile=store.profile)}` (OAuth) or "
+                f"`{command('connect', '--api-key-stdin', profile=store.profile)}`, "
                 f"or set {envvars.API_KEY} or {envvars.ACCESS_TOKEN}."
             ),
             code="not_connected",
@@ -111,7 +112,7 @@ def resolve_client_secret(
         raise AuthError(
             f"no OAuth client secret for profile {store.profile!r}",
             hint=with_lookup_order(
-                f"Set {envvars.CLIENT_SECRET}, or pipe it to `joyctl connect` on stdin.",
+                f"Set {envvars.CLIENT_SECRET}, or pipe it to `{command('connect')}` on stdin.",
                 CLIENT_SECRET_LOOKUP_ORDER,
             ),
             code="no_client_secret",

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr, ValidationError
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.errors import CredentialStoreError, UsageError
 
 SERVICE_NAME = "joyctl"
@@ -133,7 +134,7 @@ class OAuthTokens(BaseModel):
             pass
         raise CredentialStoreError(
             f"the stored OAuth tokens in {where} are damaged",
-            hint=with_lookup_order("Run `joyctl connect` again to replace them."),
+            hint=with_lookup_order(f"Run `{command('connect')}` again to replace them."),
         )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from joyctl.command_line import command
 from joyctl.credentials.insecure_file import InsecureFile
 from joyctl.credentials.keyring_access import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -38,10 +39,12 @@ from joyctl.errors import CredentialStoreError, UsageError
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-MIGRATE_ADVICE = with_lookup_order(
-    "Install and unlock a Secret Service such as gnome-keyring (it needs a D-Bus session), "
-    "then run `joyctl auth migrate` again; the secrets stay in the file until then."
-)
+
+def migrate_advice() -> str:
+    return with_lookup_order(
+        "Install and unlock a Secret Service such as gnome-keyring (it needs a D-Bus session), "
+        f"then run `{command('auth', 'migrate')}` again; the secrets stay in the file until then."
+    )
 
 
 class CredentialStore:
@@ -234,7 +237,7 @@ class CredentialStore:
                 if existing is None:
                     self._store_verified(username, text)
             except KeyringUnavailableError as exc:
-                raise KeyringUnavailableError(exc.reason, advice=MIGRATE_ADVICE) from None
+                raise KeyringUnavailableError(exc.reason, advice=migrate_advice()) from None
             if existing is not None and existing != text:
                 conflicts.append(username)
                 continue

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, ValidationError
 
+from joyctl.command_line import command
 from joyctl.engine.program import KNOWN_SOURCES, WriteReviewProgram
 from joyctl.errors import ConfigError
 
@@ -110,7 +111,7 @@ def _check_keys(keys: list[str]) -> None:
             suggestion = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
                 f"unknown program setting {key!r}",
-                hint=f"{suggestion}`joyctl program show` lists the settings",
+                hint=f"{suggestion}`{command('program', 'show')}` lists the settings",
             )
 
 

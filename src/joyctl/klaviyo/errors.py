@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from joyctl.api_contract import REVISION
+from joyctl.command_line import command
 from joyctl.errors import (
     AuthError,
     ConfigError,
@@ -30,7 +31,11 @@ from joyctl.klaviyo.bounds import DeadlineExceeded
 from joyctl.klaviyo.endpoints import Endpoint
 from joyctl.klaviyo.redact import Redactor
 
-RECONNECT_HINT = "run `joyctl connect` to re-authorize"
+
+def reconnect_hint() -> str:
+    return f"run `{command('connect')}` to re-authorize"
+
+
 CREDENTIAL_ORDER = (
     "credentials are read from the flag or stdin, then JOYCTL_KLAVIYO_API_KEY / "
     "JOYCTL_KLAVIYO_ACCESS_TOKEN, then the keyring"
@@ -154,7 +159,7 @@ def _auth_error(problem: ApiProblem, operation: str) -> AuthError:
     reason = problem.text or "Incorrect authentication credentials."
     return AuthError(
         f"Klaviyo rejected the credentials for {operation}: {reason}",
-        hint=f"{RECONNECT_HINT}, or check the API key ({CREDENTIAL_ORDER})",
+        hint=f"{reconnect_hint()}, or check the API key ({CREDENTIAL_ORDER})",
         code="authentication_failed",
     )
 
@@ -166,7 +171,8 @@ def _forbidden_error(problem: ApiProblem, endpoint: Endpoint | None, operation: 
             f"Klaviyo's plan gate blocks {operation}: {reason}",
             hint=(
                 "this is the account's plan, not a missing scope: webhook management needs "
-                "Advanced KDP or an OAuth connection (`joyctl connect` without --api-key-stdin)"
+                f"Advanced KDP or an OAuth connection (`{command('connect')}` without"
+                " --api-key-stdin)"
             ),
         )
     scopes = " ".join(endpoint.scopes) if endpoint and endpoint.scopes else "unknown"
@@ -176,7 +182,7 @@ def _forbidden_error(problem: ApiProblem, endpoint: Endpoint | None, operation: 
         f"Klaviyo denied {operation} ({problem.code or 'permission_denied'}):"
         f" {reason.rstrip('.')}{needs}",
         hint=(
-            f"{RECONNECT_HINT} with these scopes (an OAuth app must also list them), "
+            f"{reconnect_hint()} with these scopes (an OAuth app must also list them), "
             "or use a private key that has them"
         ),
     )
@@ -251,7 +257,8 @@ def map_oauth_failure(response: httpx.Response, *, action: str) -> JoyctlError:
     error, description = _oauth_error_fields(response)
     if error in ("invalid_grant", "invalid_grant_type") and action == "refresh":
         return AuthError(
-            "disconnected: run `joyctl connect` (Klaviyo no longer accepts the refresh token)",
+            f"disconnected: run `{command('connect')}`"
+            " (Klaviyo no longer accepts the refresh token)",
             hint="the app was uninstalled, the token went unused for 90 days, or it was revoked",
             code="disconnected",
         )
@@ -265,7 +272,7 @@ def map_oauth_failure(response: httpx.Response, *, action: str) -> JoyctlError:
         reason = f": {description}" if description else ""
         return AuthError(
             f"Klaviyo refused the OAuth {action} ({error}){reason}",
-            hint=RECONNECT_HINT,
+            hint=reconnect_hint(),
             code="oauth_failed",
         )
     if response.status_code == 403:

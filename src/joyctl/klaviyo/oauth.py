@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from joyctl.command_line import command
 from joyctl.errors import AuthError, ConfigError, UsageError
 from joyctl.klaviyo.errors import map_failure, map_oauth_failure
 from joyctl.klaviyo.tokens import REDACTED, TokenBundle, parse_token_response
@@ -153,14 +154,14 @@ def read_authorization_response(redirected: str, *, expected_state: str) -> str:
         description = params.get("error_description", "")
         raise AuthError(
             f"Klaviyo did not authorize joyctl ({params['error']}) {description}".strip(),
-            hint="run `joyctl connect` again and approve the requested access",
+            hint=f"run `{command('connect')}` again and approve the requested access",
             code="oauth_denied",
         )
     state = params.get("state", "")
     if not hmac.compare_digest(state.encode(), expected_state.encode()):
         raise AuthError(
             "the OAuth state does not match the login joyctl started; nothing was stored",
-            hint="run `joyctl connect` again; do not reuse an old redirect URL",
+            hint=f"run `{command('connect')}` again; do not reuse an old redirect URL",
             code="state_mismatch",
         )
     code = params.get("code")

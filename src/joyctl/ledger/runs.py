@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from joyctl.command_line import command
 from joyctl.errors import NotFoundError, UsageError
 from joyctl.ledger.db import transaction
 
@@ -93,7 +94,7 @@ def require_run(connection: sqlite3.Connection, run_id: str, *, kind: str | None
     if run is None or (kind is not None and run.kind != kind):
         raise NotFoundError(
             f"there is no {kind or 'run'} {run_id!r} in this profile's ledger",
-            hint="`joyctl backfill status` lists the runs",
+            hint=f"`{command('backfill', 'status')}` lists the runs",
         )
     return run
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context, exit_after
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
@@ -113,7 +114,8 @@ def _render_import(out: Output, data: ImportSummary) -> None:
         lines = ", ".join(str(line) for line in data.mismatch_lines)
         out.warn(
             f"{data.opening_mismatches} records give points that differ from the opening"
-            f" balance recorded earlier (lines {lines}); use `joyctl ledger adjust` to change it"
+            f" balance recorded earlier (lines {lines}); use"
+            f" `{command('ledger', 'adjust', 'EMAIL', 'POINTS', '--reason', 'TEXT')}` to change it"
         )
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
@@ -27,9 +28,9 @@ def topics(ctx: typer.Context) -> None:
     report = list_topics(app.klaviyo().client)
     app.output.emit(report, _render_topics)
     if not report.review_topics:
-        from joyctl.services.webhooks.subscriptions import NO_REVIEW_TOPICS_HINT
+        from joyctl.services.webhooks.subscriptions import no_review_topics_hint
 
-        app.output.warn(f"this account offers no review topics; {NO_REVIEW_TOPICS_HINT}")
+        app.output.warn(f"this account offers no review topics; {no_review_topics_hint()}")
 
 
 def list_(ctx: typer.Context) -> None:
@@ -127,7 +128,7 @@ def _render_topics(out: Output, data: TopicsReport) -> None:
 
 def _render_list(out: Output, data: list[WebhookView]) -> None:
     if not data:
-        out.info("no webhooks yet: joyctl webhooks create --endpoint URL")
+        out.info(f"no webhooks yet: `{command('webhooks', 'create', '--endpoint', 'URL')}`")
         return
     rows = [
         (

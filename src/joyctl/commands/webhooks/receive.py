@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
@@ -138,7 +139,7 @@ def replay(
             app,
             PartialError(
                 f"{summary.failed} deliveries could not be processed",
-                hint="run `joyctl webhooks replay` again once the cause is fixed",
+                hint=f"run `{command('webhooks', 'replay')}` again once the cause is fixed",
             ),
         )
     return ExitCode.OK
@@ -163,7 +164,11 @@ def _report(app: AppContext, line: ListenLine) -> None:
 
 def _warn_backlog(out: Output, unprocessed: int) -> None:
     if unprocessed:
-        out.warn(f"{unprocessed} stored deliveries are not processed: run `joyctl webhooks replay`")
+        replay = command("webhooks", "replay")
+        what = (
+            "1 stored delivery is" if unprocessed == 1 else f"{unprocessed:,} stored deliveries are"
+        )
+        out.warn(f"{what} not processed: run `{replay}`")
 
 
 def _delivery_text(line: DeliveryLine) -> str:
@@ -177,7 +182,7 @@ def _delivery_text(line: DeliveryLine) -> str:
     if line.pushed:
         text += f", {line.pushed} sent to Klaviyo"
     if line.error:
-        text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
+        text += f"; not finished: {line.error} (run `{command('webhooks', 'replay')}` later)"
     if line.push_error:
         text += f"; not sent yet: {line.push_error}"
     return text

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from joyctl.command_line import command
 from joyctl.errors import DataError
 from joyctl.files.atomic import write_atomic
 from joyctl.sandbox.store.state import SandboxState
@@ -37,7 +38,7 @@ def load_state(path: Path) -> SandboxState | None:
     except (ValueError, TypeError, KeyError) as exc:
         raise DataError(
             f"The sandbox state file {path} cannot be read: {exc}",
-            hint="Run `joyctl sandbox reset` to start over.",
+            hint=f"Run `{command('sandbox', 'reset', profile=None)}` to start over.",
         ) from exc
 
 

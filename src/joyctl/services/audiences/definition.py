@@ -14,6 +14,7 @@ from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from joyctl.command_line import command
 from joyctl.errors import DataError, UsageError
 from joyctl.ledger.audiences import MemberFilter
 from joyctl.ledger.customers import MEMBER_STATUSES, normalize_timestamp
@@ -110,7 +111,7 @@ def load_definition(name: str, stored: str) -> AudienceDefinition:
     except ValidationError as exc:
         raise DataError(
             f"audience {name!r} has a definition this joyctl cannot read",
-            hint=f"recreate it: `joyctl audiences create {name} --replace ...`",
+            hint=f"recreate it: `{command('audiences', 'create', name, '--replace', '...')}`",
         ) from exc
 
 

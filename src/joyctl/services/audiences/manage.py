@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.errors import NotFoundError, RateLimitedError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.models import KlaviyoList
@@ -97,7 +98,8 @@ def require_audience(connection: sqlite3.Connection, name: str) -> store.Audienc
     if record is None:
         raise NotFoundError(
             f"there is no audience named {name.strip()!r}",
-            hint="see `joyctl audiences list`, or create it with `joyctl audiences create`",
+            hint=f"see `{command('audiences', 'list')}`, or create it with"
+            f" `{command('audiences', 'create')}`",
         )
     return record
 
@@ -251,7 +253,8 @@ def _refuse_shared_list(
     if other is not None and other.audience_id != record.id:
         raise UsageError(
             f"Klaviyo list {list_id} is already mapped to audience {other.audience!r}",
-            hint=f"pick another list, or first run `joyctl audiences unmap {other.audience}`",
+            hint="pick another list, or first run"
+            f" `{command('audiences', 'unmap', other.audience)}`",
         )
 
 

@@ -10,7 +10,6 @@ finished by running it again; repeating an addition or removal changes nothing i
 
 from __future__ import annotations
 
-import shlex
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.errors import DataError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources import lists as klaviyo_lists
@@ -113,8 +113,9 @@ def _targets(connection: sqlite3.Connection, names: Sequence[str]) -> list[_Targ
             if mapping is None:
                 raise UsageError(
                     f"audience {record.name!r} is not mapped to a Klaviyo list",
-                    hint=f"map it first: `joyctl audiences map {shlex.quote(record.name)}"
-                    " --list-name NAME --create-list`",
+                    hint="map it first: `"
+                    + command("audiences", "map", record.name, "--list-name", "NAME")
+                    + " --create-list`",
                 )
         found = [m for m in mappings if m is not None]
     else:
@@ -122,7 +123,8 @@ def _targets(connection: sqlite3.Connection, names: Sequence[str]) -> list[_Targ
         if not found:
             raise UsageError(
                 "no audience is mapped to a Klaviyo list",
-                hint="create one with `joyctl audiences create`, then `joyctl audiences map`",
+                hint=f"create one with `{command('audiences', 'create')}`,"
+                f" then `{command('audiences', 'map')}`",
             )
     now = datetime.now(UTC)
     return [_target(connection, mapping, now) for mapping in found]
@@ -278,11 +280,11 @@ class _ListSync:
 
 def _list_gone(audience: str, mapping: AudienceMapping) -> NotFoundError:
     shown = f"{mapping.list_id} ({mapping.list_name!r})" if mapping.list_name else mapping.list_id
-    new_name = shlex.quote(mapping.list_name or audience)
+    new_name = mapping.list_name or audience
+    remap = command("audiences", "map", audience, "--list-name", new_name, "--create-list")
     return NotFoundError(
         f"Klaviyo list {shown}, mapped to audience {audience!r}, no longer exists",
-        hint=f"map the audience to a list again, e.g. `joyctl audiences map"
-        f" {shlex.quote(audience)} --list-name {new_name} --create-list`, then rerun the sync"
+        hint=f"map the audience to a list again, e.g. `{remap}`, then rerun the sync"
         " (it adds every member to the new list)",
         code="list_deleted",
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.errors import InterruptedRunError, JoyctlError, NotFoundError
 from joyctl.ledger import runs
 from joyctl.ledger.runs import Run
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 EVENTS_KIND = "backfill-events"
 PROFILES_KIND = "backfill-profiles"
 KINDS = (EVENTS_KIND, PROFILES_KIND)
-_COMMANDS = {EVENTS_KIND: "joyctl backfill events", PROFILES_KIND: "joyctl backfill profiles"}
+_VERBS = {EVENTS_KIND: "events", PROFILES_KIND: "profiles"}
 _PREFIXES = {EVENTS_KIND: "events", PROFILES_KIND: "profiles"}
 STOPPED = "stopped"  # shown for a run whose owner died while it was running
 
@@ -57,7 +58,7 @@ def owner_alive(owner: Mapping[str, Any]) -> bool:
 
 
 def resume_command(run_id: str, kind: str) -> str:
-    return f"{_COMMANDS[kind]} --resume {run_id}"
+    return command("backfill", _VERBS[kind], "--resume", run_id)
 
 
 def start_run(
@@ -159,7 +160,7 @@ def show_backfill_run(connection: sqlite3.Connection, run_id: str) -> RunView:
     if run is None or run.kind not in KINDS:
         raise NotFoundError(
             f"there is no backfill run {run_id!r} in this profile's ledger",
-            hint="`joyctl backfill status` lists the runs",
+            hint=f"`{command('backfill', 'status')}` lists the runs",
         )
     return view_of(run)
 

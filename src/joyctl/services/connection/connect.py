@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.credentials import CredentialSource, ResolvedCredential, resolve_client_secret
 from joyctl.errors import CredentialStoreError, UsageError
 from joyctl.klaviyo.auth import ApiKeyAuth, OAuthAuth
@@ -140,7 +141,8 @@ def _oauth_app(
         raise UsageError(
             f"profile {profile.name!r} has no OAuth client id",
             hint=(
-                f"set it with `joyctl --profile {profile.name} config set client_id ID` or "
+                "set it with"
+                f" `{command('config', 'set', 'client_id', 'ID', profile=profile.name)}` or "
                 f"{envvars.CLIENT_ID}, or connect with a private key: --api-key-stdin"
             ),
         )

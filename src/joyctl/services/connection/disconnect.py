@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.credentials import CredentialSource, KeyringUnavailableError, OAuthTokens
 from joyctl.errors import AuthError, JoyctlError
 from joyctl.klaviyo.oauth import OAuthApp, revoke_refresh_token
@@ -88,7 +89,8 @@ def _revoke(deps: ConnectionDeps, tokens: OAuthTokens) -> Revocation:
         raise type(exc)(
             f"{exc.message}; nothing was deleted",
             hint=(
-                f"{exc.hint + '; then ' if exc.hint else ''}run `joyctl disconnect` again, or "
+                f"{exc.hint + '; then ' if exc.hint else ''}"
+                f"run `{command('disconnect')}` again, or "
                 "pass --local-only to forget the credentials without revoking the grant"
             ),
             code=exc.code,

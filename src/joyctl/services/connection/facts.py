@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.config_file import write_config
 from joyctl.credentials import CredentialStore
 from joyctl.klaviyo.models import Account
@@ -71,7 +72,7 @@ class AccountFacts(BaseModel):
 
 def connect_command(profile: str, *suffix: str) -> str:
     """The exact command line that (re)connects a profile."""
-    return " ".join(["joyctl", "--profile", profile, "connect", *suffix])
+    return command("connect", *suffix, profile=profile)
 
 
 def environment_override(environ: Mapping[str, str]) -> str | None:

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from joyctl.command_line import command
 from joyctl.errors import UsageError
 
 LOOPBACK = "127.0.0.1"
@@ -133,8 +134,9 @@ def _bind_error(port: int, exc: OSError) -> UsageError:
     return UsageError(
         f"{reason}, so the OAuth redirect cannot be received",
         hint=(
-            "stop what uses the port, or set another one with `joyctl config set redirect_port "
-            "PORT` (your Klaviyo app must allow that redirect URL), or use --paste"
+            "stop what uses the port, or set another one with"
+            f" `{command('config', 'set', 'redirect_port', 'PORT')}`"
+            " (your Klaviyo app must allow that redirect URL), or use --paste"
         ),
     )
 

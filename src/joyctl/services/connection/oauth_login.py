@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from joyctl import envvars
+from joyctl.command_line import command
 from joyctl.errors import AuthError, UsageError
 from joyctl.klaviyo.errors import map_failure
 from joyctl.klaviyo.oauth import OAuthApp, PkcePair, build_authorize_url
@@ -75,7 +76,8 @@ def await_redirect(
         if redirected is None:
             raise AuthError(
                 f"the login was not finished within {login.timeout:g} seconds; nothing was stored",
-                hint="run `joyctl connect` again (--timeout SECONDS allows longer), or use --paste",
+                hint=f"run `{command('connect')}` again (--timeout SECONDS allows longer),"
+                " or use --paste",
                 code="login_timeout",
             )
         return redirected, listener.redirect_uri
@@ -96,7 +98,7 @@ def follow_sandbox_consent(
     if not answer.is_redirect or not location:
         raise AuthError(
             f"the sandbox did not approve the login (HTTP {answer.status_code})",
-            hint="start the sandbox over with `joyctl sandbox reset`",
+            hint=f"start the sandbox over with `{command('sandbox', 'reset', profile=None)}`",
             code="oauth_denied",
         )
     return location, redirect_uri
@@ -106,7 +108,8 @@ def _pasted(request: AuthorizationRequest, login: OAuthLogin, port: int) -> str:
     if port == 0:
         raise UsageError(
             "--paste needs a fixed redirect port, and redirect_port is 0 (any free port)",
-            hint="set the port your Klaviyo app allows: `joyctl config set redirect_port PORT`",
+            hint="set the port your Klaviyo app allows:"
+            f" `{command('config', 'set', 'redirect_port', 'PORT')}`",
         )
     url = request.url(loopback_redirect_uri(port))
     login.tell(f"Open this URL in a browser and approve joyctl:\n\n  {url}\n")

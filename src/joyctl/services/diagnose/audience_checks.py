@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from joyctl.command_line import command, then
 from joyctl.errors import NotFoundError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.models import KlaviyoList
@@ -35,8 +36,9 @@ def check_audience_lists(probe: Probe) -> CheckResult:
     if missing:
         evidence = [f"audience {m.audience}: list {m.list_id} no longer exists" for m in missing]
         first = missing[0].audience
-        fix = (
-            f"joyctl audiences map {first} --list-name NAME --create-list && joyctl audiences sync"
+        fix = then(
+            command("audiences", "map", first, "--list-name", "NAME", "--create-list"),
+            command("audiences", "sync"),
         )
         return failed("audience_lists", title, evidence, fix)
     return passed("audience_lists", title, f"{len(mappings)} mapped lists exist")

@@ -1,16 +1,20 @@
 """`diagnose --bundle FILE`: a redacted archive a support engineer can attach to a ticket.
 
-It holds the report, the profile's settings and connection facts (config.toml never holds a
+It holds the versions (joyctl, Python, the platform, SQLite, the ledger's schema, the Klaviyo
+revision), the report, the profile's settings and connection facts (config.toml never holds a
 secret), ledger statistics, and the recent runs and deliveries. Every member is scanned for the
 profile's known secrets before it is written, and any hit is replaced, so the archive is safe
-to share even if a secret slipped into a stored payload.
+to share even if a secret slipped into a stored payload. The archive is readable by its owner
+only (0600), and it never replaces a file or creates a folder unasked.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import platform
 import sqlite3
+import sys
 import tarfile
 import time
 from collections.abc import Iterable
@@ -19,6 +23,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl import __version__
+from joyctl.errors import UsageError
+from joyctl.files.atomic import write_atomic
+from joyctl.ledger.migrations import schema_version
 from joyctl.ledger.stats import newest_rows, table_counts
 from joyctl.services.diagnose.model import DiagnoseReport
 from joyctl.settings import Profile
@@ -39,6 +47,29 @@ def _profile_facts(profile: Profile) -> dict[str, Any]:
     return {"name": profile.name, "settings": settings, "connection": profile.connection}
 
 
+def _versions(profile: Profile, connection: sqlite3.Connection) -> dict[str, Any]:
+    return {
+        "joyctl": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "ledger_schema": schema_version(connection),
+        "klaviyo_revision": profile.revision,
+    }
+
+
+def check_bundle_target(path: Path, *, force: bool) -> None:
+    """Refuse a folder that does not exist, or a file that does (unless `force`)."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder", hint="give a file name, e.g. ticket.tar.gz")
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"the folder {path.parent} does not exist", hint="create it, or choose another place"
+        )
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists already", hint="pass --force to replace it")
+
+
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 8:
@@ -52,21 +83,27 @@ def write_bundle(
     profile: Profile,
     connection: sqlite3.Connection,
     secrets: Iterable[str],
+    *,
+    force: bool = False,
 ) -> BundleWritten:
+    check_bundle_target(path, force=force)
     known = [secret for secret in secrets if secret]
     members = {
+        "versions.json": _versions(profile, connection),
         "report.json": report.model_dump(mode="json"),
         "profile.json": _profile_facts(profile),
         "ledger-stats.json": table_counts(connection, (*TABLES, "webhook_deliveries")),
         "recent-runs.json": newest_rows(connection, "runs", RECENT_ROWS),
         "recent-deliveries.json": newest_rows(connection, "webhook_deliveries", RECENT_ROWS),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as archive:
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as archive:
         for name, content in members.items():
             data = _scrub(json.dumps(content, indent=2, default=str), known).encode("utf-8")
             info = tarfile.TarInfo(name=f"joyctl-diagnose/{name}")
             info.size = len(data)
             info.mtime = int(time.time())
+            info.mode = 0o600
             archive.addfile(info, io.BytesIO(data))
+    write_atomic(path, packed.getvalue())  # 0600: it names the store, its account and customers
     return BundleWritten(path=str(path), members=list(members), bytes=path.stat().st_size)

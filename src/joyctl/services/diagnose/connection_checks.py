@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from joyctl.api_contract import FEATURE_SCOPES
+from joyctl.command_line import command, then
 from joyctl.credentials import CredentialSource, ResolvedCredential
 from joyctl.errors import AuthError, PlanGateError
 from joyctl.klaviyo.models import Account
@@ -12,18 +13,20 @@ from joyctl.klaviyo.resources.webhooks import list_webhooks
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
 
-RECONNECT = "joyctl connect"
+
+def reconnect() -> str:
+    return command("connect")
 
 
 def check_credentials(probe: Probe) -> CheckResult:
     title = "Credentials are present and stored safely"
     found = probe.credential()
     if not found.ok:
-        return failed("credentials", title, [found.problem], found.hint or RECONNECT)
+        return failed("credentials", title, [found.problem], reconnect(), found.hint)
     credential = found.value
     if not isinstance(credential, ResolvedCredential):
         evidence = [f"no Klaviyo credential for profile {probe.profile.name}"]
-        return failed("credentials", title, evidence, RECONNECT)
+        return failed("credentials", title, evidence, reconnect())
     kind = "OAuth grant" if credential.tokens is not None else credential.kind.value
     where = credential.describe()
     if probe.profile.builtin:
@@ -31,7 +34,7 @@ def check_credentials(probe: Probe) -> CheckResult:
     evidence = [f"{kind} from {where}"]
     if credential.source is CredentialSource.FILE:
         return warned(
-            "credentials", title, [*evidence, "stored in a plain file"], "joyctl auth migrate"
+            "credentials", title, [*evidence, "stored in a plain file"], command("auth", "migrate")
         )
     return passed("credentials", title, *evidence)
 
@@ -49,9 +52,10 @@ def check_authentication(probe: Probe) -> CheckResult:
     if not fetched.ok:
         evidence = [f"GET /api/accounts failed: {fetched.problem}"]
         if isinstance(fetched.error, AuthError):
-            evidence += [fetched.hint] if fetched.hint else []
-            return failed("authentication", title, evidence, RECONNECT)
-        return failed("authentication", title, evidence, fetched.hint or RECONNECT)
+            return failed("authentication", title, evidence, reconnect(), fetched.hint)
+        if fetched.hint:
+            return failed("authentication", title, evidence, None, fetched.hint)
+        return failed("authentication", title, evidence, reconnect())
     found: Account = fetched.value
     name = found.organization_name or "unnamed"
     kind = "test account" if found.test_account else "live account"
@@ -66,10 +70,10 @@ def check_account_match(probe: Probe) -> CheckResult:
     recorded = probe.profile.connection.get("account_id")
     if not recorded:
         evidence = [f"Klaviyo says {current.id}; nothing was recorded at connect time"]
-        return warned("account", title, evidence, RECONNECT)
+        return warned("account", title, evidence, reconnect())
     if recorded != current.id:
         evidence = [f"recorded {recorded}, but the credentials belong to {current.id}"]
-        return failed("account", title, evidence, f"joyctl disconnect && {RECONNECT}")
+        return failed("account", title, evidence, then(command("disconnect"), reconnect()))
     return passed("account", title, f"account {current.id} as recorded")
 
 
@@ -85,16 +89,31 @@ def check_review_scopes(probe: Probe) -> CheckResult:
         if missing:
             evidence.append(f"missing: {' '.join(missing)}")
             evidence += _cutover_evidence(probe)
-    if account(probe) is not None:
-        evidence += _probe_review_endpoints(probe)
-    gate = _plan_gated(probe) if account(probe) is not None else None
-    if gate:
-        fix = "connect with OAuth (`joyctl connect`): a private key needs Advanced KDP for webhooks"
-        return failed("review_scopes", title, [*evidence, gate], fix)
-    if missing or any(line.startswith("403") for line in evidence):
-        fix = f"{RECONNECT} (approve every requested permission; reconnecting replaces the grant)"
-        return failed("review_scopes", title, evidence, fix)
+    reached = account(probe) is not None
+    probed = _probe_review_endpoints(probe) if reached else []
+    evidence += [line for _, line in probed]
+    if reached and _plan_gated(probe):
+        gate = "the 403 on webhooks is Klaviyo's Advanced KDP plan gate, not a missing scope"
+        advice = "a private key needs Advanced KDP for webhooks; an OAuth connection does not"
+        return failed("review_scopes", title, [*evidence, gate], reconnect(), advice)
+    if missing or any(outcome == "denied" for outcome, _ in probed):
+        advice = "approve every requested permission; reconnecting replaces the grant"
+        return failed("review_scopes", title, evidence, reconnect(), advice)
+    if granted is None and not (probed and all(outcome == "ok" for outcome, _ in probed)):
+        return skipped("review_scopes", title, _unknown_scopes(probe, evidence))
     return passed("review_scopes", title, *evidence)
+
+
+def _unknown_scopes(probe: Probe, evidence: list[str]) -> str:
+    """Why the scopes cannot be known: nothing grants them, or nothing could be asked."""
+    if not isinstance(probe.credential().value, ResolvedCredential):
+        return "not connected: there is no grant to check"
+    if account(probe) is None:
+        return "Klaviyo could not be reached to try the review endpoints"
+    failures = "; ".join(evidence) or "no answer"
+    return (
+        f"the credential's scopes are not recorded and the review endpoints did not say: {failures}"
+    )
 
 
 def _wanted(probe: Probe) -> list[str]:
@@ -112,7 +131,8 @@ def _cutover_evidence(probe: Probe) -> list[str]:
     return [line + ": Klaviyo now requires extra permissions for review webhooks"]
 
 
-def _probe_review_endpoints(probe: Probe) -> list[str]:
+def _probe_review_endpoints(probe: Probe) -> list[tuple[str, str]]:
+    """Each review endpoint's outcome (ok, denied or failed) and the evidence line for it."""
     lines = []
     probes = {
         "GET /api/webhooks": probe.remote("webhooks", list_webhooks),
@@ -122,16 +142,14 @@ def _probe_review_endpoints(probe: Probe) -> list[str]:
     }
     for label, fetched in probes.items():
         if fetched.ok:
-            lines.append(f"{label}: 200")
+            lines.append(("ok", f"{label}: 200"))
         elif fetched.error is not None and fetched.error.code in ("missing_scope", "plan_gate"):
-            lines.append(f"403 on {label}: {fetched.problem}")
-        elif fetched.error is not None:
-            lines.append(f"{label} failed: {fetched.problem}")
+            lines.append(("denied", f"403 on {label}: {fetched.problem}"))
+        else:
+            lines.append(("failed", f"{label} failed: {fetched.problem}"))
     return lines
 
 
-def _plan_gated(probe: Probe) -> str | None:
+def _plan_gated(probe: Probe) -> bool:
     fetched = probe.remote("webhooks", list_webhooks)
-    if isinstance(fetched.error, PlanGateError):
-        return "the 403 on webhooks is Klaviyo's Advanced KDP plan gate, not a missing scope"
-    return None
+    return isinstance(fetched.error, PlanGateError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from joyctl.command_line import command
 from joyctl.klaviyo.joy_events import EARN_POINT_METRIC, PROFILE_POINTS
 from joyctl.klaviyo.resources.metrics import get_metrics
 from joyctl.klaviyo.resources.profiles import get_profiles_by_email
@@ -13,7 +14,11 @@ from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
 
-PUSH = "joyctl reviews replay --push"
+
+def push() -> str:
+    return command("reviews", "replay", "--push")
+
+
 DRIFT_SAMPLE = 10
 # Klaviyo answers 202 to events and processes them later (seconds, sometimes minutes); a metric
 # missing this soon after the first event was sent is not yet a failure.
@@ -27,10 +32,10 @@ def check_outbox(probe: Probe) -> CheckResult:
         evidence = [
             f"{counts.failed} sends failed, {counts.pending} waiting since {counts.oldest_pending}"
         ]
-        return failed("outbox", title, evidence, PUSH)
+        return failed("outbox", title, evidence, push())
     if counts.pending:
         evidence = [f"{counts.pending} events and profile updates not sent to Klaviyo yet"]
-        return warned("outbox", title, evidence, PUSH)
+        return warned("outbox", title, evidence, push())
     return passed("outbox", title, f"{counts.sent} sent, none waiting")
 
 
@@ -53,8 +58,8 @@ def check_metrics(probe: Probe) -> CheckResult:
                 f"the first was sent at {first.isoformat(timespec='seconds')}: Klaviyo processes"
                 " events asynchronously, so check again in a few minutes"
             )
-            return warned("metrics", title, evidence, "joyctl diagnose")
-        return failed("metrics", title, evidence, PUSH)
+            return warned("metrics", title, evidence, None)
+        return failed("metrics", title, evidence, push())
     return passed("metrics", title, f"{EARN_POINT_METRIC!r} exists")
 
 
@@ -83,22 +88,18 @@ def check_profile_drift(probe: Probe) -> CheckResult:
         if remote.get(email) != balance
     ]
     if drifted:
-        return warned("profile_drift", title, drifted[:5], "joyctl backfill profiles")
+        return warned("profile_drift", title, drifted[:5], command("backfill", "profiles"))
     return passed("profile_drift", title, f"{len(sample)} sampled profiles match")
 
 
 def check_ledger_integrity(probe: Probe) -> CheckResult:
     from joyctl.services.ledger_admin.operations import verify
 
-    title = "Ledger integrity (joyctl ledger verify)"
+    title = "Ledger integrity (the invariants `ledger verify` checks)"
     report = verify(probe.connection)
     broken = [check for check in report.checks if not check.ok]
     if broken:
         evidence = [f"{check.name}: {check.count} violations" for check in broken]
-        return failed(
-            "ledger",
-            title,
-            evidence,
-            "joyctl ledger verify (then investigate the entries it lists)",
-        )
+        advice = "investigate the entries it lists; restore a backup if they are not yours"
+        return failed("ledger", title, evidence, command("ledger", "verify"), advice)
     return passed("ledger", title, f"{len(report.checks)} invariants hold")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from joyctl.command_line import command, then
 from joyctl.ledger.deliveries import delivery_stats
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
 from joyctl.services.diagnose.review_checks import klaviyo_reviews_since, newest
 
-LISTEN = "joyctl webhooks listen (behind the public webhook_endpoint URL)"
+LISTEN_ADVICE = "run it where the profile's public webhook_endpoint URL reaches"
 
 
 def check_deliveries(probe: Probe) -> CheckResult:
@@ -26,10 +27,10 @@ def check_deliveries(probe: Probe) -> CheckResult:
     evidence = [f"newest review in Klaviyo: {latest_review.isoformat()}"]
     evidence.append(f"last delivery received: {last or 'never'}")
     if last is None or datetime.fromisoformat(last) < latest_review:
-        return warned("deliveries", title, evidence, LISTEN)
+        return warned("deliveries", title, evidence, command("webhooks", "listen"), LISTEN_ADVICE)
     if stats.unprocessed:
         evidence.append(f"{stats.unprocessed} stored deliveries not processed yet")
-        return warned("deliveries", title, evidence, "joyctl webhooks replay")
+        return warned("deliveries", title, evidence, command("webhooks", "replay"))
     return passed("deliveries", title, *evidence)
 
 
@@ -44,6 +45,10 @@ def check_signature_failures(probe: Probe) -> CheckResult:
             f" last at {stats.last_signature_failure_at}",
             "usually a webhook re-created elsewhere with a secret this profile does not know",
         ]
-        fix = "joyctl webhooks delete ID && joyctl webhooks create --endpoint URL"
-        return failed("signatures", title, evidence, fix)
+        endpoint = probe.profile.webhook_endpoint or "URL"
+        fix = then(
+            command("webhooks", "delete", "ID", "--yes"),
+            command("webhooks", "create", "--endpoint", endpoint),
+        )
+        return failed("signatures", title, evidence, fix, "ID: the webhook `webhooks list` shows")
     return passed("signatures", title, f"{stats.verified} of {stats.total} deliveries verified")

@@ -9,23 +9,21 @@ and in which order, and nothing else.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.errors import JoyctlError
-from joyctl.services.diagnose.model import DiagnoseReport, Status
+from joyctl.services.diagnose.model import DiagnoseReport, FixStep, Status
 
-StepStatus = Literal["planned", "done", "failed", "skipped"]
+if TYPE_CHECKING:
+    from joyctl.settings import Profile
 
-
-class FixStep(BaseModel):
-    id: str
-    command: str
-    status: StepStatus
-    detail: str = ""
+__all__ = ["FixActions", "FixPlan", "FixReport", "FixStep", "PlannedFixes", "apply_fixes"]
 
 
 class FixReport(BaseModel):
@@ -56,7 +54,14 @@ class FixActions:
 class FixPlan:
     webhook_endpoint: str | None
     replay_since: str | None
-    push_command: str
+
+
+def fix_plan_for(profile: Profile, connection: sqlite3.Connection) -> FixPlan:
+    """Where the webhook goes, and since when reviews are replayed: the first connection."""
+    from joyctl.services.rewards.reviews import program_connection_facts
+
+    first = program_connection_facts(dict(profile.connection), connection).connected_at
+    return FixPlan(profile.webhook_endpoint, first.isoformat() if first else None)
 
 
 def _status(report: DiagnoseReport, check_id: str) -> Status | None:
@@ -69,28 +74,42 @@ def _needs_reconnect(report: DiagnoseReport) -> bool:
 
 
 def planned_steps(report: DiagnoseReport, plan: FixPlan) -> list[FixStep]:
-    """What --fix would do for this report, in order."""
+    """What --fix would do for this report, in order, each step as the command that takes it."""
     steps = []
     if _needs_reconnect(report):
-        steps.append(FixStep(id="reconnect", command="joyctl connect", status="planned"))
+        steps.append(FixStep(id="reconnect", command=command("connect"), status="planned"))
     if _status(report, "review_webhook") is not Status.PASS:
-        endpoint = plan.webhook_endpoint or "URL (set it: joyctl config set webhook_endpoint URL)"
-        command = f"joyctl webhooks create --endpoint {endpoint}"
-        steps.append(FixStep(id="webhook", command=command, status="planned"))
+        steps.append(_webhook_step(plan))
     if _status(report, "missed_reviews") is not Status.PASS:
-        since = f" --since {plan.replay_since}" if plan.replay_since else ""
-        steps.append(
-            FixStep(id="replay", command=f"joyctl reviews replay{since}", status="planned")
-        )
-    steps.append(FixStep(id="push", command=plan.push_command, status="planned"))
+        since = ("--since", plan.replay_since) if plan.replay_since else ()
+        replay = command("reviews", "replay", *since)
+        steps.append(FixStep(id="replay", command=replay, status="planned"))
+    push = command("reviews", "replay", "--push")
+    steps.append(FixStep(id="push", command=push, status="planned"))
     return steps
+
+
+def _webhook_step(plan: FixPlan) -> FixStep:
+    create = command("webhooks", "create", "--endpoint", plan.webhook_endpoint or "URL")
+    note = ""
+    if not plan.webhook_endpoint:
+        setting = command("config", "set", "webhook_endpoint", "URL")
+        note = f"--fix skips this step until the profile has a webhook_endpoint: `{setting}`"
+    return FixStep(id="webhook", command=create, status="planned", detail=note)
+
+
+def repair_for(report: DiagnoseReport, plan: FixPlan) -> list[FixStep]:
+    """The whole repair when something fails or warns; nothing for a healthy report."""
+    if not (report.summary.failed or report.summary.warnings):
+        return []
+    return planned_steps(report, plan)
 
 
 def apply_fixes(report: DiagnoseReport, plan: FixPlan, actions: FixActions) -> FixReport:
     """Run the planned steps in order; a failed step stops the ones that depend on it."""
     steps = planned_steps(report, plan)
     for index, step in enumerate(steps):
-        steps[index] = _run(step, plan, actions)
+        steps[index] = _run(step.model_copy(update={"detail": ""}), plan, actions)
         if steps[index].status == "failed":
             for later in range(index + 1, len(steps)):
                 steps[later] = steps[later].model_copy(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from joyctl.command_line import command
 from joyctl.klaviyo.resources.reviews import get_review
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.customers import find_customer
@@ -36,7 +37,8 @@ def focus_on_email(probe: Probe, email: str) -> Focus:
         ]
         if missing:
             findings.append(
-                f"in Klaviyo but never received: {', '.join(missing)} (joyctl reviews replay)"
+                f"in Klaviyo but never received: {', '.join(missing)}"
+                f" (`{command('reviews', 'replay')}`)"
             )
     return Focus(subject=email, findings=findings)
 

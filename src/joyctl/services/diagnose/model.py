@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel
+
+from joyctl import __version__
 
 REPORT_SCHEMA = "joyctl.diagnose/1"
 
@@ -22,7 +25,9 @@ class CheckResult(BaseModel):
     status: Status
     evidence: list[str] = []
     fix: str | None = None
-    """The exact command (or step) that fixes what is not passing."""
+    """The command that fixes what is not passing, runnable as printed (`&&` joins steps)."""
+    advice: str | None = None
+    """Prose: a step no command can take (in Klaviyo), or what to know when running `fix`."""
 
 
 class Focus(BaseModel):
@@ -30,6 +35,19 @@ class Focus(BaseModel):
 
     subject: str
     findings: list[str]
+
+
+StepStatus = Literal["planned", "done", "failed", "skipped"]
+
+
+class FixStep(BaseModel):
+    """One step of the repair `diagnose --fix` makes, as the command that takes it."""
+
+    id: str
+    command: str
+    status: StepStatus
+    detail: str = ""
+    """What the step did; for a planned step, what to know before running it (or nothing)."""
 
 
 class Summary(BaseModel):
@@ -41,6 +59,7 @@ class Summary(BaseModel):
 
 class DiagnoseReport(BaseModel):
     schema_version: str = REPORT_SCHEMA
+    joyctl_version: str = __version__
     profile: str
     account_id: str | None
     generated_at: str
@@ -48,6 +67,8 @@ class DiagnoseReport(BaseModel):
     checks: list[CheckResult]
     focus: list[Focus] = []
     summary: Summary
+    repair: list[FixStep] = []
+    """Every step `--fix` would take, in order, when a check fails or warns."""
 
     @property
     def failed(self) -> bool:
@@ -70,12 +91,20 @@ def passed(check_id: str, title: str, *evidence: str) -> CheckResult:
     return CheckResult(id=check_id, title=title, status=Status.PASS, evidence=list(evidence))
 
 
-def failed(check_id: str, title: str, evidence: list[str], fix: str) -> CheckResult:
-    return CheckResult(id=check_id, title=title, status=Status.FAIL, evidence=evidence, fix=fix)
+def failed(
+    check_id: str, title: str, evidence: list[str], fix: str | None, advice: str | None = None
+) -> CheckResult:
+    return CheckResult(
+        id=check_id, title=title, status=Status.FAIL, evidence=evidence, fix=fix, advice=advice
+    )
 
 
-def warned(check_id: str, title: str, evidence: list[str], fix: str | None) -> CheckResult:
-    return CheckResult(id=check_id, title=title, status=Status.WARN, evidence=evidence, fix=fix)
+def warned(
+    check_id: str, title: str, evidence: list[str], fix: str | None, advice: str | None = None
+) -> CheckResult:
+    return CheckResult(
+        id=check_id, title=title, status=Status.WARN, evidence=evidence, fix=fix, advice=advice
+    )
 
 
 def skipped(check_id: str, title: str, reason: str) -> CheckResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from joyctl.command_line import command, then
 from joyctl.klaviyo.models import Review, Webhook
 from joyctl.klaviyo.resources.reviews import list_reviews
 from joyctl.klaviyo.resources.webhooks import list_webhook_topics, list_webhooks
@@ -40,8 +41,8 @@ def check_reviews_enabled(probe: Probe) -> CheckResult:
     found = [topic for topic in REVIEW_TOPICS if topic in topics]
     if SUBMITTED_REVIEW not in topics:
         evidence = [f"{len(topics)} topics, none for submitted reviews"]
-        fix = "enable Klaviyo Reviews in Klaviyo, then run joyctl diagnose again"
-        return failed("reviews_enabled", title, evidence, fix)
+        advice = f"enable Klaviyo Reviews in Klaviyo, then run `{command('diagnose')}` again"
+        return failed("reviews_enabled", title, evidence, None, advice)
     return passed("reviews_enabled", title, f"review topics: {', '.join(found)}")
 
 
@@ -60,7 +61,9 @@ def check_review_webhook(probe: Probe) -> CheckResult:
     hooks = _review_webhooks(probe)
     if hooks is None:
         return skipped("review_webhook", title, "cannot list webhooks (see review_scopes)")
-    create = f"joyctl webhooks create --endpoint {WEBHOOK_ENDPOINT_HINT}"
+    create = command(
+        "webhooks", "create", "--endpoint", probe.profile.webhook_endpoint or WEBHOOK_ENDPOINT_HINT
+    )
     if not hooks:
         return failed(
             "review_webhook", title, ["no webhook subscribes to submitted reviews"], create
@@ -72,16 +75,15 @@ def check_review_webhook(probe: Probe) -> CheckResult:
             "review_webhook",
             title,
             [f"webhook {ids} is disabled"],
-            f"joyctl webhooks enable {hooks[0].id}",
+            command("webhooks", "enable", hooks[0].id),
         )
     known = [hook for hook in enabled if _secret_known(probe, hook.id)]
     if not known:
         evidence = [
             f"webhook {enabled[0].id} is enabled, but its secret is not in this profile's store"
         ]
-        return failed(
-            "review_webhook", title, evidence, f"joyctl webhooks delete {enabled[0].id} && {create}"
-        )
+        delete = command("webhooks", "delete", enabled[0].id, "--yes")
+        return failed("review_webhook", title, evidence, then(delete, create))
     return passed("review_webhook", title, f"webhook {known[0].id} enabled, secret known")
 
 
@@ -125,12 +127,8 @@ def check_missed_reviews(probe: Probe) -> CheckResult:
     newest = max((r.created for r in reviews if r.created), default=None)
     if newest:
         evidence.append(f"newest review in Klaviyo: {newest.isoformat()}")
-    fix = (
-        f"joyctl reviews replay --since {since.date().isoformat()}"
-        if since
-        else "joyctl reviews replay"
-    )
-    return failed("missed_reviews", title, evidence, fix)
+    window_args = ("--since", since.date().isoformat()) if since else ()
+    return failed("missed_reviews", title, evidence, command("reviews", "replay", *window_args))
 
 
 def check_pending_reviews(probe: Probe) -> CheckResult:
@@ -141,15 +139,13 @@ def check_pending_reviews(probe: Probe) -> CheckResult:
     pending = [review for review in reviews if review.status_value == "pending"]
     if not pending:
         return passed("pending_reviews", title, "no review is waiting for moderation")
-    evidence = [
-        f"{len(pending)} reviews are pending in Klaviyo; points arrive when they are published"
-    ]
-    return warned(
-        "pending_reviews",
-        title,
-        evidence,
-        "publish them in Klaviyo Reviews (or set auto-approve rules)",
-    )
+    evidence = [f"{_reviews(len(pending))} pending in Klaviyo; points arrive once published"]
+    advice = "publish them in Klaviyo Reviews (or set auto-approve rules)"
+    return warned("pending_reviews", title, evidence, None, advice)
+
+
+def _reviews(count: int) -> str:
+    return "1 review is" if count == 1 else f"{count:,} reviews are"
 
 
 def check_rejections(probe: Probe) -> CheckResult:
@@ -158,7 +154,7 @@ def check_rejections(probe: Probe) -> CheckResult:
     if not counts:
         return passed("rejections", title, "no review was rejected")
     evidence = [", ".join(f"{reason} {count}" for reason, count in counts.items())]
-    evidence.append("each review's reason: joyctl reviews show REVIEW_ID")
+    evidence.append(f"each review's reason: `{command('reviews', 'show', 'REVIEW_ID')}`")
     return passed("rejections", title, *evidence)
 
 
@@ -168,12 +164,11 @@ def check_program(probe: Probe) -> CheckResult:
     title = "The write-review program is enabled and running"
     program = current_program(probe.connection)
     if not program.enabled:
-        return failed(
-            "program", title, ["the program is turned off"], "joyctl program set enabled true"
-        )
+        fix = command("program", "set", "enabled", "true")
+        return failed("program", title, ["the program is turned off"], fix)
     if not program.is_running_at(probe.now):
         evidence = [f"window {program.starts_at} .. {program.ends_at} does not include now"]
-        return failed("program", title, evidence, "joyctl program set ends_at none")
+        return failed("program", title, evidence, command("program", "set", "ends_at", "none"))
     return passed(
         "program", title, f"{program.name}: {program.points_per_review} points per review"
     )

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from joyctl.errors import ExitCode
 from joyctl.services.diagnose import DiagnoseReport, Probe, Status, run_checks
-from joyctl.services.diagnose.bundle import BundleWritten, write_bundle
+from joyctl.services.diagnose.bundle import BundleWritten, check_bundle_target, write_bundle
+from joyctl.services.diagnose.fix import fix_plan_for, repair_for
 from joyctl.services.rewards.sources import parse_time
 
 if TYPE_CHECKING:
@@ -64,12 +65,18 @@ def run_diagnose(
     review_id: str | None,
     since: str | None,
     bundle: Path | None,
+    force_bundle: bool = False,
 ) -> DiagnoseOutcome:
+    if bundle is not None:
+        check_bundle_target(bundle, force=force_bundle)  # before the checks take their time
     probe = build_probe(deps, since)
     report = run_checks(probe, email=email, review_id=review_id)
+    report.repair = repair_for(report, fix_plan_for(deps.profile, deps.connection))
     written = None
     if bundle is not None:
-        written = write_bundle(bundle, report, probe.profile, probe.connection, _secrets(probe))
+        written = write_bundle(
+            bundle, report, probe.profile, probe.connection, _secrets(probe), force=force_bundle
+        )
     return DiagnoseOutcome(report, exit_code_for(report), written)
 
 

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.errors import DataError, JoyctlError, NotFoundError, UsageError
 from joyctl.files.atomic import replacing
 from joyctl.files.formats import FileFormat, choose_format, format_of
@@ -106,7 +107,7 @@ def _customer(connection: sqlite3.Connection, email: str) -> Customer:
     if customer is None:
         raise NotFoundError(
             f"no customer with email {email.strip()!r} in this ledger",
-            hint="customers come in with `joyctl ledger import FILE`",
+            hint=f"customers come in with `{command('ledger', 'import', 'FILE')}`",
         )
     return customer
 

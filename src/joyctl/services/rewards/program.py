@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from joyctl.command_line import command
 from joyctl.engine import (
     WriteReviewProgram,
     apply_setting,
@@ -84,7 +85,7 @@ def _load(connection: sqlite3.Connection) -> tuple[WriteReviewProgram, ProgramVe
     except ValidationError as exc:
         raise DataError(
             f"program version {latest.id} in the ledger is not valid: {exc.errors()[0]['msg']}",
-            hint="set the program again with `joyctl program set --from-file FILE`",
+            hint=f"set the program again with `{command('program', 'set', '--from-file', 'FILE')}`",
         ) from None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
 from joyctl.errors import NotFoundError, UsageError
 from joyctl.ledger import reviews as review_queries
@@ -181,7 +182,8 @@ def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExpl
     if review is None:
         raise NotFoundError(
             f"review {review_id} is not in the ledger",
-            hint="fetch it first: joyctl reviews replay --id ID (or check the id)",
+            hint=f"fetch it first: `{command('reviews', 'replay', '--id', review_id)}`"
+            " (or check the id)",
         )
     decisions = [
         DecisionRecord(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.config_file import write_config
 from joyctl.errors import UsageError
 from joyctl.ledger.bulk import opening_key
@@ -178,7 +179,8 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
     if scenario not in known:
         raise UsageError(
             f"unknown scenario {scenario!r}",
-            hint=f"see `joyctl sandbox scenarios`: {', '.join(sorted(known))}",
+            hint=f"see `{command('sandbox', 'scenarios', profile=None)}`:"
+            f" {', '.join(sorted(known))}",
         )
     folder = settings.paths.profile_data_dir(SANDBOX_PROFILE)
     if folder.exists():

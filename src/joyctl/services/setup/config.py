@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.config_file import write_config
 from joyctl.errors import ConfigError
 from joyctl.settings import SANDBOX_PROFILE, SPECS, Resolved, Settings, spec_for
@@ -90,7 +91,8 @@ def set_setting(settings: Settings, key: str, raw_value: str) -> SettingView:
         if profile_name == SANDBOX_PROFILE and key == "base_url":
             raise ConfigError(
                 "the built-in sandbox profile always uses the embedded emulator",
-                hint="add a profile for another server: joyctl profiles add NAME --base-url URL",
+                hint="add a profile for another server:"
+                f" `{command('profiles', 'add', 'NAME', '--base-url', 'URL', profile=None)}`",
             )
         profiles = dict(data.get("profiles", {}))
         section = dict(profiles.get(profile_name, {}))

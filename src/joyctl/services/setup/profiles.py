@@ -6,6 +6,7 @@ import shutil
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.config_file import write_config
 from joyctl.errors import UsageError
 from joyctl.settings import SANDBOX_PROFILE, Profile, Settings, _parse_profile_name, default_value
@@ -59,7 +60,7 @@ def add_profile(
     if name in settings.profile_names():
         raise UsageError(
             f"a profile named {name!r} exists already",
-            hint=f"change it with `joyctl --profile {name} config set KEY VALUE`",
+            hint=f"change it with `{command('config', 'set', 'KEY', 'VALUE', profile=name)}`",
         )
     section: dict[str, object] = {"base_url": spec_for("base_url").parse(base_url)}
     for key, url in (oauth_urls or {}).items():
@@ -89,7 +90,7 @@ def remove_profile(settings: Settings, name: str, *, delete_ledger: bool) -> Rem
     if name == SANDBOX_PROFILE:
         raise UsageError(
             "the built-in sandbox profile cannot be removed",
-            hint="start it over with `joyctl sandbox reset`",
+            hint=f"start it over with `{command('sandbox', 'reset', profile=None)}`",
         )
     settings.get_profile(name)  # raises NotFoundError with a hint
     data = dict(settings.file_data)

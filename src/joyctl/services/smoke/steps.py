@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from joyctl.api_contract import FEATURE_SCOPES
+from joyctl.command_line import command
 from joyctl.errors import CheckFailedError, JoyctlError, PermissionDeniedError, UsageError
 from joyctl.klaviyo.models import Event, Profile, Review
 from joyctl.services.diagnose.review_checks import SUBMITTED_REVIEW, WEBHOOK_ENDPOINT_HINT
@@ -74,7 +75,7 @@ def scopes(run: SmokeRun) -> str:
         if missing:
             raise PermissionDeniedError(
                 f"the grant lacks {' '.join(missing)}",
-                hint="reconnect and approve every requested permission: joyctl connect",
+                hint=f"reconnect and approve every requested permission: `{command('connect')}`",
             )
         evidence.append(f"grant has {' '.join(SMOKE_SCOPES)}")
     probed = _probe_reads(run)
@@ -82,7 +83,7 @@ def scopes(run: SmokeRun) -> str:
     if denied:
         raise PermissionDeniedError(
             f"Klaviyo refused {'; '.join(denied)}",
-            hint="give the key or grant these scopes (for OAuth: joyctl connect)",
+            hint=f"give the key or grant these scopes (for OAuth: `{command('connect')}`)",
         )
     evidence.append("reads allowed: " + " ".join(scope for scope, _ in probed))
     return "; ".join(evidence)
@@ -120,13 +121,15 @@ def review_webhook(run: SmokeRun) -> str:
     if not subscribed:
         raise CheckFailedError(
             f"no webhook subscribes to {SUBMITTED_REVIEW}, so reviews never reach joyctl",
-            hint=f"create one: joyctl webhooks create --endpoint {WEBHOOK_ENDPOINT_HINT}",
+            hint="create one: `"
+            + command("webhooks", "create", "--endpoint", WEBHOOK_ENDPOINT_HINT)
+            + "`",
         )
     enabled = [hook for hook in subscribed if hook.enabled is not False]
     if not enabled:
         raise CheckFailedError(
             f"webhook {subscribed[0].id} subscribes to {SUBMITTED_REVIEW} but is disabled",
-            hint=f"joyctl webhooks enable {subscribed[0].id}",
+            hint=f"enable it: `{command('webhooks', 'enable', subscribed[0].id)}`",
         )
     hook = enabled[0]
     return f"webhook {hook.id} ({hook.name or 'unnamed'}) is enabled for {SUBMITTED_REVIEW}"

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
 from joyctl.errors import AuthError, JoyctlError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
@@ -264,7 +265,7 @@ def _check_ids(connection: sqlite3.Connection, ids: Sequence[int]) -> None:
     if missing:
         raise NotFoundError(
             f"no stored delivery {missing[0]}",
-            hint="delivery ids are the numbers `joyctl webhooks listen` prints",
+            hint=f"delivery ids are the numbers `{command('webhooks', 'listen')}` prints",
         )
     for delivery_id in ids:
         stored = delivery_queries.get_delivery(connection, delivery_id)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 
+from joyctl.command_line import command
 from joyctl.credentials import CredentialStore
 from joyctl.errors import CredentialStoreError, JoyctlError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
@@ -33,10 +34,13 @@ REVIEW_TOPICS = (
 )
 DEFAULT_NAME = "joyctl reviews"
 SECRET_BYTES = 32  # 43 URL-safe characters, well above the 16 Klaviyo asks for
-NO_REVIEW_TOPICS_HINT = (
-    "review topics appear once the account uses Klaviyo Reviews: turn it on in Klaviyo, "
-    "then run `joyctl webhooks topics` again"
-)
+
+
+def no_review_topics_hint() -> str:
+    return (
+        "review topics appear once the account uses Klaviyo Reviews: turn it on in Klaviyo, "
+        f"then run `{command('webhooks', 'topics')}` again"
+    )
 
 
 class TopicView(BaseModel):
@@ -115,7 +119,8 @@ def check_endpoint(url: str) -> str:
     if parts.scheme == "http" and not is_loopback_host(host):
         raise UsageError(
             f"refusing plain http to {host}: Klaviyo sends deliveries only over https",
-            hint="use an https URL (e.g. a TLS proxy in front of `joyctl webhooks listen`)",
+            hint="use an https URL"
+            f" (e.g. a TLS proxy in front of `{command('webhooks', 'listen')}`)",
         )
     return url.strip()
 
@@ -157,7 +162,9 @@ def _check_topics_offered(client: KlaviyoClient, topics: Sequence[str]) -> None:
     review = any(topic in REVIEW_TOPICS for topic in unknown)
     raise UsageError(
         f"this account offers no webhook topic {unknown[0]!r}",
-        hint=NO_REVIEW_TOPICS_HINT if review else "see `joyctl webhooks topics` for the ids",
+        hint=no_review_topics_hint()
+        if review
+        else f"see `{command('webhooks', 'topics')}` for the ids",
     )
 
 
