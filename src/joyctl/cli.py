@@ -11,7 +11,7 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -111,7 +111,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
     try:
         command = typer.main.get_command(build_app())
         result = command.main(
-            args=args,
+            args=global_options_first(command, args),
             prog_name="joyctl",
             complete_var=COMPLETE_VAR,
             standalone_mode=False,
@@ -134,6 +134,96 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         return _report_internal(app, error)
     finally:
         app.close()
+
+
+# The root's options, accepted anywhere on the line as gh takes `gh pr list --json`.
+_GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--debug", "--no-color",
+                           "--no-input"})  # fmt: skip
+_GLOBAL_VALUED = frozenset({"--profile", "-p"})
+_GLOBAL_SHORT = frozenset("qv")
+
+
+def global_options_first(root: Any, args: list[str]) -> list[str]:
+    """`args` with global options given after a subcommand moved before it, for the root.
+
+    The line is walked as the parser would: the subcommands named, and each option that takes
+    a value skipping that value, so `--content -v` stays the content. A subcommand's own option
+    with a global's name stays its own, and nothing after `--` moves.
+    """
+    kept: list[str] = []
+    moved: list[str] = []
+    command, insert_at, index = root, None, 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word == "--":
+            kept += args[index - 1 :]
+            break
+        own = _option_arity(command, word)
+        if command is not root and own is None and _is_global(word):
+            taken = _global_value(word, args, index)
+            moved += [word, *taken]
+            index += len(taken)
+            continue
+        kept.append(word)
+        if own:
+            kept += args[index : index + own]
+            index += own
+        elif not word.startswith("-") and hasattr(command, "commands"):
+            sub = command.commands.get(word)
+            if sub is not None:
+                insert_at = insert_at if insert_at is not None else len(kept) - 1
+                command = sub
+    if not moved or insert_at is None:
+        return kept
+    _refuse_two_profiles(args)
+    return kept[:insert_at] + moved + kept[insert_at:]
+
+
+def _option_arity(command: Any, word: str) -> int | None:
+    """How many values `command`'s own option `word` takes; None when it has no such option."""
+    name = word.split("=", 1)[0]
+    for param in getattr(command, "params", []):
+        if param.param_type_name == "option" and name in (*param.opts, *param.secondary_opts):
+            if "=" in word or param.is_flag or param.count:
+                return 0
+            return int(param.nargs)
+    return None
+
+
+def _is_global(word: str) -> bool:
+    name = word.split("=", 1)[0]
+    if name in _GLOBAL_FLAGS or name in _GLOBAL_VALUED:
+        return True
+    if word.startswith("-p") and not word.startswith("--"):
+        return True  # -pNAME
+    cluster = word[1:]
+    return word.startswith("-") and not word.startswith("--") and set(cluster) <= _GLOBAL_SHORT
+
+
+def _global_value(word: str, args: list[str], index: int) -> list[str]:
+    """The value a moved `--profile`/`-p` takes from the next word (none for `-pNAME`, `=`)."""
+    if word in _GLOBAL_VALUED and index < len(args):
+        return [args[index]]
+    return []
+
+
+def _refuse_two_profiles(args: list[str]) -> None:
+    named = set()
+    for index, word in enumerate(args):
+        if word == "--":
+            break
+        if word in _GLOBAL_VALUED and index + 1 < len(args):
+            named.add(args[index + 1])
+        elif word.startswith("--profile="):
+            named.add(word.split("=", 1)[1])
+        elif word.startswith("-p") and len(word) > 2 and not word.startswith("--"):
+            named.add(word[2:])
+    if len(named) > 1:
+        raise UsageError(
+            f"two profiles on one line: {', '.join(sorted(named))}",
+            hint="name the profile once, before or after the command",
+        )
 
 
 def _exit_status(stop: SystemExit) -> int:

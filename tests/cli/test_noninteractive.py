@@ -66,7 +66,7 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     "webhooks replay": {0},  # deliveries stored in the ledger, and there are none
     # The built-in sandbox profile carries the emulator's own fake credentials.
     "sandbox scenarios": {0},
-    "sandbox reset": {0},
+    "sandbox reset": {2},  # wipes the sandbox profile, so it wants --yes
     # Servers, stopped by SIGTERM once serving; one that needs credentials exits 4 first.
     "sandbox serve": {0, 130},
     "webhooks listen": {0, 4, 130},

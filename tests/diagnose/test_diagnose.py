@@ -66,7 +66,7 @@ def test_no_credentials_exits_4(cli: Cli) -> None:
 
 
 def test_healthy_store_without_webhook_or_replay(cli: Cli) -> None:
-    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "healthy", "--yes").exit_code == 0
     code, report = _report(cli)
     assert code == 6
     status = _status(report)
@@ -84,7 +84,7 @@ def test_healthy_store_without_webhook_or_replay(cli: Cli) -> None:
 
 
 def test_reviews_disabled(cli: Cli) -> None:
-    assert cli("sandbox", "reset", "--scenario", "reviews-disabled").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "reviews-disabled", "--yes").exit_code == 0
     code, report = _report(cli)
     assert code == 6
     assert _status(report)["reviews_enabled"] == "fail"
@@ -124,7 +124,7 @@ def test_broken_ledger_fails_integrity(cli: Cli, isolated_home: Path) -> None:
 
 
 def test_focus_on_email_and_review(cli: Cli) -> None:
-    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "healthy", "--yes").exit_code == 0
     assert cli("--profile", "sandbox", "reviews", "replay").exit_code == 0
     listed = json.loads(cli("--json", "--profile", "sandbox", "reviews", "list").stdout)["data"]
     review = listed[0]

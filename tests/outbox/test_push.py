@@ -149,7 +149,7 @@ def test_many_profile_updates_go_in_one_import_job(
 
 
 def test_reviews_replay_push_sends_the_rewards_it_recorded(cli: Cli, isolated_home: Path) -> None:
-    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "healthy", "--yes").exit_code == 0
 
     result = cli("--json", "--profile", "sandbox", "reviews", "replay", "--push")
 

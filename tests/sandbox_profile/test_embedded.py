@@ -39,7 +39,7 @@ def test_legacy_grant_cannot_read_reviews(cli: Cli) -> None:
 
 
 def test_replay_on_a_healthy_store_is_idempotent_across_commands(cli: Cli) -> None:
-    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "healthy", "--yes").exit_code == 0
     first = _data(cli, "--profile", "sandbox", "reviews", "replay")
     assert first["awarded"] > 0
     assert first["points"] == first["awarded"] * 50
@@ -53,7 +53,7 @@ def test_replay_on_a_healthy_store_is_idempotent_across_commands(cli: Cli) -> No
 
 
 def test_submit_then_replay_awards_the_new_review_once(cli: Cli) -> None:
-    assert cli("sandbox", "reset", "--scenario", "healthy").exit_code == 0
+    assert cli("sandbox", "reset", "--scenario", "healthy", "--yes").exit_code == 0
     _data(cli, "--profile", "sandbox", "reviews", "replay")
     submitted = _data(
         cli,
@@ -74,7 +74,7 @@ def test_submit_then_replay_awards_the_new_review_once(cli: Cli) -> None:
 
 
 def test_reset_rejects_an_unknown_scenario(cli: Cli) -> None:
-    result = cli("sandbox", "reset", "--scenario", "nope")
+    result = cli("sandbox", "reset", "--scenario", "nope", "--yes")
     assert result.exit_code == 2
     assert "joyctl sandbox scenarios" in result.stderr
 

@@ -17,16 +17,23 @@ def app_context(ctx: typer.Context) -> AppContext:
     return found
 
 
-def confirm_or_require_yes(
-    app: AppContext, question: str, *, yes: bool, flag: str = "--yes"
-) -> None:
-    """Ask on a terminal; without one (or with --no-input) demand the flag instead of hanging."""
+def confirm_or_require_yes(app: AppContext, action: str, *, yes: bool, flag: str = "--yes") -> None:
+    """Ask before `action` ("delete webhook X") on a terminal; elsewhere demand the flag.
+
+    Without a terminal (or with --no-input) nobody can answer, so the command stops at once
+    instead of hanging, and says which flag confirms.
+    """
     if yes:
         return
     if not app.interactive:
-        raise UsageError(f"{question} needs confirmation", hint=f"pass {flag} to confirm")
-    if not typer.confirm(question, default=False, err=True):
-        raise UsageError("cancelled", hint=f"pass {flag} to skip this question")
+        raise UsageError(
+            f"will not {action} without confirmation, and joyctl cannot ask here",
+            hint=f"pass {flag} to confirm",
+        )
+    if not typer.confirm(f"{action[:1].upper()}{action[1:]}?", default=False, err=True):
+        raise UsageError(
+            "cancelled; nothing was changed", hint=f"pass {flag} to skip this question"
+        )
 
 
 def exit_after(app: AppContext, error: JoyctlError) -> ExitCode:

@@ -96,7 +96,7 @@ def remove(
     app = app_context(ctx)
     app.settings.get_profile(name)
     what = "and its ledger " if delete_ledger else ""
-    confirm_or_require_yes(app, f"Remove profile {name} {what}?", yes=yes)
+    confirm_or_require_yes(app, f"remove profile {name} {what}", yes=yes)
     result = remove_profile(app.settings, name, delete_ledger=delete_ledger)
     app.output.emit(result, _render_removed)
 

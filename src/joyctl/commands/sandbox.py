@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -124,11 +124,19 @@ def scenarios(ctx: typer.Context) -> None:
 def reset(
     ctx: typer.Context,
     scenario: Annotated[str, typer.Option(help="Scenario to start from.")] = "legacy-permissions",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Reset without asking.")] = False,
 ) -> None:
-    """Start the built-in `sandbox` profile over: emulator state, ledger, connection, secrets."""
+    """Start the built-in `sandbox` profile over: emulator state, ledger, connection, secrets.
+
+    Everything the sandbox profile holds is wiped, so it asks first (or takes --yes).
+
+    Example: joyctl sandbox reset --scenario healthy --yes
+    """
     from joyctl.services.sandbox_profile.embedded import reset_sandbox
 
     app = app_context(ctx)
+    action = f"wipe the sandbox profile's ledger, connection and secrets for {scenario!r}"
+    confirm_or_require_yes(app, action, yes=yes)
     report = reset_sandbox(app.settings, scenario)
     app.output.emit(report, _render_reset)
 

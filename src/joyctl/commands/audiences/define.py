@@ -107,7 +107,7 @@ def delete(
     from joyctl.services.audiences.manage import delete_audience
 
     app = app_context(ctx)
-    confirm_or_require_yes(app, f"Delete audience {name!r}?", yes=yes)
+    confirm_or_require_yes(app, f"delete audience {name!r}", yes=yes)
     forgotten = delete_audience(app.ledger(), name)
     app.output.emit(forgotten, _render_deleted)
 

@@ -117,7 +117,7 @@ def delete(
     from joyctl.services.webhooks.subscriptions import delete_subscription
 
     app = app_context(ctx)
-    confirm_or_require_yes(app, f"Delete webhook {webhook_id}?", yes=yes)
+    confirm_or_require_yes(app, f"delete webhook {webhook_id}", yes=yes)
     result = delete_subscription(app.klaviyo().client, app.credentials(), app.ledger(), webhook_id)
     app.output.emit(result, _render_deleted)
 
