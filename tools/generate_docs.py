@@ -17,11 +17,9 @@ SHELLS = {"bash": "joyctl.bash", "zsh": "_joyctl", "fish": "joyctl.fish"}
 
 
 def root_command() -> Any:
-    import typer
+    from joyctl.cli import build_command
 
-    from joyctl.cli import build_app
-
-    return typer.main.get_command(build_app())
+    return build_command()
 
 
 def walk(
@@ -54,6 +52,20 @@ def _param_rows(command: Any) -> list[str]:
     return rows
 
 
+def markdown_text(text: str) -> str:
+    """Help paragraphs as they are; examples (lines the formatter keeps) as code blocks."""
+    from joyctl.commands._help import KEEP_LINES
+
+    paragraphs = []
+    for paragraph in text.strip().split("\n\n"):
+        if paragraph.startswith(KEEP_LINES + "\n"):
+            head, *lines = paragraph.removeprefix(KEEP_LINES + "\n").splitlines()
+            block = [line.removeprefix("  ") for line in lines]
+            paragraph = "\n".join([head, "", "```sh", *block, "```"])
+        paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
 def render_markdown() -> str:
     lines = [
         "# joyctl command reference",
@@ -63,7 +75,7 @@ def render_markdown() -> str:
     ]
     for path, command in walk(root_command()):
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", ""]
-        lines += [(command.help or "").strip(), ""]
+        lines += [markdown_text(command.help or ""), ""]
         lines += ["```", f"{' '.join(path)} {_usage(command, path)}".rstrip(), "```", ""]
         rows = _param_rows(command)
         if rows:

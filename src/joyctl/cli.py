@@ -23,8 +23,12 @@ COMPLETE_VAR = "_JOYCTL_COMPLETE"
 
 HELP = """Administer a Shopify loyalty program and its Klaviyo integration.
 
-Start with the built-in sandbox, which needs no account:
-joyctl --profile sandbox diagnose
+Global options may come before or after the command: `joyctl status --json` and `joyctl --json
+status` are the same. Every file argument takes - for stdin or stdout.
+
+Examples:
+  joyctl --profile sandbox diagnose    # the built-in sandbox needs no account
+  joyctl completion bash > ~/.local/share/bash-completion/completions/joyctl
 """
 
 
@@ -93,6 +97,13 @@ def build_app() -> typer.Typer:
     return app
 
 
+def build_command() -> Any:
+    """The command tree the parser runs, with help made readable at 80 columns."""
+    from joyctl.commands._help import make_readable
+
+    return make_readable(typer.main.get_command(build_app()))
+
+
 def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
     """Run joyctl and return its exit status; nothing escapes as an exception."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -109,7 +120,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
 
         completion_init()
     try:
-        command = typer.main.get_command(build_app())
+        command = build_command()
         result = command.main(
             args=global_options_first(command, args),
             prog_name="joyctl",

@@ -89,7 +89,7 @@ class WriteReviewProgram(BaseModel):
         1,
         ge=1,
         le=366,
-        description="Rolling period of the frequency limit, in days (day/week/month)",
+        description="Rolling period of the frequency limit: a number of days, or day, week, month",
     )
     rule_cap: int = Field(
         0, ge=0, le=100_000_000, description="Maximum points per customer from this rule (0 = off)"

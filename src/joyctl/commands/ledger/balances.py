@@ -52,7 +52,8 @@ def adjust(
 ) -> None:
     """Add or take points by hand. A balance never goes below zero (exit 3 if it would).
 
-    Example: joyctl ledger adjust ann@example.com -50 --reason "refund" --idempotency-key r-981
+    Example: joyctl ledger adjust ann@example.com -50 --reason "refund" \\
+        --idempotency-key r-981
     """
     from joyctl.services.ledger_admin.operations import adjust_points
 

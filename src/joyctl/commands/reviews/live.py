@@ -111,7 +111,8 @@ def submit(
     Uses the account's public key as company_id. Refuses a live account unless
     --allow-live-account.
 
-    Example: joyctl reviews submit --email ann@example.com --product tea-1 --content "Lovely tea"
+    Example: joyctl reviews submit --email ann@example.com --product tea-1 \\
+        --content "Lovely tea"
     """
     from joyctl.klaviyo.resources.client_reviews import ClientReview
     from joyctl.services.rewards.replay import submit_review

@@ -48,7 +48,8 @@ def simulate(
     Nothing is written unless --commit. File fields: id, email, content, product_id, status,
     review_type, verified, images, created, rating.
 
-    Example: joyctl reviews simulate --email ann@example.com --content "Great tea" --product tea-1
+    Example: joyctl reviews simulate --email ann@example.com --content "Great tea" \\
+        --product tea-1
     """
     from joyctl.services.rewards.program import current_program
     from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
