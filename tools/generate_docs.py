@@ -84,9 +84,10 @@ def render_markdown() -> str:
 
 
 def render_completion(shell: str) -> str:
-    from typer._completion_shared import get_completion_script
+    """What `joyctl completion SHELL` prints."""
+    from joyctl.commands.completion import Shell, completion_script
 
-    return get_completion_script(prog_name="joyctl", complete_var="_JOYCTL_COMPLETE", shell=shell)
+    return completion_script(Shell(shell))
 
 
 def expected_files() -> dict[Path, str]:

@@ -16,10 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from joyctl import __version__
+from joyctl.commands.completion import COMPLETE_VAR
 from joyctl.context import AppContext, GlobalOptions
 from joyctl.errors import ExitCode, JoyctlError, UsageError
-
-COMPLETE_VAR = "_JOYCTL_COMPLETE"
 
 HELP = """Administer a Shopify loyalty program and its Klaviyo integration.
 

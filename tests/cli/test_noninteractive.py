@@ -52,6 +52,7 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     "config get": {0},
     "config set": {0},
     "auth migrate": {0},  # nothing is stored in a plain file, so there is nothing to move
+    "completion": {0},  # prints a script and reads nothing
     # The profile's own ledger, created empty on first use.
     "ledger path": {0},
     "ledger backup": {0},

@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(webhooks.app, name="webhooks")
     app.add_typer(backfill.app, name="backfill")
 
-    from joyctl.commands import diagnose, smoke
+    from joyctl.commands import completion, diagnose, smoke
 
     app.command("diagnose")(diagnose.diagnose)
     app.command("smoke")(smoke.smoke)
+    app.command("completion")(completion.completion)
