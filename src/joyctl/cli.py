@@ -205,10 +205,11 @@ def _is_global(word: str) -> bool:
     name = word.split("=", 1)[0]
     if name in _GLOBAL_FLAGS or name in _GLOBAL_VALUED:
         return True
-    if word.startswith("-p") and not word.startswith("--"):
-        return True  # -pNAME
-    cluster = word[1:]
-    return word.startswith("-") and not word.startswith("--") and set(cluster) <= _GLOBAL_SHORT
+    # Short options only from here: -pNAME, or a cluster such as -qv. A lone - (stdin or
+    # stdout) and negative numbers are values.
+    if len(word) < 2 or word.startswith("--") or not word.startswith("-"):
+        return False
+    return word.startswith("-p") or set(word[1:]) <= _GLOBAL_SHORT
 
 
 def _global_value(word: str, args: list[str], index: int) -> list[str]:

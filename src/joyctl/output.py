@@ -31,6 +31,11 @@ Renderer: TypeAlias = "Callable[[Output, M], None]"
 """How a command shows its result when it is not asked for JSON; typed for that result."""
 
 
+def counted(number: int, word: str, plural: str | None = None) -> str:
+    """`1 record`, `4,979,469 points`: a count as a person writes it."""
+    return f"{number:,} {word if number == 1 else plural or word + 's'}"
+
+
 def to_jsonable(data: Any) -> Any:
     """pydantic models, dataclasses and plain values, as JSON-ready values."""
     dump = getattr(data, "model_dump", None)
@@ -174,6 +179,11 @@ class Output:
         """Warnings show under --json too: they are on stderr, which holds no data."""
         if not self.quiet:
             self._message("warning: ", "yellow", text)
+
+    def hint(self, text: str) -> None:
+        """What to do next, after a warning or an error (stderr; shown under --json too)."""
+        if not self.quiet:
+            self._message("hint: ", "cyan", text)
 
     def debug(self, text: str) -> None:
         if self.verbose > 0:

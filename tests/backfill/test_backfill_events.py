@@ -85,7 +85,7 @@ def test_a_csv_file_takes_extra_columns_as_properties(shop: Shop, tmp_path: Path
     result = shop("backfill", "events", "--source", str(source))
 
     assert result.exit_code == 7
-    assert "1 records quarantined" in result.stderr
+    assert "1 record quarantined" in result.stderr
     assert recorded_sequence(shop.server) == [1, 2]
 
 

@@ -33,8 +33,16 @@ def test_exit_after_names_what_failed_on_stderr_and_returns_the_code() -> None:
 
     assert code is ExitCode.PARTIAL
     assert stdout.getvalue() == ""
-    assert "error: 4 records quarantined in bad.jsonl" in stderr.getvalue()
+    # A partial success is a warning: the rest of the work was done.
+    assert "warning: 4 records quarantined in bad.jsonl" in stderr.getvalue()
+    assert "error:" not in stderr.getvalue()
     assert "hint: fix them and import again" in stderr.getvalue()
+
+
+def test_a_failed_check_is_an_error() -> None:
+    app, _, stderr = _app(json_mode=False)
+    assert exit_after(app, CheckFailedError("the ledger breaks 2 invariants")) == 6
+    assert "error: the ledger breaks 2 invariants" in stderr.getvalue()
 
 
 @pytest.mark.parametrize(

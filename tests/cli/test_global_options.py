@@ -66,6 +66,13 @@ def test_a_value_that_looks_like_a_global_option_stays_a_value() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "args", [["ledger", "import", "-", "--format", "csv"], ["ledger", "adjust", "a@b.c", "-50"]]
+)
+def test_a_lone_dash_and_negative_numbers_are_values(args: list[str]) -> None:
+    assert global_options_first(ROOT, args) == args
+
+
 def test_nothing_after_a_double_dash_moves() -> None:
     args = ["program", "set", "--", "--json"]
     assert global_options_first(ROOT, args) == args
@@ -82,7 +89,7 @@ GLOBALS = st.sampled_from(
     [["--json"], ["-q"], ["-v"], ["-vv"], ["--debug"], ["--no-color"], ["--no-input"],
      ["--profile", "shop"], ["-p", "shop"]]
 )  # fmt: skip
-WORDS = st.lists(st.sampled_from(["ann@example.com", "75", "tea-1", "-50", "x y"]), max_size=4)
+WORDS = st.lists(st.sampled_from(["ann@example.com", "75", "tea-1", "-50", "x y", "-"]), max_size=4)
 
 
 @given(

@@ -42,7 +42,14 @@ def exit_after(app: AppContext, error: JoyctlError) -> ExitCode:
     For a run that finished with something left undone (records quarantined: 7, a failed
     check: 6): say what failed on stderr, except under --json where the result envelope on
     stdout is the whole answer, and hand the error's exit code back for the command to return.
+    A partial success is a warning, not an error: the rest of the work was done.
     """
-    if not app.output.json_mode:
+    if app.output.json_mode:
+        return error.exit_code
+    if error.exit_code == ExitCode.PARTIAL:
+        app.output.warn(error.message)
+        if error.hint:
+            app.output.hint(error.hint)
+    else:
         app.output.error(error)
     return error.exit_code

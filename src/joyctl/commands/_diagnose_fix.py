@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from joyctl.commands._deps import connection_deps, diagnose_deps
 from joyctl.context import AppContext
+from joyctl.output import counted
 
 if TYPE_CHECKING:
     from joyctl.services.diagnose.fix import FixActions
@@ -68,7 +69,8 @@ def _replay(app: AppContext) -> str:
         ReplayFilter(since=facts.connected_at),
         dry_run=False,
     )
-    return f"{summary.reviews} reviews: {summary.awarded} awarded ({summary.points} points)"
+    reviews, points = counted(summary.reviews, "review"), counted(summary.points, "point")
+    return f"{reviews}: {summary.awarded:,} awarded ({points})"
 
 
 def _push(app: AppContext) -> str:

@@ -7,8 +7,8 @@ that. The format of stdin cannot come from an extension, so `--format` is then r
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -39,20 +39,43 @@ def require_format(file_format: str | None, option: str) -> None:
         )
 
 
-def copy_stdin(app: AppContext, target: Path, option: str) -> int:
-    """Copy all of stdin into `target` (mode 0600); the number of bytes copied."""
+_CHUNK = 1024 * 1024
+
+
+def copy_stdin(app: AppContext, target: Path, option: str) -> str:
+    """Copy all of stdin into `target` (mode 0600); the SHA-256 of what was copied."""
     source = sys.stdin
     if source is None:
         raise UsageError(f"{option} - reads stdin, and there is none", hint="pipe the file in")
     if source.isatty() and app.unattended:
         raise UsageError(
-            f"{option} - reads stdin, which is a terminal, and joyctl may not wait for typing here",
+            f"{option} - reads stdin, which is a terminal, and joyctl may not wait for typing",
             hint=f"pipe the file in, e.g. cat FILE | joyctl ... {option} -",
         )
+    digest = hashlib.sha256()
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
-        shutil.copyfileobj(source.buffer, handle)
-        return handle.tell()
+        while chunk := source.buffer.read(_CHUNK):
+            digest.update(chunk)
+            handle.write(chunk)
+    return digest.hexdigest()
+
+
+def keep_stdin(app: AppContext, folder: Path, option: str, suffix: str) -> Path:
+    """Stdin kept in `folder` under a name its content gives, so the same input is the same file.
+
+    A run reading it can then be resumed, or continued by running the same command on the same
+    input again, as a run reading a named file can.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".stdin-{os.getpid()}.partial"
+    try:
+        digest = copy_stdin(app, partial, option)
+        kept = folder / f"stdin-{digest[:16]}{suffix}"
+        os.replace(partial, kept)
+    finally:
+        partial.unlink(missing_ok=True)
+    return kept
 
 
 @contextmanager

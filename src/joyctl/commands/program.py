@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._files import is_stdio, stdin_as_file
 from joyctl.errors import UsageError
 from joyctl.output import Output
 
@@ -45,7 +46,9 @@ def set_(
     from_file: Annotated[
         Path | None,
         typer.Option(
-            "--from-file", help="A TOML file of `key = value` lines to set.", dir_okay=False
+            "--from-file",
+            help="A TOML file of `key = value` lines to set; - for stdin.",
+            dir_okay=False,
         ),
     ] = None,
 ) -> None:
@@ -59,7 +62,11 @@ def set_(
 
     app = app_context(ctx)
     if from_file is not None and key is None:
-        result = set_program_from_file(app.ledger(), from_file)
+        if is_stdio(from_file):
+            with stdin_as_file(app, "--from-file", ".toml") as copied:
+                result = set_program_from_file(app.ledger(), copied)
+        else:
+            result = set_program_from_file(app.ledger(), from_file)
     elif from_file is None and key is not None and value is not None:
         result = set_program_value(app.ledger(), key, value)
     else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands._files import refuse_stdio
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def serve(
     from joyctl.services.sandbox_profile.embedded import serve as serve_sandbox
 
     app = app_context(ctx)
+    refuse_stdio(state, "--state", "the state file is read and rewritten; give it a file name")
     if not is_loopback_host(host):
         app.output.warn(f"binding {host}: anyone who can reach it can use this emulator")
     config = SandboxConfig(

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._files import is_stdio
+from joyctl.context import AppContext
+from joyctl.errors import UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -20,7 +23,11 @@ def smoke(
     ctx: typer.Context,
     junit: Annotated[
         Path | None,
-        typer.Option("--junit", metavar="FILE", help="Also write the steps as JUnit XML here."),
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Also write the steps as JUnit XML here; - for stdout.",
+        ),
     ] = None,
     timeout: Annotated[
         float,
@@ -63,13 +70,30 @@ def smoke(
     from joyctl.services.smoke.run import SmokeTarget, run_smoke
 
     app = app_context(ctx)
+    to_stdout = is_stdio(junit)
+    if to_stdout and app.output.json_mode:
+        raise UsageError("--junit - and --json both print on stdout", hint="give --junit a file")
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
     target = SmokeTarget(profile=lambda: app.settings.profile, open_session=app.klaviyo)
-    report = run_smoke(target, options, lambda step: _progress(app.output, step), junit=junit)
+    progress = lambda step: _progress(app.output, step)  # noqa: E731 - one line, named for reading
+    report = run_smoke(target, options, progress, junit=None if to_stdout else junit)
+    if to_stdout:
+        _print_junit(app, report)
+        return report.exit_code
     app.output.emit(report, _render_summary)
     if junit is not None:
         app.output.info(f"JUnit report written to {junit}")
     return report.exit_code
+
+
+def _print_junit(app: AppContext, report: SmokeReport) -> None:
+    """The JUnit XML on stdout, for a CI step that pipes it on; the summary on stderr."""
+    from joyctl.services.smoke.junit import render_junit
+    from joyctl.services.smoke.run import junit_suite
+
+    app.output.stdout.write(render_junit(junit_suite(report)).decode("utf-8"))
+    app.output.stdout.flush()
+    app.output.info(_summary_text(report))
 
 
 def _progress(out: Output, step: SmokeStep) -> None:
@@ -79,6 +103,10 @@ def _progress(out: Output, step: SmokeStep) -> None:
 
 
 def _render_summary(out: Output, report: SmokeReport) -> None:
+    out.line(_summary_text(report))
+
+
+def _summary_text(report: SmokeReport) -> str:
     summary = report.summary
     failed = [step.id for step in report.steps if step.status.value == "fail"]
     line = (
@@ -86,4 +114,4 @@ def _render_summary(out: Output, report: SmokeReport) -> None:
         f" {summary.skipped} skipped in {report.seconds:.1f}s"
         f" (account {report.account_id or 'unknown'}, marker {report.marker})"
     )
-    out.line(line + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return line + (f"; failed: {', '.join(failed)}" if failed else "")

@@ -18,6 +18,8 @@ from joyctl.scoped import Scoped
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from joyctl.services.backfill.runs import RunStart
+
 PLAIN_EVERY_SECONDS = 5.0
 
 
@@ -32,6 +34,26 @@ def parse_when(option: str, value: str | None) -> datetime | None:
             f"{option} {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-01-31"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def say_how_it_starts(out: Output, start: RunStart, unit: str, done: str) -> None:
+    """Say when a run continues a stopped one, from where, and how to start over instead."""
+    if not start.continued:
+        return
+    count = int(start.counters.get(done, 0))
+    out.info(
+        f"continuing run {start.run_id} {_where(start.position)}: {count:,} {unit} {done}"
+        " before (--restart starts a new run)"
+    )
+
+
+def _where(position: dict[str, object]) -> str:
+    for key, words in (("line", "after line"), ("entry_id", "after ledger entry"),
+                       ("customer_id", "after customer")):  # fmt: skip
+        value = position.get(key)
+        if isinstance(value, int) and value:
+            return f"{words} {value:,}"
+    return "from the start"
 
 
 @contextmanager

@@ -7,39 +7,71 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context, exit_after
-from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.commands._files import is_stdio, keep_stdin, refuse_stdio, require_format
+from joyctl.commands.backfill._shared import (
+    ProgressDisplay,
+    parse_when,
+    say_how_it_starts,
+    sigterm_interrupts,
+)
+from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
-from joyctl.output import Output
+from joyctl.output import Output, counted
 
 if TYPE_CHECKING:
-    from joyctl.services.backfill.events import BackfillProgress, BackfillSummary, Counters
+    from joyctl.services.backfill.events import (
+        BackfillProgress,
+        BackfillSummary,
+        EventBackfillRequest,
+        Tally,
+    )
     from joyctl.services.backfill.plan import BackfillPlan
 
 EVENTS_HELP = """Send historical events to Klaviyo in bulk jobs, paced to the account's limits.
 
 The source is the ledger (earns, redemptions and expiries as Joy's metrics) or a JSON Lines or
-CSV file (see README "Backfill files": email or external_id, metric, time, properties, value,
-id). Events carry backfill: true, so flows do not fire, unless --live-flows. Each event has a
-unique_id (the file's id, or one derived from the record), so nothing is recorded twice.
+CSV file, - for stdin (see README "Backfill files": email or external_id, metric, time,
+properties, value, id). Columns named otherwise are mapped with --map FIELD=COLUMN; a CSV whose
+header lacks a field every event needs is refused before anything is sent. A quarantine file
+is a source too: its records are sent again. Events carry backfill: true, so flows do not
+fire, unless --live-flows. Each event has a unique_id (the file's id, or one derived from the
+record), so nothing is recorded twice.
 
-A checkpoint is kept after every request Klaviyo accepts: after Ctrl-C, a crash or a kill, run
-again with --resume RUN_ID to send the rest. Bad records go to a quarantine file (line, reason,
-record) and the exit status is then 7. --dry-run prints the plan and sends nothing.
+A checkpoint is kept after every request Klaviyo accepts. After Ctrl-C, a crash or a kill, run
+the same command again: it continues the stopped run where it stopped (--restart starts over;
+--resume RUN_ID continues a run by its id). Bad records go to a quarantine file (line, reason,
+record) and the exit status is then 7. --dry-run prints the plan, sends nothing, and exits as
+the run would (7 when records would be quarantined).
 
-Example: joyctl backfill events --source history.jsonl --since 2025-01-01
+Example: joyctl backfill events --source export.csv --map email="Customer Email" \\
+    --map metric=Activity --map time=Date --since 2025-01-01
 """
 
 
-SourceOpt = Annotated[str | None, typer.Option(help="ledger (the default), or a .jsonl/.csv file.")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FILE", help="A .jsonl or .csv file, - for stdin, or ledger (the default)."
+    ),
+]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="csv or jsonl (default: from the extension).")
+    str | None,
+    typer.Option("--format", help="csv or jsonl (default: from the extension; needed for -)."),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Read FIELD from the file's COLUMN (repeatable)."),
 ]
 MetricOpt = Annotated[
     list[str] | None, typer.Option("--metric", help="Only this metric (repeatable).")
 ]
 ResumeOpt = Annotated[
     str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
+]
+RestartOpt = Annotated[
+    bool, typer.Option("--restart", help="Start a new run instead of continuing a stopped one.")
 ]
 BatchOpt = Annotated[
     int | None,
@@ -56,39 +88,67 @@ def events(
     ctx: typer.Context,
     source: SourceOpt = None,
     file_format: FormatOpt = None,
+    column_map: MapOpt = None,
     since: Annotated[str | None, typer.Option(help="Events at or after (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="Events at or before (ISO 8601).")] = None,
     metric: MetricOpt = None,
     dry_run: Annotated[bool, typer.Option(help="Print the plan; send nothing.")] = False,
     resume: ResumeOpt = None,
+    restart: RestartOpt = False,
     batch_size: BatchOpt = None,
     live_flows: FlowsOpt = False,
     quarantine: QuarantineOpt = None,
 ) -> int:
+    app = app_context(ctx)
+    refuse_stdio(quarantine, "--quarantine", "stdout holds the summary; give the file a name")
+    given = {"--source": source, "--format": file_format, "--map": column_map, "--since": since,
+             "--until": until, "--metric": metric, "--batch-size": batch_size,
+             "--quarantine": quarantine, "--live-flows": live_flows or None,
+             "--restart": restart or None}  # fmt: skip
+    if resume is not None:
+        _refuse_with_resume(given)
+        request = None
+    else:
+        request = _request(app, source, file_format, column_map, since, until, metric)
+        request = request.model_copy(
+            update={"batch_size": batch_size or 1000, "live_flows": live_flows,
+                    "quarantine": str(quarantine) if quarantine else None}
+        )  # fmt: skip
+    # Stdin is kept in the profile's data folder, so a stopped run can go on from it; once
+    # nothing is left to send from it, it goes.
+    kept = Path(request.source) if request is not None and is_stdio(source) else None
+    if dry_run:
+        return _plan(app, request, resume, restart, kept)
+    return _send(app, request, resume, restart, kept)
+
+
+def _request(
+    app: AppContext,
+    source: str | None,
+    file_format: str | None,
+    column_map: list[str] | None,
+    since: str | None,
+    until: str | None,
+    metric: list[str] | None,
+) -> EventBackfillRequest:
+    from joyctl.files.formats import FileFormat
+    from joyctl.services.backfill.columns import parse_mapping
     from joyctl.services.backfill.events import EventBackfillRequest
 
-    app = app_context(ctx)
-    given = {"--source": source, "--format": file_format, "--since": since, "--until": until,
-             "--metric": metric, "--batch-size": batch_size, "--quarantine": quarantine,
-             "--live-flows": live_flows or None}  # fmt: skip
-    request = None
-    if resume is None:
-        request = EventBackfillRequest(
-            source=source or "ledger",
-            file_format=file_format,
-            since=parse_when("--since", since),
-            until=parse_when("--until", until),
-            metrics=metric or [],
-            batch_size=batch_size or 1000,
-            live_flows=live_flows,
-            quarantine=str(quarantine) if quarantine else None,
-        )
-    else:
-        _refuse_with_resume(given)
-    if dry_run:
-        _plan(app, request, resume)
-        return ExitCode.OK
-    return _send(app, request, resume)
+    columns = parse_mapping(column_map or [])
+    if is_stdio(source):
+        require_format(file_format, "--source")
+        suffix = "." + FileFormat.named(str(file_format).strip().lower()).value
+        folder = app.paths.profile_data_dir(app.settings.profile.name) / "backfill"
+        source = str(keep_stdin(app, folder, "--source", suffix))
+    return EventBackfillRequest(
+        source=source or "ledger",
+        file_format=file_format,
+        since=parse_when("--since", since),
+        until=parse_when("--until", until),
+        metrics=metric or [],
+        columns=columns,
+    )
 
 
 def _refuse_with_resume(given: dict[str, Any]) -> None:
@@ -100,15 +160,35 @@ def _refuse_with_resume(given: dict[str, Any]) -> None:
         )
 
 
-def _plan(app: Any, request: Any, resume: str | None) -> None:
+def _plan(
+    app: AppContext,
+    request: EventBackfillRequest | None,
+    resume: str | None,
+    restart: bool,
+    kept: Path | None,
+) -> int:
     from joyctl.services.backfill.plan import plan_events
 
     data_dir = app.paths.profile_data_dir(app.settings.profile.name)
-    plan = plan_events(app.ledger(), request, data_dir=data_dir, resume=resume)
+    plan = plan_events(app.ledger(), request, data_dir=data_dir, resume=resume, restart=restart)
+    if kept is not None and plan.run_id is None:
+        kept.unlink(missing_ok=True)
     app.output.emit(plan, _render_plan)
+    if plan.quarantined:
+        return exit_after(app, PartialError(
+            f"{counted(plan.quarantined, 'record')} would be quarantined; the run would exit 7",
+            hint="fix them first, or let the run quarantine them and send the rest",
+        ))  # fmt: skip
+    return ExitCode.OK
 
 
-def _send(app: Any, request: Any, resume: str | None) -> int:
+def _send(
+    app: AppContext,
+    request: EventBackfillRequest | None,
+    resume: str | None,
+    restart: bool,
+    kept: Path | None,
+) -> int:
     from joyctl.services.backfill.events import backfill_events
 
     connection = app.ledger()
@@ -117,32 +197,43 @@ def _send(app: Any, request: Any, resume: str | None) -> int:
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill events") as display:
 
         def progress(update: BackfillProgress) -> None:
-            counters = update.counters
-            display.update(update.done, update.total, _progress_text(counters))
+            display.update(update.done, update.total, progress_text(update.tally))
 
         summary = backfill_events(
-            client, connection, request, data_dir=data_dir, resume=resume, on_progress=progress
+            client,
+            connection,
+            request,
+            data_dir=data_dir,
+            resume=resume,
+            restart=restart,
+            on_start=lambda start: say_how_it_starts(app.output, start, "events", "sent"),
+            on_progress=progress,
         )
+    if kept is not None:
+        kept.unlink(missing_ok=True)
     app.output.emit(summary, _render_summary)
     if summary.quarantined:
+        resend = command("backfill", "events", "--source", summary.quarantine_file or "FILE")
         return exit_after(app, PartialError(
-            f"{summary.quarantined} records quarantined in {summary.quarantine_file}",
-            hint="fix them and send them again; events sent already are not duplicated",
+            f"{counted(summary.quarantined, 'record')} quarantined in {summary.quarantine_file}",
+            hint=f"fix them there and send that file: `{resend}`;"
+            " events sent already are not sent twice",
         ))  # fmt: skip
     return ExitCode.OK
 
 
-def _progress_text(counters: Counters) -> str:
+def progress_text(tally: Tally) -> str:
+    """The progress line: the summary's own numbers, so the two always agree."""
     return (
-        f"{counters.sent:,} sent, {counters.quarantined:,} quarantined,"
-        f" {counters.requests:,} requests, {counters.throttled:,} throttled"
+        f"{tally.sent:,} sent, {tally.already_sent:,} already sent,"
+        f" {tally.quarantined:,} quarantined, {tally.requests:,} requests"
     )
 
 
 def _render_summary(out: Output, data: BackfillSummary) -> None:
     out.fields(
         [
-            ("run", data.run_id),
+            ("run", f"{data.run_id} (continued)" if data.continued else data.run_id),
             ("source", data.source),
             ("sent", f"{data.sent:,} events in {data.requests:,} requests"),
             ("already sent", f"{data.already_sent:,}"),
@@ -159,6 +250,7 @@ def _render_plan(out: Output, data: BackfillPlan) -> None:
     out.fields(
         [
             ("source", data.source),
+            ("run", f"continues {data.run_id}" if data.run_id else "a new run"),
             ("events", f"{data.events:,} in {data.requests:,} requests"),
             ("already sent", f"{data.already_sent:,}"),
             ("quarantined", f"{data.quarantined:,}"),
@@ -167,6 +259,10 @@ def _render_plan(out: Output, data: BackfillPlan) -> None:
             ("flows", "fire (--live-flows)" if data.live_flows else "not triggered (backfill)"),
         ]
     )
+    origin = "entry" if data.source == "ledger" else "line"
     for problem in data.problems:
-        out.line(f"would quarantine {problem.origin}: {problem.reason}")
+        out.line(f"would quarantine {origin} {problem.origin}: {problem.reason}")
+    more = data.quarantined - len(data.problems)
+    if more > 0:
+        out.line(f"and {counted(more, 'more record')} would be quarantined")
     out.info("dry run: nothing was sent")

@@ -7,15 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from joyctl.commands._common import app_context, exit_after
-from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.commands.backfill._shared import (
+    ProgressDisplay,
+    parse_when,
+    say_how_it_starts,
+    sigterm_interrupts,
+)
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
     from joyctl.services.backfill.profiles import (
         ProfileBackfillSummary,
-        ProfileCounters,
         ProfilePlan,
+        ProfileProgress,
     )
 
 
@@ -28,13 +33,17 @@ def profiles(
     resume: Annotated[
         str | None, typer.Option(help="Continue this run (see `joyctl backfill status`).")
     ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start a new run instead of continuing a stopped one.")
+    ] = False,
 ) -> int:
     """Push Joy's profile properties for every customer through Klaviyo's bulk import jobs.
 
     The properties are Joy Loyalty Points, Joy Vip tier, Joy member status, Joy Referral URL
     and Birthday (MM/DD), up to 10,000 profiles per job. Each job is polled until it completes;
     profiles Klaviyo could not import are listed and the exit status is then 7. Values the
-    ledger does not know are left out, never cleared. Resumable with --resume RUN_ID.
+    ledger does not know are left out, never cleared. A stopped run continues when the same
+    command runs again (--restart starts over; --resume RUN_ID continues a run by its id).
 
     Example: joyctl backfill profiles --since 2026-07-01
     """
@@ -43,6 +52,8 @@ def profiles(
     app = app_context(ctx)
     if resume is not None and since is not None:
         raise UsageError("--resume continues a run with its own --since; drop --since")
+    if resume is not None and restart:
+        raise UsageError("--resume continues a run and --restart starts one; choose one")
     request = ProfileBackfillRequest(since=parse_when("--since", since))
     if dry_run:
         from joyctl.services.backfill.profiles import plan_profiles
@@ -51,22 +62,31 @@ def profiles(
             raise UsageError("--dry-run plans a new run; drop --resume")
         app.output.emit(plan_profiles(app.ledger(), request), _render_plan)
         return ExitCode.OK
-    return _send(app, None if resume else request, resume)
+    return _send(app, None if resume else request, resume, restart)
 
 
-def _send(app: Any, request: Any, resume: str | None) -> int:
+def _send(app: Any, request: Any, resume: str | None, restart: bool) -> int:
     from joyctl.services.backfill.profiles import backfill_profiles
 
     connection = app.ledger()
     client = app.klaviyo().client
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill profiles") as display:
 
-        def progress(done: int, total: int, counters: ProfileCounters) -> None:
-            text = f"{counters.submitted:,} submitted, {counters.imported:,} imported"
-            display.update(done, total, text)
+        def progress(update: ProfileProgress) -> None:
+            text = (
+                f"{update.submitted:,} submitted, {update.already_submitted:,} already submitted,"
+                f" {update.imported:,} imported"
+            )
+            display.update(update.done, update.total, text)
 
         summary = backfill_profiles(
-            client, connection, request, resume=resume, on_progress=progress
+            client,
+            connection,
+            request,
+            resume=resume,
+            restart=restart,
+            on_start=lambda start: say_how_it_starts(app.output, start, "profiles", "submitted"),
+            on_progress=progress,
         )
     app.output.emit(summary, _render_summary)
     if summary.failed:
@@ -80,8 +100,9 @@ def _send(app: Any, request: Any, resume: str | None) -> int:
 def _render_summary(out: Output, data: ProfileBackfillSummary) -> None:
     out.fields(
         [
-            ("run", data.run_id),
+            ("run", f"{data.run_id} (continued)" if data.continued else data.run_id),
             ("submitted", f"{data.profiles:,} profiles in {data.jobs:,} jobs"),
+            ("already submitted", f"{data.already_submitted:,}"),
             ("imported", f"{data.imported:,}"),
             ("failed", f"{data.failed:,}"),
             ("requests", f"{data.requests:,} ({data.throttled:,} throttled, retried)"),

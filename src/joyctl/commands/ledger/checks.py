@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context, exit_after
+from joyctl.commands._files import refuse_stdio
 from joyctl.errors import CheckFailedError, ExitCode
 from joyctl.output import Output
 
@@ -35,6 +36,7 @@ def backup(
     from joyctl.services.ledger_admin.location import backup_ledger
 
     app = app_context(ctx)
+    refuse_stdio(file, "FILE", "a backup is a SQLite database; give it a file name")
     name = app.settings.profile.name
     source = app.paths.ledger_file(name)
     result = backup_ledger(app.ledger(name), source, file, force=force)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,8 +11,10 @@ import typer
 
 from joyctl.command_line import command
 from joyctl.commands._common import app_context, exit_after
+from joyctl.commands._files import is_stdio, refuse_stdio, require_format, stdin_as_file
+from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
-from joyctl.output import Output
+from joyctl.output import Output, counted
 
 if TYPE_CHECKING:
     from joyctl.files.formats import FileFormat
@@ -28,9 +32,10 @@ email, external_id, first_name, last_name, tier, birthday (MM/DD or YYYY-MM-DD),
 member_status (member|guest|excluded), referred (true|false), last_activity_at (ISO 8601), and
 points (the opening balance, a whole number >= 0).
 
-Bad records go to a quarantine file as JSON Lines (line, reason, record) and the rest are kept;
-the exit status is then 7. Importing the same file again records nothing twice: each
-customer's opening balance is recorded once.
+FILE may be - for stdin, with --format. Bad records go to a quarantine file as JSON Lines
+(line, reason, record; by default FILE.quarantine.jsonl, or stdin.quarantine.jsonl in the
+current folder) and the rest are kept; the exit status is then 7. Importing the same file
+again records nothing twice: each customer's opening balance is recorded once.
 
 Example: joyctl ledger import customers.csv
 """
@@ -38,7 +43,9 @@ Example: joyctl ledger import customers.csv
 
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The CSV or JSON Lines file.", dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="The CSV or JSON Lines file, or - for stdin.", dir_okay=False)
+    ],
     file_format: FormatOpt = None,
     quarantine: Annotated[
         Path | None,
@@ -48,20 +55,44 @@ def import_(
     from joyctl.services.ledger_admin.operations import import_customers
 
     app = app_context(ctx)
-    result = import_customers(
-        app.ledger(),
-        file,
-        file_format=_format(file_format),
-        quarantine=quarantine,
-        on_batch=lambda records: app.output.debug(f"{records} records read"),
-    )
+    refuse_stdio(quarantine, "--quarantine", "stdout holds the summary; give the file a name")
+    if is_stdio(file):
+        require_format(file_format, "FILE")
+    fmt = _format(file_format)
+    with _readable(app, file) as readable:
+        result = import_customers(
+            app.ledger(),
+            readable,
+            file_format=fmt,
+            quarantine=quarantine or (Path("stdin.quarantine.jsonl") if is_stdio(file) else None),
+            on_batch=lambda records: app.output.debug(f"{records} records read"),
+            name="stdin" if is_stdio(file) else None,
+        )
     app.output.emit(result, _render_import)
     if result.quarantined:
         return exit_after(app, PartialError(
-            f"{result.quarantined} records quarantined in {result.quarantine_file}",
-            hint="fix those records in FILE and import it again; nothing is recorded twice",
+            f"{counted(result.quarantined, 'record')} quarantined in {result.quarantine_file}",
+            hint=_fix_hint(result.file),
         ))  # fmt: skip
     return ExitCode.OK
+
+
+def _fix_hint(file: str) -> str:
+    again = "pipe the fixed file in again" if file == "stdin" else f"import {file} again"
+    return (
+        f"fix those records (the quarantine file names each line) and {again};"
+        " nothing is recorded twice"
+    )
+
+
+@contextmanager
+def _readable(app: AppContext, file: Path) -> Iterator[Path]:
+    """The file to read: FILE itself, or stdin copied to a private temporary file."""
+    if not is_stdio(file):
+        yield file
+        return
+    with stdin_as_file(app, "FILE") as copied:
+        yield copied
 
 
 def export(
@@ -70,7 +101,10 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False
+            "--output",
+            "-o",
+            help="Write to this file, or - for stdout (the default).",
+            dir_okay=False,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the output file.")] = False,
@@ -82,6 +116,8 @@ def export(
     from joyctl.services.ledger_admin.operations import export_customers
 
     app = app_context(ctx)
+    if is_stdio(output):
+        output = None
     if output is None and app.output.json_mode:
         raise UsageError("--json needs --output FILE", hint="stdout holds the exported records")
     fmt = _format(file_format)
@@ -104,9 +140,10 @@ def _format(value: str | None) -> FileFormat | None:
 
 def _render_import(out: Output, data: ImportSummary) -> None:
     out.success(
-        f"{data.records} records: {data.customers_created} customers added,"
-        f" {data.customers_updated} updated, {data.openings_recorded} opening balances"
-        f" ({data.opening_points} points), {data.quarantined} quarantined"
+        f"{counted(data.records, 'record')}: {counted(data.customers_created, 'customer')} added,"
+        f" {data.customers_updated:,} updated,"
+        f" {counted(data.openings_recorded, 'opening balance')}"
+        f" ({counted(data.opening_points, 'point')}), {data.quarantined:,} quarantined"
     )
     if data.openings_already_recorded:
         out.info(f"{data.openings_already_recorded} opening balances were recorded before")
@@ -121,4 +158,5 @@ def _render_import(out: Output, data: ImportSummary) -> None:
 
 def _render_export(out: Output, data: ExportSummary) -> None:
     where = data.output or "stdout"
-    out.success(f"{data.customers} customers ({data.points} points) written to {where}")
+    customers, points = counted(data.customers, "customer"), counted(data.points, "point")
+    out.success(f"{customers} ({points}) written to {where}")

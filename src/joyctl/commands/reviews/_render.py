@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from joyctl.output import Output
+from joyctl.output import Output, counted
 
 if TYPE_CHECKING:
     from joyctl.services.rewards.reviews import RunSummary
@@ -15,9 +15,9 @@ def render_summary(out: Output, summary: RunSummary) -> None:
     rejected = ", ".join(f"{reason} {count}" for reason, count in summary.rejected.items())
     written = "" if summary.committed else " (nothing written)"
     out.info(
-        f"{summary.reviews} reviews: {summary.awarded} awarded ({summary.points} points,"
-        f" {summary.customers} customers), {summary.revoked} revoked,"
-        f" {summary.unchanged} unchanged{written}"
+        f"{counted(summary.reviews, 'review')}: {summary.awarded:,} awarded"
+        f" ({counted(summary.points, 'point')}, {counted(summary.customers, 'customer')}),"
+        f" {summary.revoked:,} revoked, {summary.unchanged:,} unchanged{written}"
     )
     if rejected:
         out.info(f"rejected: {rejected}")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from joyctl.commands._common import app_context
+from joyctl.commands._files import is_stdio, stdin_as_file
 from joyctl.commands.reviews._render import render_summary, rule_values_text
+from joyctl.context import AppContext
 from joyctl.errors import UsageError
 from joyctl.output import Output
 
@@ -20,7 +24,9 @@ def simulate(
     ctx: typer.Context,
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="Reviews as a JSON array or JSONL (one per line)."),
+        typer.Option(
+            "--file", "-f", help="Reviews as a JSON array or JSONL (one per line); - for stdin."
+        ),
     ] = None,
     email: Annotated[str | None, typer.Option(help="Reviewer's email.")] = None,
     content: Annotated[str | None, typer.Option(help="Review text.")] = None,
@@ -51,14 +57,16 @@ def simulate(
     Example: joyctl reviews simulate --email ann@example.com --content "Great tea" \\
         --product tea-1
     """
-    from joyctl.services.rewards.program import current_program
-    from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
     from joyctl.services.rewards.sources import incoming_from_fields, read_review_file
 
     app = app_context(ctx)
     if file is not None:
-        reviews: Any = read_review_file(file, origin="simulate")
-    elif email and content is not None:
+        # Stdin is copied to a file first: the reader looks at the start, then reads again.
+        with _readable(app, file) as readable:
+            read = read_review_file(readable, origin="simulate", name=_name(file))
+            _decide(app, read, commit=commit, connected_at=connected_at)
+        return
+    if email and content is not None:
         fields = {
             "id": review_id,
             "email": email,
@@ -73,6 +81,15 @@ def simulate(
         reviews = [incoming_from_fields(fields, origin="simulate")]
     else:
         raise UsageError("nothing to simulate", hint="pass --file FILE, or --email and --content")
+    _decide(app, reviews, commit=commit, connected_at=connected_at)
+
+
+def _decide(
+    app: AppContext, reviews: Iterable[Any], *, commit: bool, connected_at: str | None
+) -> None:
+    from joyctl.services.rewards.program import current_program
+    from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
+
     connection = app.ledger()
     facts_source = dict(app.settings.profile.connection)
     if connected_at:
@@ -85,6 +102,19 @@ def simulate(
         commit=commit,
     )
     app.output.emit(report, _render_simulation)
+
+
+def _name(file: Path) -> str | None:
+    return "stdin" if is_stdio(file) else None
+
+
+@contextmanager
+def _readable(app: AppContext, file: Path) -> Iterator[Path]:
+    if not is_stdio(file):
+        yield file
+        return
+    with stdin_as_file(app, "--file") as copied:
+        yield copied
 
 
 def _render_simulation(out: Output, data: SimulationReport) -> None:

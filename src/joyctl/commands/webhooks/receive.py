@@ -12,7 +12,7 @@ from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
-from joyctl.output import SCHEMA, Output, to_jsonable
+from joyctl.output import SCHEMA, Output, counted, to_jsonable
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
@@ -192,8 +192,9 @@ def _render_replay(out: Output, data: ReplaySummary) -> None:
     if data.rechecked:
         out.info(f"{data.rechecked} deliveries stored but never checked were verified now")
     out.info(
-        f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
-        f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
+        f"{counted(data.deliveries, 'delivery', 'deliveries')}, {counted(data.events, 'event')}:"
+        f" {data.processed:,} decided, {data.duplicates:,} already done,"
+        f" {counted(data.points, 'point')} to {counted(data.awarded, 'review')}"
     )
     if data.pushed is not None:
         waiting = f", {data.push_pending} still waiting" if data.push_pending else ""

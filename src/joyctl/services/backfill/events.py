@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from joyctl.errors import DataError, UsageError
+from joyctl.errors import DataError, JoyctlError, UsageError
 from joyctl.files.formats import FileFormat, choose_format
 from joyctl.files.quarantine import QuarantineLog, default_quarantine_path
 from joyctl.files.reader import Position, file_identity, open_binary, read_records, same_file
@@ -39,6 +40,7 @@ from joyctl.ledger import runs
 from joyctl.ledger.backfill_queries import count_entries, mark_outbox_sent
 from joyctl.ledger.db import transaction
 from joyctl.ledger.runs import Run
+from joyctl.services.backfill.columns import check_header, mapped_header, prepared_records
 from joyctl.services.backfill.ledger_source import (
     entry_unique_id,
     ledger_items,
@@ -48,11 +50,14 @@ from joyctl.services.backfill.ledger_source import (
 from joyctl.services.backfill.records import Selection, file_item
 from joyctl.services.backfill.runs import (
     EVENTS_KIND,
+    OnStart,
     RequestCounters,
+    RunStart,
     new_run_id,
     resume_run,
     run_outcome,
     start_run,
+    unfinished_run,
     utc_now,
 )
 
@@ -71,6 +76,8 @@ class EventBackfillRequest(BaseModel):
     live_flows: bool = False
     quarantine: str | None = None
     file_identity: dict[str, Any] | None = None
+    columns: dict[str, str] = {}
+    """--map: the column (or JSON key) each event field is read from, where the name differs."""
 
     @property
     def from_ledger(self) -> bool:
@@ -96,11 +103,28 @@ class Counters(RequestCounters):
 
 
 @dataclass(frozen=True)
+class Tally:
+    """The run's numbers as a person reads them, the same on the progress line and in the summary.
+
+    `sent` counts what this invocation sent; what an earlier attempt of the run sent (or the
+    outbox pushed live) is `already_sent`, so a continued run never reports it as sent again.
+    """
+
+    sent: int
+    already_sent: int
+    quarantined: int
+    skipped: int
+    requests: int
+    throttled: int
+
+
+@dataclass(frozen=True)
 class BackfillProgress:
     done: int
     total: int | None
     unit: str  # "bytes" of the file, or ledger "entries"
     counters: Counters
+    tally: Tally
 
 
 ProgressCallback = Callable[[BackfillProgress], None]
@@ -122,6 +146,8 @@ class BackfillSummary(BaseModel):
     events_per_second: float
     quarantine_file: str | None
     live_flows: bool
+    continued: bool = False
+    """This invocation continued a stopped run (rerun with the same arguments, or --resume)."""
 
 
 def prepare_request(
@@ -135,6 +161,8 @@ def prepare_request(
     if request.from_ledger:
         if request.file_format is not None:
             raise UsageError("--format applies to files, not to --source ledger")
+        if request.columns:
+            raise UsageError("--map applies to files, not to --source ledger")
         default = data_dir / "backfill" / f"{run_id}.quarantine.jsonl"
         quarantine = Path(request.quarantine or default).expanduser().resolve()
         return request.model_copy(update={"quarantine": str(quarantine)})
@@ -142,6 +170,8 @@ def prepare_request(
     given = None if request.file_format is None else FileFormat.named(request.file_format)
     file_format = choose_format(path, given)
     identity = file_identity(path)
+    if file_format is FileFormat.CSV:
+        check_header(path, request.columns)
     quarantine = Path(request.quarantine or default_quarantine_path(path))
     if quarantine.expanduser().resolve() == path:
         raise UsageError("the quarantine file cannot be the input file", hint="--quarantine PATH")
@@ -162,48 +192,54 @@ def backfill_events(
     *,
     data_dir: Path,
     resume: str | None = None,
+    restart: bool = False,
+    on_start: OnStart | None = None,
     on_progress: ProgressCallback | None = None,
     clock: Callable[[], float] = time.monotonic,
     in_flight: int = DEFAULT_IN_FLIGHT,
 ) -> BackfillSummary:
     """Send the selected events, checkpointing after every accepted request.
 
-    Start a run with `request`, or continue one with `resume` (its own request is used).
-    Raises InterruptedRunError on Ctrl-C; any other failure marks the run failed and says
-    how to resume it.
+    Start a run with `request`, or continue one with `resume` (its own request is used). A
+    `request` a stopped run was started with, on the same input, continues that run unless
+    `restart`; `on_start` hears which it is before anything is sent. Raises
+    InterruptedRunError on Ctrl-C; any other failure marks the run failed and says how to
+    resume it.
     """
-    run = _begin(connection, request, resume, data_dir)
+    run, continued = _begin(connection, request, resume, data_dir, restart=restart)
+    if on_start is not None:
+        on_start(RunStart.of(run, continued=continued))
     state = _RunState(run, EventBackfillRequest.model_validate(run.params))
-    started, sent_before = clock(), state.counters.sent
+    started = clock()
     with run_outcome(connection, run):
         _send_all(
             client,
             connection,
             state,
-            resumed=resume is not None,
+            resumed=continued,
             clock=clock,
             in_flight=in_flight,
             on_progress=on_progress,
         )
-    return _summary(state, sent_before, clock() - started)
+    return _summary(state, clock() - started, continued=continued)
 
 
-def _summary(state: _RunState, sent_before: int, elapsed: float) -> BackfillSummary:
-    counters, request = state.counters, state.request
-    sent = counters.sent - sent_before
+def _summary(state: _RunState, elapsed: float, *, continued: bool) -> BackfillSummary:
+    numbers, request = state.numbers(), state.request
     return BackfillSummary(
         run_id=state.run.id,
         source=request.source,
-        sent=sent,
-        already_sent=sent_before + counters.already_sent,
-        quarantined=counters.quarantined,
-        skipped=counters.filtered,
-        requests=state.tally.requests,
-        throttled=state.tally.throttled,
+        sent=numbers.sent,
+        already_sent=numbers.already_sent,
+        quarantined=numbers.quarantined,
+        skipped=numbers.skipped,
+        requests=numbers.requests,
+        throttled=numbers.throttled,
         elapsed_seconds=round(elapsed, 3),
-        events_per_second=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
-        quarantine_file=request.quarantine if counters.quarantined else None,
+        events_per_second=round(numbers.sent / elapsed, 1) if elapsed > 0 else 0.0,
+        quarantine_file=request.quarantine if numbers.quarantined else None,
         live_flows=request.live_flows,
+        continued=continued,
     )
 
 
@@ -212,18 +248,43 @@ def _begin(
     request: EventBackfillRequest | None,
     resume: str | None,
     data_dir: Path,
-) -> Run:
+    *,
+    restart: bool,
+) -> tuple[Run, bool]:
+    """The run to work on, and whether it continues one that was stopped."""
     if resume is not None:
         # A source that cannot be resumed is reported before the run is taken over, so the run
         # keeps its state and the advice is not "resume" again.
         existing = runs.require_run(connection, resume, kind=EVENTS_KIND)
         check_source(EventBackfillRequest.model_validate(existing.params), existing.position)
-        return resume_run(connection, EVENTS_KIND, resume)
+        return resume_run(connection, EVENTS_KIND, resume), True
     if request is None:
         raise UsageError("say what to send, or which run to resume", hint="--source or --resume")
     run_id = new_run_id(EVENTS_KIND)
     prepared = prepare_request(request, run_id=run_id, data_dir=data_dir)
-    return start_run(connection, EVENTS_KIND, prepared.model_dump(mode="json"), run_id=run_id)
+    stopped = None if restart else stopped_run(connection, prepared, request.quarantine)
+    if stopped is not None:
+        return resume_run(connection, EVENTS_KIND, stopped.id), True
+    params = prepared.model_dump(mode="json")
+    return start_run(connection, EVENTS_KIND, params, run_id=run_id), False
+
+
+def stopped_run(
+    connection: sqlite3.Connection, prepared: EventBackfillRequest, quarantine: str | None
+) -> Run | None:
+    """A stopped run this request (run again with the same arguments and input) continues."""
+
+    def same_input(run: Run) -> bool:
+        try:
+            check_source(EventBackfillRequest.model_validate(run.params), run.position)
+        except JoyctlError:
+            return False
+        return True
+
+    # A quarantine file chosen by the run itself carries the run's id, so it cannot match.
+    unless = ("file_identity",) if quarantine else ("file_identity", "quarantine")
+    params = prepared.model_dump(mode="json")
+    return unfinished_run(connection, EVENTS_KIND, params, unless=unless, still_valid=same_input)
 
 
 class _RunState:
@@ -233,6 +294,17 @@ class _RunState:
         self.counters = Counters.from_dict(run.counters)
         self.base = Counters.from_dict(run.counters)
         self.tally = RequestTally()
+
+    def numbers(self) -> Tally:
+        counters, base = self.counters, self.base
+        return Tally(
+            sent=counters.sent - base.sent,
+            already_sent=base.sent + counters.already_sent,
+            quarantined=counters.quarantined,
+            skipped=counters.filtered,
+            requests=self.tally.requests,
+            throttled=self.tally.throttled,
+        )
 
 
 @dataclass
@@ -272,10 +344,14 @@ def open_source(
         yield _Source(ledger_items(connection, selection, after_id=after), total, "entries")
         return
     path, file_format = Path(request.source), FileFormat(request.file_format or "jsonl")
-    now, loose = utc_now(), file_format is FileFormat.CSV
+    now, csv = utc_now(), file_format is FileFormat.CSV
     with open_binary(path) as handle:
-        records = read_records(handle, file_format, start=Position.from_json(position))
-        items = (file_item(r, selection, now=now, loose_columns=loose) for r in records)
+        start = Position.from_json(position)
+        header = partial(mapped_header, mapping=request.columns)
+        read = prepared_records(
+            read_records(handle, file_format, start=start, header=header), request.columns, csv=csv
+        )
+        items = (file_item(r.record, selection, now=now, loose_columns=r.text_cells) for r in read)
         yield _Source(items, path.stat().st_size, "bytes")
 
 
@@ -311,7 +387,10 @@ def _send_all(
             _record(connection, state, chunk, outcome, quarantine)
             if on_progress is not None:
                 done = source.done(chunk, state.counters)
-                on_progress(BackfillProgress(done, source.total, source.unit, state.counters))
+                progress = BackfillProgress(
+                    done, source.total, source.unit, state.counters, state.numbers()
+                )
+                on_progress(progress)
 
 
 def _record(

@@ -21,10 +21,11 @@ from joyctl.services.backfill.events import (
     check_source,
     open_source,
     prepare_request,
+    stopped_run,
 )
 from joyctl.services.backfill.runs import EVENTS_KIND
 
-PROBLEMS_SHOWN = 20
+PROBLEMS_SHOWN = 100  # the rest are counted: `quarantined` holds them all
 STEADY_WINDOW_SECONDS = 60.0
 
 
@@ -37,14 +38,15 @@ class PlannedProblem(BaseModel):
 class BackfillPlan(BaseModel):
     source: str
     run_id: str | None
-    """The run whose remaining part is planned (with --resume)."""
+    """The run whose remaining part is planned (with --resume, or the stopped run that running
+    the same command again would continue)."""
     events: int
     requests: int
     already_sent: int
     quarantined: int
     skipped: int
     problems: list[PlannedProblem]
-    """The first few records that would be quarantined."""
+    """The first records that would be quarantined (up to 100; `quarantined` counts them all)."""
     live_flows: bool
     rate_limit: str
     estimated_seconds: float
@@ -64,17 +66,21 @@ def plan_events(
     *,
     data_dir: Path,
     resume: str | None = None,
+    restart: bool = False,
 ) -> BackfillPlan:
+    """What the same command without --dry-run would send: a new run, or the rest of one."""
+    if resume is None and request is not None:
+        prepared = prepare_request(request, run_id="dry-run", data_dir=data_dir)
+        stopped = None if restart else stopped_run(connection, prepared, request.quarantine)
+        resume = stopped.id if stopped is not None else None
+        position: dict[str, int] = {}
     if resume is not None:
         run = runs.require_run(connection, resume, kind=EVENTS_KIND)
         if run.status == runs.COMPLETED:
             raise UsageError(f"run {resume} completed already; there is nothing left to send")
         prepared, position = EventBackfillRequest.model_validate(run.params), run.position
         check_source(prepared, position)
-    elif request is not None:
-        prepared = prepare_request(request, run_id="dry-run", data_dir=data_dir)
-        position = {}
-    else:
+    elif request is None:
         raise UsageError("say what to plan, or which run", hint="--source or --resume")
     plan = _count(connection, prepared, position)
     plan.run_id = resume

@@ -38,10 +38,13 @@ from joyctl.services.backfill.ledger_source import utc_text
 from joyctl.services.backfill.plan import estimate_seconds
 from joyctl.services.backfill.runs import (
     PROFILES_KIND,
+    OnStart,
     RequestCounters,
+    RunStart,
     resume_run,
     run_outcome,
     start_run,
+    unfinished_run,
     utc_now,
 )
 
@@ -58,7 +61,10 @@ class ProfileBackfillSummary(BaseModel):
     run_id: str
     profiles: int
     """Profiles this invocation submitted."""
+    already_submitted: int = 0
+    """Profiles an earlier attempt of this run submitted (a continued run)."""
     jobs: int
+    """Jobs this invocation submitted."""
     imported: int
     failed: int
     problems: list[ImportProblem]
@@ -66,6 +72,8 @@ class ProfileBackfillSummary(BaseModel):
     requests: int
     throttled: int
     elapsed_seconds: float
+    continued: bool = False
+    """This invocation continued a stopped run (rerun with the same arguments, or --resume)."""
 
 
 class ProfilePlan(BaseModel):
@@ -82,7 +90,19 @@ class ProfileCounters(RequestCounters):
     failed: int = 0
 
 
-ProgressCallback = Callable[[int, int, ProfileCounters], None]
+@dataclass(frozen=True)
+class ProfileProgress:
+    """How far the run got, in the summary's own terms (`submitted` by this invocation)."""
+
+    done: int
+    total: int
+    submitted: int
+    already_submitted: int
+    imported: int
+    failed: int
+
+
+ProgressCallback = Callable[[ProfileProgress], None]
 
 
 def profile_attributes(customer: Customer, balance: int) -> dict[str, Any]:
@@ -134,21 +154,40 @@ def backfill_profiles(
     request: ProfileBackfillRequest | None,
     *,
     resume: str | None = None,
+    restart: bool = False,
+    on_start: OnStart | None = None,
     on_progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ProfileBackfillSummary:
-    """Submit every selected profile in import jobs and wait for each job to complete."""
-    if resume is not None:
-        run = resume_run(connection, PROFILES_KIND, resume)
-    else:
-        params = (request or ProfileBackfillRequest()).model_dump(mode="json")
-        run = start_run(connection, PROFILES_KIND, params)
+    """Submit every selected profile in import jobs and wait for each job to complete.
+
+    A stopped run started with the same request is continued, unless `restart`.
+    """
+    run, continued = _begin(connection, request, resume, restart=restart)
+    if on_start is not None:
+        on_start(RunStart.of(run, continued=continued))
     work = _ProfileRun(client, connection, run, sleep=sleep, on_progress=on_progress)
     started = clock()
     with run_outcome(connection, run), work.tally.watching(client):
         work.run()
-    return work.summary(clock() - started)
+    return work.summary(clock() - started).model_copy(update={"continued": continued})
+
+
+def _begin(
+    connection: sqlite3.Connection,
+    request: ProfileBackfillRequest | None,
+    resume: str | None,
+    *,
+    restart: bool,
+) -> tuple[Run, bool]:
+    if resume is not None:
+        return resume_run(connection, PROFILES_KIND, resume), True
+    params = (request or ProfileBackfillRequest()).model_dump(mode="json")
+    stopped = None if restart else unfinished_run(connection, PROFILES_KIND, params)
+    if stopped is not None:
+        return resume_run(connection, PROFILES_KIND, stopped.id), True
+    return start_run(connection, PROFILES_KIND, params), False
 
 
 class _ProfileRun:
@@ -206,13 +245,24 @@ class _ProfileRun:
             now=utc_now(),
         )
         if self._on_progress is not None:
-            self._on_progress(self.counters.submitted, self._total, self.counters)
+            counters, base = self.counters, self.base
+            self._on_progress(
+                ProfileProgress(
+                    done=counters.submitted,
+                    total=self._total,
+                    submitted=counters.submitted - base.submitted,
+                    already_submitted=base.submitted,
+                    imported=counters.imported,
+                    failed=counters.failed,
+                )
+            )
 
     def summary(self, elapsed: float) -> ProfileBackfillSummary:
         return ProfileBackfillSummary(
             run_id=self.run_record.id,
             profiles=self.counters.submitted - self.base.submitted,
-            jobs=self.counters.jobs,
+            already_submitted=self.base.submitted,
+            jobs=self.counters.jobs - self.base.jobs,
             imported=self.counters.imported,
             failed=self.counters.failed,
             problems=self.problems,

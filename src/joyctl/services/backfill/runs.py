@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -81,6 +81,55 @@ def start_run(
 
 def new_run_id(kind: str) -> str:
     return runs.new_run_id(_PREFIXES[kind], utc_now())
+
+
+RESUMABLE = (runs.RUNNING, runs.INTERRUPTED, runs.FAILED)
+RECENT_RUNS = 50
+
+
+def unfinished_run(
+    connection: sqlite3.Connection,
+    kind: str,
+    params: Mapping[str, Any],
+    *,
+    unless: Collection[str] = (),
+    still_valid: Callable[[Run], bool] = lambda run: True,
+) -> Run | None:
+    """The newest run of `kind` asked to do exactly what `params` ask, and not finished.
+
+    Rerunning a command that was stopped then continues the stopped run, as `--resume` would,
+    instead of starting over. Keys in `unless` are left out of the comparison (those a run
+    fills in itself, such as a quarantine file named after the run); `still_valid` says whether
+    the run can go on (its input file is still the one it read).
+    """
+    wanted = _comparable(params, unless)
+    for run in runs.list_runs(connection, kinds=(kind,), limit=RECENT_RUNS):
+        if _comparable(run.params, unless) != wanted:
+            continue
+        # The newest run with these arguments decides: completed means a new run.
+        return run if run.status in RESUMABLE and still_valid(run) else None
+    return None
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """How a run begins: afresh, or continuing one that was stopped (and from where)."""
+
+    run_id: str
+    continued: bool
+    position: dict[str, Any]
+    counters: dict[str, Any]
+
+    @classmethod
+    def of(cls, run: Run, *, continued: bool) -> RunStart:
+        return cls(run.id, continued, dict(run.position), dict(run.counters))
+
+
+OnStart = Callable[[RunStart], None]
+
+
+def _comparable(params: Mapping[str, Any], unless: Collection[str]) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if key not in unless and value}
 
 
 def resume_run(connection: sqlite3.Connection, kind: str, run_id: str) -> Run:

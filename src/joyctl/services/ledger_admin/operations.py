@@ -228,11 +228,13 @@ def import_customers(
     quarantine: Path | None = None,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
+    name: str | None = None,
 ) -> ImportSummary:
     """Upsert customers and record opening balances, one transaction per batch of records.
 
     Bad records go to the quarantine file and the rest carry on. Opening balances are keyed by
-    customer, so importing the same file again records nothing twice.
+    customer, so importing the same file again records nothing twice. `name` is what reports
+    call the input when `path` is a copy of it (of stdin, say).
     """
     fmt = choose_format(path, file_format)
     quarantine_path = quarantine or default_quarantine_path(path)
@@ -245,13 +247,13 @@ def import_customers(
             read_records(handle, fmt, header=customer_columns),
             fmt,
             bad,
-            source=path.name,
+            source=name or path.name,
             batch_size=batch_size,
             on_batch=on_batch,
         )
     return ImportSummary(
         **asdict(tally),
-        file=str(path),
+        file=name or str(path),
         format=fmt.value,
         quarantined=bad.count,
         quarantine_file=str(bad.path) if bad.count else None,

@@ -92,24 +92,30 @@ def incoming_from_klaviyo(review: KlaviyoReview, *, origin: str) -> IncomingRevi
     return incoming_from_fields(fields, origin=origin)
 
 
-def read_review_file(path: Path, *, origin: str) -> Iterator[IncomingReview]:
-    """Reviews from a JSON array or JSONL file; a bad line names its line number."""
+def read_review_file(
+    path: Path, *, origin: str, name: str | None = None
+) -> Iterator[IncomingReview]:
+    """Reviews from a JSON array or JSONL file; a bad line names its line number.
+
+    `name` is what errors call the file when `path` is a copy of it (of stdin, say).
+    """
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    shown = name or str(path)
     with handle:
         first = handle.read(1)
         handle.seek(0)
         if first == "[":
-            yield from _from_array(handle.read(), path, origin)
+            yield from _from_array(handle.read(), shown, origin)
             return
         for number, line in enumerate(handle, start=1):
             if line.strip():
-                yield _from_line(line, path, number, origin)
+                yield _from_line(line, shown, number, origin)
 
 
-def _from_array(text: str, path: Path, origin: str) -> Iterator[IncomingReview]:
+def _from_array(text: str, path: str, origin: str) -> Iterator[IncomingReview]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -120,7 +126,7 @@ def _from_array(text: str, path: Path, origin: str) -> Iterator[IncomingReview]:
         yield _located(lambda item=item: incoming_from_fields(item, origin=origin), path, index)
 
 
-def _from_line(line: str, path: Path, number: int, origin: str) -> IncomingReview:
+def _from_line(line: str, path: str, number: int, origin: str) -> IncomingReview:
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -130,7 +136,7 @@ def _from_line(line: str, path: Path, number: int, origin: str) -> IncomingRevie
     return _located(lambda: incoming_from_fields(item, origin=origin), path, number)
 
 
-def _located(build: Any, path: Path, where: int) -> IncomingReview:
+def _located(build: Any, path: str, where: int) -> IncomingReview:
     try:
         result: IncomingReview = build()
     except DataError as exc:
