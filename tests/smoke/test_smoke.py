@@ -188,6 +188,18 @@ def test_no_review_webhook_is_a_failing_step_and_the_rest_still_run(
     assert "hint: create one: `joyctl --profile ci webhooks create" in (failure.text or "")
 
 
+def test_junit_to_stdout_puts_the_xml_there_and_the_summary_on_stderr(
+    cli: Cli, live_server: SandboxServer
+) -> None:
+    key = live_server.credentials.private_key
+    _subscribe_reviews(live_server.base_url, key)
+    result = _smoke(cli, live_server.base_url, key, "--allow-live-account", "--junit", "-")
+    assert result.exit_code == 0, result.stderr
+    suite = ET.fromstring(result.stdout)  # noqa: S314 - our own output
+    assert [case.attrib["name"] for case in suite.iter("testcase")] == STEP_IDS
+    assert "joyctl smoke: 9 passed" in result.stderr
+
+
 def test_keep_leaves_the_review_and_json_reports_every_step(
     cli: Cli, live_server: SandboxServer
 ) -> None:
