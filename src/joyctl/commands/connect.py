@@ -147,8 +147,13 @@ def _render_connected(out: Output, data: ConnectResult) -> None:
     name = data.account.name or data.account.id
     out.success(f"profile {data.profile} connected to {name} ({data.account.id}, {kind})")
     via = "OAuth" if data.method == "oauth" else "a private key"
-    where = "the OS keyring" if data.stored_in == "keyring" else "the insecure file"
-    out.info(f"connected with {via}; the secret is stored in {where} ({data.stored_at})")
+    from joyctl.credentials import plain_store_name
+
+    if data.stored_in == "keyring":
+        where = plain_store_name(data.stored_at)
+    else:
+        where = f"the insecure file {data.stored_at}"
+    out.info(f"connected with {via}; the secret is stored in {where}")
     if data.storage_note:
         out.warn(data.storage_note)
     if data.expires_at is not None:

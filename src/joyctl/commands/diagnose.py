@@ -97,6 +97,10 @@ def _fix(app: AppContext, report: DiagnoseReport, *, since: str | None, yes: boo
 
     plan = fix_plan_for(app.settings.profile, app.ledger())
     steps = planned_steps(report, plan)
+    if not steps:
+        app.output.emit(report, _render_report)
+        app.output.info("--fix has nothing to do: no step it takes would change this report")
+        return exit_code_for(report)
     if not yes and not app.interactive:
         app.output.emit(PlannedFixes(planned=steps, report=report), _render_planned)
         return ExitCode.CHECK_FAILED
@@ -164,21 +168,49 @@ def _render_checks(out: Output, report: DiagnoseReport) -> None:
     out.line(f"joyctl diagnose: profile {report.profile}, {_account(report)}")
     for check in report.checks:
         status = check.status.value
-        line = Text(f"{MARK[status]}  ", style=STYLE[status] if out.is_terminal() else "")
-        line.append(f"{check.id:<16} {check.title}")
-        out.out.print(line) if out.is_terminal() else out.line(line.plain)
+        head = f"{MARK[status]}  {check.id:<16} "
+        if out.is_terminal():
+            first, *rest = _wrapped(out, check.title, head, " " * len(head))
+            out.out.print(Text(first, style=STYLE[status]))
+            for line in rest:
+                out.line(line)
+        else:
+            out.line(head + check.title)
         for evidence in check.evidence:
-            out.line(f"      {evidence}")
+            _prose(out, evidence, "      ")
         if status in ("fail", "warn"):
             if check.fix:
-                out.line(f"      fix: {check.fix}")
+                out.line(f"      fix: {check.fix}")  # whole, to be copied
             if check.advice:
-                out.line(f"      {'note' if check.fix else 'fix'}: {check.advice}")
+                _prose(out, check.advice, f"      {'note' if check.fix else 'fix'}: ")
     for focus in report.focus:
         out.line(f"\n{focus.subject}:")
         for finding in focus.findings:
-            out.line(f"  - {finding}")
+            _prose(out, finding, "  - ")
     out.line(f"\n{_summary(report)}")
+
+
+def _prose(out: Output, text: str, lead: str) -> None:
+    """A line of prose, wrapped to a terminal's width under its lead; one line elsewhere."""
+    if not out.is_terminal():
+        out.line(lead + text)
+        return
+    for line in _wrapped(out, text, lead, " " * len(lead)):
+        out.line(line)
+
+
+def _wrapped(out: Output, text: str, lead: str, indent: str) -> list[str]:
+    import textwrap
+
+    width = max(out.out.width, len(lead) + 20)
+    return textwrap.wrap(
+        text,
+        width,
+        initial_indent=lead,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [lead]
 
 
 def _account(report: DiagnoseReport) -> str:

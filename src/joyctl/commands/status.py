@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from joyctl.services.connection.facts import AccountFacts
     from joyctl.services.connection.status import (
         CredentialView,
+        ScopeView,
         StatusReport,
         StorageView,
         TokenView,
@@ -56,21 +57,37 @@ def _render(out: Output, data: StatusReport) -> None:
             ("credential", _credential(data.credential)),
             ("storage", _storage(data.storage)),
             ("token", _token(data.token)),
+            ("scopes", _scopes(data.scopes)),
             ("lookup order", data.lookup_order),
         ]
     )
     if data.features:
         out.line()
+        granted = data.scopes.granted
         rows = [
             (
                 f.feature,
                 "yes" if f.required else "no",
                 f.access.value,
+                _granted(f.scopes, granted),
                 " ".join(f.missing) or "-",
             )
             for f in data.features
         ]
-        out.table(["FEATURE", "REQUIRED", "ACCESS", "MISSING"], rows)
+        out.table(["FEATURE", "REQUIRED", "ACCESS", "GRANTED", "MISSING"], rows)
+
+
+def _scopes(scopes: ScopeView) -> str:
+    if scopes.granted is None:
+        return "not recorded for this credential; each feature was tried with a safe read"
+    return f"{len(scopes.granted)} granted: {' '.join(scopes.granted) or 'none'}"
+
+
+def _granted(needed: list[str], granted: list[str] | None) -> str:
+    """The feature's scopes the grant holds; unknown (?) for a credential without a record."""
+    if granted is None:
+        return "?"
+    return " ".join(scope for scope in needed if scope in granted) or "-"
 
 
 def _account(account: AccountFacts | None) -> str:
@@ -83,15 +100,24 @@ def _account(account: AccountFacts | None) -> str:
 def _credential(credential: CredentialView | None) -> str:
     if credential is None:
         return "none"
+    from joyctl.credentials import plain_store_name
+
     kind = {"oauth": "OAuth grant", "api_key": "private key", "access_token": "access token"}
-    return f"{kind[credential.kind]} from {credential.source.value} {credential.origin}"
+    where = {
+        "keyring": plain_store_name(credential.origin),
+        "env": f"the environment variable {credential.origin}",
+        "file": f"the insecure file {credential.origin}",
+    }.get(credential.source.value, f"{credential.source.value} {credential.origin}")
+    return f"{kind[credential.kind]} from {where}"
 
 
 def _storage(storage: StorageView | None) -> str:
     if storage is None:
         return "not used (the credential does not come from storage)"
+    from joyctl.credentials import plain_store_name
+
     state = "available" if storage.available else f"unavailable ({storage.reason})"
-    keyring = f"keyring {storage.backend or '?'} {state}"
+    keyring = f"{plain_store_name(storage.backend)}, {state}"
     if storage.insecure_file_exists:
         migrate = command("auth", "migrate")
         return f"{keyring}; insecure file {storage.insecure_file} (run `{migrate}`)"

@@ -33,6 +33,7 @@ from joyctl.credentials.model import (
     SecretRef,
     StorageReport,
     Stored,
+    plain_store_name,
     with_lookup_order,
 )
 from joyctl.credentials.store import CredentialStore
@@ -60,6 +61,7 @@ __all__ = [
     "Stored",
     "explicit_credential",
     "find_klaviyo_credential",
+    "plain_store_name",
     "resolve_client_secret",
     "resolve_klaviyo_credential",
     "with_lookup_order",

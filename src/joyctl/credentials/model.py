@@ -185,6 +185,8 @@ class ResolvedCredential:
 
     def describe(self) -> str:
         """Human wording for the source, e.g. "environment variable JOYCTL_KLAVIYO_API_KEY"."""
+        if self.source is CredentialSource.KEYRING:
+            return plain_store_name(self.origin)
         wording = {
             CredentialSource.FLAG: "flag",
             CredentialSource.STDIN: "standard input via",
@@ -193,6 +195,36 @@ class ResolvedCredential:
             CredentialSource.FILE: "insecure file",
         }[self.source]
         return f"{wording} {self.origin}"
+
+
+# Keyring backends as people know them, by the import path joyctl records (the form
+# PYTHON_KEYRING_BACKEND takes, kept in --json output for scripts).
+_PLAIN_STORE_NAMES = {
+    "keyring.backends.SecretService.Keyring": "the Secret Service keyring (GNOME Keyring, KWallet)",
+    "keyring.backends.libsecret.Keyring": "the Secret Service keyring (libsecret)",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.macOS.Keyring": "the macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.chainer.ChainerBackend": "the OS keyring",
+    "keyring.backends.fail.Keyring": "no keyring (none was found)",
+    "keyring.backends.null.Keyring": "no keyring (turned off by the null backend)",
+    "keyrings.alt.file.PlaintextKeyring": "a plain-text keyring file (keyrings.alt)",
+    "keyrings.alt.file.EncryptedKeyring": "an encrypted keyring file (keyrings.alt)",
+}
+# The built-in sandbox profile keeps the emulator's fake credentials in a file of its own.
+_EMULATOR_SECRETS = "EmulatorSecretsFile"
+
+
+def plain_store_name(backend: str | None) -> str:
+    """Where secrets are kept, in plain words: "the macOS Keychain", not a class's path."""
+    if not backend:
+        return "the OS keyring"
+    if backend in _PLAIN_STORE_NAMES:
+        return _PLAIN_STORE_NAMES[backend]
+    name = backend.rsplit(".", 1)[-1]
+    if name == _EMULATOR_SECRETS:
+        return "the sandbox profile's data folder (the emulator's own test credentials)"
+    return f"the keyring backend {name}"
 
 
 @dataclass(frozen=True)

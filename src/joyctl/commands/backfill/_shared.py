@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from joyctl.errors import UsageError
 from joyctl.output import Output
@@ -74,7 +74,12 @@ def sigterm_interrupts() -> Iterator[None]:
 
 
 class ProgressDisplay(Scoped):
-    """A bar on a terminal (stderr); elsewhere a plain line every few seconds."""
+    """A bar on a terminal (stderr); elsewhere a plain line every few seconds.
+
+    On a terminal the bar, its share and the times keep one line, whatever the width, and the
+    counts go on the line below it: squeezed onto one 80-column line, the bar would shrink to
+    nothing and the times to `0…`.
+    """
 
     def __init__(self, output: Output, label: str) -> None:
         self._output = output
@@ -89,22 +94,21 @@ class ProgressDisplay(Scoped):
         if self._live:
             from rich.progress import (
                 BarColumn,
-                Progress,
                 TaskProgressColumn,
                 TextColumn,
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
 
-            self._bar = Progress(
+            self._bar = _bar_then_counts(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=None),
                 TaskProgressColumn(),
-                TextColumn("{task.fields[detail]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=self._output.err,
                 transient=True,
+                expand=True,
             )
             self._bar.start()
             self._task = self._bar.add_task(self._label, total=None, detail="")
@@ -114,6 +118,7 @@ class ProgressDisplay(Scoped):
             self._bar.stop()
 
     def update(self, done: int, total: int | None, detail: str) -> None:
+        """Move the bar (or, without a terminal, print a line now and then)."""
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=done, total=total or None, detail=detail)
             return
@@ -122,3 +127,19 @@ class ProgressDisplay(Scoped):
             self._last_line = now
             share = f"{100 * done / total:.0f}% " if total else ""
             self._output.info(f"{self._label}: {share}{detail}")
+
+
+def _bar_then_counts(*columns: Any, **options: Any) -> Progress:
+    """A Rich Progress that shows each task's counts on their own line under its bar."""
+    from rich.progress import Progress
+    from rich.text import Text
+
+    class BarThenCounts(Progress):  # defined here: Rich is imported only once a bar is shown
+        def get_renderables(self) -> Iterator[Any]:
+            yield self.make_tasks_table(self.tasks)
+            for task in self.tasks:
+                detail = str(task.fields.get("detail", ""))
+                if detail:
+                    yield Text(f"  {detail}", overflow="fold")
+
+    return BarThenCounts(*columns, **options)

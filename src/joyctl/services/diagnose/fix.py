@@ -61,7 +61,8 @@ def fix_plan_for(profile: Profile, connection: sqlite3.Connection) -> FixPlan:
     from joyctl.services.rewards.reviews import program_connection_facts
 
     first = program_connection_facts(dict(profile.connection), connection).connected_at
-    return FixPlan(profile.webhook_endpoint, first.isoformat() if first else None)
+    since = first.isoformat(timespec="seconds") if first else None
+    return FixPlan(profile.webhook_endpoint, since)
 
 
 def _status(report: DiagnoseReport, check_id: str) -> Status | None:
@@ -84,8 +85,9 @@ def planned_steps(report: DiagnoseReport, plan: FixPlan) -> list[FixStep]:
         since = ("--since", plan.replay_since) if plan.replay_since else ()
         replay = command("reviews", "replay", *since)
         steps.append(FixStep(id="replay", command=replay, status="planned"))
-    push = command("reviews", "replay", "--push")
-    steps.append(FixStep(id="push", command=push, status="planned"))
+    if steps or _status(report, "outbox") is not Status.PASS:  # the steps above fill it
+        push = command("reviews", "replay", "--push")
+        steps.append(FixStep(id="push", command=push, status="planned"))
     return steps
 
 
@@ -99,7 +101,7 @@ def _webhook_step(plan: FixPlan) -> FixStep:
 
 
 def repair_for(report: DiagnoseReport, plan: FixPlan) -> list[FixStep]:
-    """The whole repair when something fails or warns; nothing for a healthy report."""
+    """The whole repair when something fails or warns and --fix can mend it; else nothing."""
     if not (report.summary.failed or report.summary.warnings):
         return []
     return planned_steps(report, plan)
