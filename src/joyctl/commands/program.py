@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.command_line import command
 from joyctl.commands._common import app_context
 from joyctl.commands._files import is_stdio, stdin_as_file
 from joyctl.errors import UsageError
@@ -71,7 +72,8 @@ def set_(
         result = set_program_value(app.ledger(), key, value)
     else:
         raise UsageError(
-            "give KEY VALUE, or --from-file FILE", hint="see `joyctl program set --help`"
+            "give KEY VALUE, or --from-file FILE",
+            hint=f"see `{command('program', 'set', '--help', profile=None)}`",
         )
     app.output.emit(result, _render_set)
 

@@ -154,7 +154,7 @@ def _render_created(out: Output, data: WebhookView) -> None:
             ("secret", data.secret),
         ]
     )
-    out.success(f"webhook {data.id} created; receive with: joyctl webhooks listen")
+    out.success(f"webhook {data.id} created; receive with: {command('webhooks', 'listen')}")
 
 
 def _render_deleted(out: Output, data: DeletedWebhook) -> None:
