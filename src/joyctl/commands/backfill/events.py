@@ -109,10 +109,10 @@ def events(
         _refuse_with_resume(given)
         request = None
     else:
-        request = _request(app, source, file_format, column_map, since, until, metric)
-        request = request.model_copy(
-            update={"batch_size": batch_size or 1000, "live_flows": live_flows,
-                    "quarantine": str(quarantine) if quarantine else None}
+        request = _request(
+            app, source, file_format, column_map,
+            since=since, until=until, metrics=metric or [], batch_size=batch_size or 1000,
+            live_flows=live_flows, quarantine=str(quarantine) if quarantine else None,
         )  # fmt: skip
     # Stdin is kept in the profile's data folder, so a stopped run can go on from it; once
     # nothing is left to send from it, it goes.
@@ -127,10 +127,12 @@ def _request(
     source: str | None,
     file_format: str | None,
     column_map: list[str] | None,
+    *,
     since: str | None,
     until: str | None,
-    metric: list[str] | None,
+    **rest: Any,
 ) -> EventBackfillRequest:
+    """What to send; stdin is kept as a file first, so the run can be continued from it."""
     from joyctl.files.formats import FileFormat
     from joyctl.services.backfill.columns import parse_mapping
     from joyctl.services.backfill.events import EventBackfillRequest
@@ -146,8 +148,8 @@ def _request(
         file_format=file_format,
         since=parse_when("--since", since),
         until=parse_when("--until", until),
-        metrics=metric or [],
         columns=columns,
+        **rest,
     )
 
 
