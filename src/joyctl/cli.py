@@ -23,7 +23,7 @@ from joyctl.errors import ExitCode, JoyctlError, UsageError
 HELP = """Administer a Shopify loyalty program and its Klaviyo integration.
 
 Global options may come before or after the command: `joyctl status --json` and `joyctl --json
-status` are the same. Every file argument takes - for stdin or stdout.
+status` are the same. Files to read or write may be given as - for stdin or stdout.
 
 Examples:
   joyctl --profile sandbox diagnose    # the built-in sandbox needs no account
