@@ -223,7 +223,8 @@ REASON_TEXT = {
     "RULE_CAP": "the customer reached the most points this program gives",
     "DUPLICATE_CONTENT": "the same text was already rewarded",
     "NOT_VERIFIED": "the program requires a verified purchase",
-    "AWAITING_APPROVAL": "the program holds reviews for manual approval",
+    "MERCHANT_REJECTED": "the review was rejected in the approval queue",
+    "AWAITING_APPROVAL": "the program holds reviews for manual approval (joyctl reviews pending)",
     "ALREADY_REWARDED": "this review was already rewarded",
 }
 
