@@ -241,12 +241,35 @@ CREATE TABLE audience_profile_ids (
 );
 """
 
+M007_REVIEW_APPROVALS_UNMATCHED_EVENTS = """
+CREATE TABLE review_approvals (
+    review_id TEXT PRIMARY KEY REFERENCES reviews(review_id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject')),
+    decided_by TEXT NOT NULL,
+    reason TEXT,
+    decided_at TEXT NOT NULL
+);
+
+CREATE TRIGGER review_approvals_no_update BEFORE UPDATE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+CREATE TRIGGER review_approvals_no_delete BEFORE DELETE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+
+CREATE INDEX review_decisions_held ON review_decisions(review_id)
+    WHERE reason_code = 'AWAITING_APPROVAL';
+
+ALTER TABLE webhook_events ADD COLUMN detail TEXT;
+CREATE INDEX webhook_events_unmatched ON webhook_events(delivery_id)
+    WHERE processed_at IS NULL AND outcome = 'unmatched';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
     Migration(3, "reviews_outbox_runs", M003_REVIEWS_OUTBOX_RUNS),
     Migration(4, "webhook_deliveries", M004_WEBHOOK_DELIVERIES),
     Migration(6, "audiences", M006_AUDIENCES),
+    Migration(7, "review_approvals_unmatched_events", M007_REVIEW_APPROVALS_UNMATCHED_EVENTS),
 )
 
 
