@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,11 @@ from joyctl.services.webhooks.receiver import (
     WebhookReceiver,
     wait_for_signal,
 )
+from joyctl.services.webhooks.review_lookup import (
+    DEFAULT_WINDOW,
+    KlaviyoReviewFinder,
+    ReviewLookup,
+)
 from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, verify_delivery
 
 # Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
@@ -51,6 +56,7 @@ class WebhookDeps:
     klaviyo: Callable[[], KlaviyoClient]
     connection_info: Mapping[str, Any]
     ledger_path: Path  # the listener's pusher opens its own connection to it
+    lookup_window: timedelta = DEFAULT_WINDOW  # events without a review id: see review_lookup
 
 
 class SecretCache:
@@ -105,12 +111,15 @@ def connected_account_id(deps: WebhookDeps) -> str:
 
 
 def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
-    return DeliveryProcessor(
+    processor = DeliveryProcessor(
         deps.connection,
         program_connection_facts(dict(deps.connection_info), deps.connection),
         klaviyo_review_fetcher(deps.klaviyo),
         lock=lock,
     )
+    finder = KlaviyoReviewFinder(deps.klaviyo)
+    processor.lookup = ReviewLookup(finder, processor.known_review_ids, deps.lookup_window).find
+    return processor
 
 
 def outbox_pusher(deps: WebhookDeps) -> Pusher:
