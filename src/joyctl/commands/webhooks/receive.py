@@ -15,6 +15,7 @@ from joyctl.output import SCHEMA, Output, to_jsonable
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
+    from joyctl.services.webhooks.outcomes import ReviewOutcome
     from joyctl.services.webhooks.process import ReplaySummary
 
 HostOption = Annotated[str, typer.Option(help="Address to bind (loopback unless you say so).")]
@@ -143,16 +144,27 @@ def _warn_backlog(out: Output, unprocessed: int) -> None:
         out.warn(f"{unprocessed} stored deliveries are not processed: run `joyctl webhooks replay`")
 
 
+LISTED_REVIEWS = 10  # a batch can carry 1000 events; the JSON line always has them all
+
+
 def _delivery_text(line: DeliveryLine) -> str:
     head = f"{line.received_at}  delivery {line.delivery_id}: {line.verdict} ({line.status_code}"
     if line.verdict != "verified":
         return f"{head} {line.reason or line.error}) {line.detail or ''}".rstrip()
-    text = f"{head}) {line.events} events, {line.processed} decided, {line.duplicates} repeated"
-    if line.awarded:
-        plural = "" if line.awarded == 1 else "s"
-        text += f", awarded {line.points} points for {line.awarded} review{plural}"
+    text = f"{head}) {_plural(line.events, 'event')}"
+    if line.reviews:
+        listed = ", ".join(_review_text(review) for review in line.reviews[:LISTED_REVIEWS])
+        more = len(line.reviews) - LISTED_REVIEWS
+        text += f": {listed}" + (f", and {more} more" if more > 0 else "")
+    others = line.ignored - sum(1 for review in line.reviews if review.kind == "ignored")
+    if others:
+        text += f"; {_plural(others, 'other event')} ignored"
+    if line.awarded and len(line.reviews) > 1:
+        text += f"; {line.points} points for {_plural(line.awarded, 'review')}"
     if line.pushed:
-        text += f", {line.pushed} sent to Klaviyo"
+        text += f"; {line.pushed} sent to Klaviyo"
+    if line.unmatched:
+        text += "; unmatched events are kept for `joyctl webhooks replay`"
     if line.error:
         text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
     if line.push_error:
@@ -160,13 +172,32 @@ def _delivery_text(line: DeliveryLine) -> str:
     return text
 
 
+def _review_text(review: ReviewOutcome) -> str:
+    who = f"review {review.review_id}" if review.review_id else f"event {review.external_id}"
+    why = f" ({review.reason})" if review.kind == "unmatched" and review.reason else ""
+    return f"{who} {review.outcome}{why}"
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def _render_replay(out: Output, data: ReplaySummary) -> None:
     if data.rechecked:
         out.info(f"{data.rechecked} deliveries stored but never checked were verified now")
     out.info(
-        f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
-        f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
+        f"{_plural(data.deliveries, 'delivery', 'deliveries')},"
+        f" {_plural(data.events, 'event')}: {data.awarded} awarded ({data.points} points),"
+        f" {data.rejected} rejected, {data.held} held for approval, {data.unmatched} unmatched,"
+        f" {data.ignored} ignored, {data.already_done} already done"
     )
+    if data.held:
+        out.info("held reviews wait for `joyctl reviews approve` (`joyctl reviews pending`)")
+    if data.unmatched:
+        out.warn(
+            f"{_plural(data.unmatched, 'review event')} still unmatched: kept, and tried again"
+            " by the next `joyctl webhooks replay`; `joyctl diagnose` shows why"
+        )
     if data.pushed is not None:
         waiting = f", {data.push_pending} still waiting" if data.push_pending else ""
         out.info(f"sent {data.pushed} Joy events and profile updates to Klaviyo{waiting}")

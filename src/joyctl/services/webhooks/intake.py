@@ -16,6 +16,7 @@ from typing import Literal, TypeAlias
 from pydantic import BaseModel
 
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.webhooks.outcomes import ReviewOutcome
 from joyctl.services.webhooks.verify import (
     DeliveryRequest,
     VerifyRules,
@@ -35,7 +36,7 @@ class ListenerStarted(BaseModel):
 
 
 class DeliveryLine(BaseModel):
-    """One line per delivery: its verdict and, once processed, what it earned."""
+    """One line per delivery: its verdict and, once processed, what each review got."""
 
     kind: Literal["delivery"] = "delivery"
     delivery_id: int
@@ -50,6 +51,13 @@ class DeliveryLine(BaseModel):
     duplicates: int = 0
     awarded: int = 0
     points: int = 0
+    rejected: int = 0
+    held: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    reviews: list[ReviewOutcome] = []
+    """Every review in the delivery: `awarded 50`, `rejected TOO_SHORT`, `held for approval`,
+    `unmatched`, `already done`."""
     pushed: int = 0  # Joy events and profile updates sent to Klaviyo after this delivery
     error: str | None = None
     push_error: str | None = None
