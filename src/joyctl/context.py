@@ -137,7 +137,8 @@ class AppContext:
             self.ledger(SANDBOX)  # seeds the profile before the emulator serves it
             from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
-            self._sandbox = EmbeddedSandbox(self.paths)
+            payload = self.environ.get(envvars.SANDBOX_WEBHOOK_PAYLOAD)
+            self._sandbox = EmbeddedSandbox(self.paths, payload)
         return self._sandbox
 
     def klaviyo_base_url(self) -> str:

@@ -46,12 +46,24 @@ def serve(
     live_account: Annotated[
         bool, typer.Option(help="Emulate a live account (test_account=false).")
     ] = False,
+    webhook_payload: Annotated[
+        str,
+        typer.Option(
+            help="Review webhook payload shape: full, or no-review-id (the event leaves out"
+            " review_id). Changeable while it runs: POST /__sandbox/settings."
+        ),
+    ] = "full",
 ) -> None:
     """Serve the emulator on HTTP until Ctrl-C or SIGTERM (state is saved).
 
     Once it accepts connections, prints its base URL and its test credentials (a private key
     with every scope, the OAuth client id and secret, the public key): they are the emulator's
     own fake credentials, printed on purpose.
+
+    Klaviyo does not document the properties of a Submitted Review event; with
+    --webhook-payload no-review-id the deliveries name no review id, so joyctl has to find the
+    review by the event's time, email and product. POST {"webhook_payload": "full"} to
+    /__sandbox/settings switches it back while the emulator runs.
 
     Example: joyctl sandbox serve --port 8080 --rate-limits x10
     """
@@ -71,6 +83,7 @@ def serve(
         seed=seed,
         auto_consent=auto_consent,
         live_account=live_account,
+        webhook_payload=webhook_payload,
     )
     serve_sandbox(config, lambda info: _ready(app.output, info))
 
@@ -120,6 +133,7 @@ def _render_ready(out: Output, info: ServeInfo) -> None:
             ("client secret", info.client_secret),
             ("redirect uris", " ".join(info.redirect_uris)),
             ("rate limits", info.rate_limits),
+            ("webhook payload", info.webhook_payload),
         ]
     )
 

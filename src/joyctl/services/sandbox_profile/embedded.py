@@ -201,16 +201,22 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
 
 
 class EmbeddedSandbox:
-    """The emulator for one joyctl command: started on a free loopback port, state persisted."""
+    """The emulator for one joyctl command: started on a free loopback port, state persisted.
 
-    def __init__(self, paths: Paths) -> None:
-        self._server = SandboxServer(
-            SandboxConfig(
-                state_file=state_file(paths),
-                auto_consent=True,
-                rate_limits=EMBEDDED_RATE_LIMITS,
-            )
+    `webhook_payload` is the shape of its review deliveries (`full` or `no-review-id`); the
+    command takes it from JOYCTL_SANDBOX_WEBHOOK_PAYLOAD, so tests of the `sandbox` profile
+    can choose it as `joyctl sandbox serve --webhook-payload` does.
+    """
+
+    def __init__(self, paths: Paths, webhook_payload: str | None = None) -> None:
+        config = SandboxConfig(
+            state_file=state_file(paths),
+            auto_consent=True,
+            rate_limits=EMBEDDED_RATE_LIMITS,
+            webhook_payload=webhook_payload or "full",
         )
+        config.validate()
+        self._server = SandboxServer(config)
         self.base_url = self._server.start()
 
     @property
@@ -228,6 +234,7 @@ class ServeInfo(BaseModel):
     scenario: str
     state_file: str | None
     rate_limits: str
+    webhook_payload: str
     test_account: bool
     account_id: str
     public_api_key: str
@@ -250,6 +257,7 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
                 scenario=config.scenario,
                 state_file=str(config.state_file) if config.state_file else None,
                 rate_limits=config.rate_limits,
+                webhook_payload=config.webhook_payload,
                 test_account=not config.live_account,
                 account_id=credentials.account_id,
                 public_api_key=credentials.public_api_key,
