@@ -201,6 +201,8 @@ class DeliveryProcessor:
         if self.lookup is None:
             return outcomes.unmatched(event.external_id, "the event names no review id")
         match = self.lookup(clues)
+        if match.settled:
+            return outcomes.already_done(event.external_id, None)
         if match.review is None:
             return outcomes.unmatched(event.external_id, match.reason or "no review found")
         return incoming_from_klaviyo(match.review, origin=ORIGIN)

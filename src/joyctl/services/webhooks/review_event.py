@@ -17,8 +17,9 @@ that decides which names are read (README, "Webhook payloads"):
 An event without a review id is matched by `match_review`: the reviews Klaviyo lists as created
 within the lookup window of the event's time, written by the event's email and, when the event
 names one, for its product. Exactly one must remain; when several do, the one the ledger has
-not seen yet is taken (another event already took the others). Anything else leaves the event
-unmatched, with the reason, for `joyctl webhooks replay` to try again.
+not seen yet is taken (another event already took the others), and when the ledger has seen
+them all, the event's review is decided whichever it is (`already done`). Anything else leaves
+the event unmatched, with the reason, for `joyctl webhooks replay` to try again.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Match:
 
     review: KlaviyoReview | None
     reason: str | None = None
+    settled: bool = False
+    """No single review, but every candidate is decided already: so is the event's review."""
 
 
 def plain_name(name: str) -> str:
@@ -115,15 +118,19 @@ def match_review(
         and (clues.product_id is None or _product_of(review) == clues.product_id)
         and (review.created is None or abs(_aware(review.created) - moment) <= window)
     ]
-    if len(found) > 1:
-        found = [review for review in found if review.id not in known_ids] or found
-    if len(found) == 1:
-        return Match(found[0])
     around = f"within {_minutes(window)} of {moment.isoformat()}"
     product = f" for product {clues.product_id}" if clues.product_id else ""
+    if len(found) == 1:
+        return Match(found[0])
     if not found:
         return Match(None, f"no review by {wanted}{product} was created {around}")
-    return Match(None, f"{len(found)} reviews by {wanted}{product} were created {around}")
+    new = [review for review in found if review.id not in known_ids]
+    if len(new) == 1:
+        return Match(new[0])
+    several = f"{len(found)} reviews by {wanted}{product} were created {around}"
+    if not new:
+        return Match(None, f"{several}, all of them decided already", settled=True)
+    return Match(None, several)
 
 
 def _named(properties: Mapping[str, Any], names: frozenset[str]) -> Any:
