@@ -117,6 +117,23 @@ def test_listen_on_a_port_in_use_exits_2(cli: Cli, shop: Shop) -> None:
     assert "--port" in result.stderr
 
 
+def test_create_and_listen_say_when_the_program_is_disabled(cli: Cli, shop: Shop) -> None:
+    enable = "run `joyctl program set enabled true`"
+    created = _run(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    assert created.exit_code == 0 and "program" not in created.stderr
+    assert _run(cli, shop, "program", "set", "enabled", "false").exit_code == 0
+    created = _run(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    assert created.exit_code == 0, created.stderr
+    assert "the write-review program is disabled" in created.stderr
+    assert enable in created.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = _run(cli, shop, "webhooks", "listen", "--port", str(taken.getsockname()[1]))
+    assert listen.exit_code == 2
+    assert enable in listen.stderr
+
+
 def test_listen_needs_an_absolute_path(cli: Cli, shop: Shop) -> None:
     result = _run(cli, shop, "webhooks", "listen", "--path", "hooks")
     assert result.exit_code == 2

@@ -1,4 +1,5 @@
-"""Helpers every command module shares: reaching the AppContext and asking for confirmation."""
+"""Helpers every command module shares: reaching the AppContext, asking for confirmation, and
+warning that the write-review program rewards nothing."""
 
 from __future__ import annotations
 
@@ -26,3 +27,16 @@ def confirm_or_require_yes(
         raise UsageError(f"{question} needs confirmation", hint=f"pass {flag} to confirm")
     if not typer.confirm(question, default=False, err=True):
         raise UsageError("cancelled", hint=f"pass {flag} to skip this question")
+
+
+def warn_if_program_off(app: AppContext) -> None:
+    """Warn when reviews would earn nothing now, naming the command that changes it."""
+    from joyctl.services.rewards.program import program_notice
+
+    notice = program_notice(app.ledger())
+    if notice is None:
+        return
+    settings = app.settings
+    name = settings.profile_name.value
+    flag = "" if name == settings.default_profile else f" --profile {name}"
+    app.output.warn(f"{notice.problem}; run `joyctl{flag} {notice.fix}`")

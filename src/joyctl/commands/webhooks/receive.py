@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, warn_if_program_off
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
 from joyctl.errors import PartialError, UsageError
@@ -48,9 +48,12 @@ def listen(
     account, age) and answered: 200, or a 4xx naming the reason. Rejected deliveries stay
     stored and never earn points. Verified review events go through the reward engine, each
     event once, and what they earn is sent to Klaviyo at once (--no-push leaves it in the
-    outbox). One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
-    SIGTERM stops it; what was stored but not processed is finished by `joyctl webhooks replay`.
-    A port in use exits 2.
+    outbox). One line per delivery on stderr, naming each review and what it got (awarded 50,
+    rejected TOO_SHORT, held for approval, unmatched, already done); JSON lines on stdout with
+    --json. An event that names no review id is matched by its time, email and product
+    (README, "Webhook payloads"); one that cannot be is kept as unmatched for `webhooks replay`.
+    Ctrl-C or SIGTERM stops it; what was stored but not processed is finished by
+    `joyctl webhooks replay`. A port in use exits 2.
 
     Klaviyo delivers only over https: put a TLS proxy or tunnel in front of this.
 
@@ -72,6 +75,7 @@ def listen(
         tolerance_seconds=float(tolerance or app.settings.webhook_tolerance),
         max_body_bytes=max_body,
     )
+    warn_if_program_off(app)
     stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
     _report(app, stopped)
 
@@ -92,10 +96,11 @@ def replay(
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
     Without options, finishes every delivery that was stored but not processed (a crash, a
-    Klaviyo outage), first verifying any stored but never checked. With --since or --id,
-    re-runs those deliveries' events, e.g. after a rule change; reviews already rewarded are
-    never rewarded twice. Exit 7 when some could not be processed (the reason is shown; run it
-    again later).
+    Klaviyo outage) and looks up again every review event kept as unmatched, first verifying
+    any delivery stored but never checked. With --since or --id, re-runs those deliveries'
+    events, e.g. after a rule change; reviews already rewarded are never rewarded twice. The
+    summary counts awarded, rejected, held, unmatched, ignored and already-done events. Exit 7
+    when some could not be processed (the reason is shown; run it again later).
 
     Example: joyctl webhooks replay --since 2026-05-01
     """
