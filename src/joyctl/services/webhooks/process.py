@@ -107,7 +107,7 @@ class DeliveryProcessor:
         facts: ConnectionFacts,
         fetch_review: ReviewFetcher,
         *,
-        lookup: Callable[[EventClues], Match] | None = None,
+        lookup: Callable[[EventClues, frozenset[str]], Match] | None = None,
         lock: threading.RLock | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -179,8 +179,9 @@ class DeliveryProcessor:
                     event.external_id, None, "not a review topic"
                 )
                 continue
+            taken = frozenset(incoming.inbox.review_id for _, incoming in prepared)
             try:
-                found = self._review_of(event)
+                found = self._review_of(event, taken)
             except JoyctlError as exc:
                 error = f"event {event.external_id}: {exc.message}"
                 continue
@@ -190,7 +191,9 @@ class DeliveryProcessor:
                 results[event.external_id] = found
         return results, prepared, error
 
-    def _review_of(self, event: DeliveryEvent) -> IncomingReview | ReviewOutcome:
+    def _review_of(
+        self, event: DeliveryEvent, taken: frozenset[str]
+    ) -> IncomingReview | ReviewOutcome:
         clues = event_clues(event.payload)
         if clues.review_id is not None:
             incoming = self._incoming(event, clues.review_id)
@@ -200,7 +203,7 @@ class DeliveryProcessor:
             return incoming
         if self.lookup is None:
             return outcomes.unmatched(event.external_id, "the event names no review id")
-        match = self.lookup(clues)
+        match = self.lookup(clues, taken)
         if match.settled:
             return outcomes.already_done(event.external_id, None)
         if match.review is None:

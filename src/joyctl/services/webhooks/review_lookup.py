@@ -69,8 +69,11 @@ class ReviewLookup:
     known: Callable[[list[str]], set[str]]
     window: timedelta = DEFAULT_WINDOW
 
-    def find(self, clues: EventClues) -> Match:
-        """The event's review, or why it stays unmatched; a Klaviyo failure raises."""
+    def find(self, clues: EventClues, taken: frozenset[str] = frozenset()) -> Match:
+        """The event's review, or why it stays unmatched; a Klaviyo failure raises.
+
+        `taken` are reviews other events of the same delivery were matched to just now.
+        """
         if clues.occurred_at is None:
             return Match(None, "the event names no review id and has no time to look it up by")
         email = clues.email
@@ -80,5 +83,5 @@ class ReviewLookup:
             return Match(None, "the event names no review id and no reviewer email")
         moment = clues.occurred_at
         candidates = self.finder.reviews_created(moment - self.window, moment + self.window)
-        known = self.known([review.id for review in candidates])
+        known = self.known([review.id for review in candidates]) | taken
         return match_review(clues, email, candidates, known, self.window)
