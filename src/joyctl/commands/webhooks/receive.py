@@ -137,6 +137,11 @@ def _report(app: AppContext, line: ListenLine) -> None:
     if line.kind == "listening":
         out.info(f"listening on {line.url} for account {line.account_id}; Ctrl-C stops")
         _warn_backlog(out, line.unprocessed)
+        if line.unmatched:
+            out.warn(
+                f"{_plural(line.unmatched, 'review event')} kept unmatched:"
+                " `joyctl webhooks replay` looks them up again (`joyctl diagnose` says why)"
+            )
     elif line.kind == "stopped":
         out.info(f"stopped after {line.deliveries} deliveries")
         _warn_backlog(out, line.unprocessed)

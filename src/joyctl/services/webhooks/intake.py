@@ -33,6 +33,7 @@ class ListenerStarted(BaseModel):
     account_id: str
     tolerance_seconds: float
     unprocessed: int
+    unmatched: int = 0  # review events kept because their review was not found
 
 
 class DeliveryLine(BaseModel):

@@ -153,10 +153,13 @@ def listen(
     receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
 
     backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
+    unmatched = delivery_queries.unmatched_events(deps.connection).count
 
     def ready() -> None:
         url = receiver.start()
-        receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
+        limits = _limits(options, backlog)
+        started = ListenerStarted(url=url, account_id=account_id, unmatched=unmatched, **limits)
+        receiver.emit(started)
 
     try:
         wait_for_signal(ready)
