@@ -183,7 +183,10 @@ class DeliveryProcessor:
             try:
                 found = self._review_of(event, taken)
             except JoyctlError as exc:
-                error = f"event {event.external_id}: {exc.message}"
+                named = event.review_id
+                error = (
+                    f"{f'review {named}' if named else f'event {event.external_id}'}: {exc.message}"
+                )
                 continue
             if isinstance(found, IncomingReview):
                 prepared.append((event.external_id, found))
