@@ -26,7 +26,7 @@ def simulate(
     content: Annotated[str | None, typer.Option(help="Review text.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id.")] = None,
     status: Annotated[
-        str, typer.Option(help="Klaviyo review status (a file's default too).")
+        str, typer.Option(help="Klaviyo review status; a file's reviews without one: published.")
     ] = "published",
     review_type: Annotated[
         str, typer.Option("--type", help="review, question, rating or store.")
