@@ -127,7 +127,8 @@ class AppContext:
             from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
             latency = self.environ.get(envvars.SANDBOX_LATENCY) or "short"
-            self._sandbox = EmbeddedSandbox(self.paths, self.ledger, latency)
+            payload = self.environ.get(envvars.SANDBOX_WEBHOOK_PAYLOAD)
+            self._sandbox = EmbeddedSandbox(self.paths, self.ledger, latency, payload)
         return self._sandbox
 
     def klaviyo_base_url(self) -> str:

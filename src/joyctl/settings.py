@@ -161,6 +161,13 @@ SPECS: tuple[SettingSpec, ...] = (
         "When Klaviyo began requiring review-webhook scopes.",
         _parse_datetime,
     ),
+    SettingSpec(
+        "review_lookup_window",
+        "profile",
+        "Seconds either side of a webhook event's time searched for its review when the"
+        " event names no review id.",
+        _parse_seconds,
+    ),
 )
 SPEC_BY_KEY = {spec.key: spec for spec in SPECS}
 
@@ -191,6 +198,9 @@ def default_value(key: str, base_url: str | None = None) -> Any:
         "required_scopes": list(all_required_scopes()),
         "review_permission_cutover": None,
         "webhook_endpoint": None,
+        # How far a Submitted Review event's time may be from the review's `created`: not
+        # documented by Klaviyo, so a setting (README, "Webhook payloads").
+        "review_lookup_window": 600.0,
     }
     return defaults[key]
 
@@ -256,6 +266,7 @@ class Profile:
     required_scopes = TypedSetting(_scope_list)
     webhook_endpoint = TypedSetting(_optional_text)
     review_permission_cutover = TypedSetting(_optional_text)
+    review_lookup_window = TypedSetting(float)  # seconds
 
     @property
     def builtin(self) -> bool:

@@ -60,6 +60,7 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     "program show": {0},
     "program history": {0},
     "reviews list": {0},
+    "reviews pending": {0},
     "audiences create": {0},
     "audiences list": {0},
     "backfill status": {0},

@@ -43,9 +43,9 @@ def test_show_lists_the_defaults_before_any_change(cli: Cli) -> None:
     assert human.exit_code == 0
     assert "defaults (never changed)" in human.stderr
     lines = human.stdout.splitlines()
-    assert lines[0] == "KEY\tVALUE\tDESCRIPTION"
-    assert "points_per_review\t50\tPoints for one review" in lines
-    assert "starts_at\tnone\t" in human.stdout
+    assert lines[0] == "KEY\tVALUE\tDEFAULT\tDESCRIPTION"
+    assert "points_per_review\t50\t50\tPoints for one review" in lines
+    assert "starts_at\tnone\tnone\t" in human.stdout
     assert len(lines) == 1 + len(settable_keys())
     data = _data(cli, "program", "show")
     assert (data["version"], data["changed_at"]) == (None, None)
@@ -58,6 +58,9 @@ def test_show_lists_the_defaults_before_any_change(cli: Cli) -> None:
         "default": "published",
         "description": "Award when the review is published, or when submitted",
     }
+    # After a change the default column still says what the default is.
+    assert cli("program", "set", "points_per_review", "75").exit_code == 0
+    assert "points_per_review\t75\t50\tPoints for one review" in cli("program", "show").stdout
 
 
 def test_set_records_a_version_with_its_time(cli: Cli, isolated_home: Path) -> None:

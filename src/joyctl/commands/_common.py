@@ -1,5 +1,6 @@
 """Helpers every command module shares: reaching the AppContext, asking for confirmation,
-and finishing with a failure status after the result is printed."""
+finishing with a failure status after the result is printed, and warning that the
+write-review program rewards nothing."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def exit_after(app: AppContext, error: JoyctlError) -> ExitCode:
     if not app.output.json_mode:
         app.output.error(error)
     return error.exit_code
+
+
+def warn_if_program_off(app: AppContext) -> None:
+    """Warn when reviews would earn nothing now, naming the command that changes it."""
+    from joyctl.services.rewards.program import program_notice
+
+    notice = program_notice(app.ledger())
+    if notice is None:
+        return
+    settings = app.settings
+    name = settings.profile_name.value
+    flag = "" if name == settings.default_profile else f" --profile {name}"
+    app.output.warn(f"{notice.problem}; run `joyctl{flag} {notice.fix}`")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, warn_if_program_off
 from joyctl.commands._deps import connection_deps
 from joyctl.commands._stdin import pasted_url, secret_from_stdin, stdin_is_terminal
 from joyctl.context import AppContext
@@ -79,6 +79,7 @@ def connect(
             app, secret_stdin=client_secret_stdin, browser=not no_browser, paste=paste, wait=timeout
         )
     app.output.emit(result, _render_connected)
+    warn_if_program_off(app)
 
 
 def _check_combination(api_key: bool, secret_stdin: bool, paste: bool, no_browser: bool) -> None:

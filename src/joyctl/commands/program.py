@@ -22,7 +22,7 @@ app = typer.Typer(
 
 @app.command("show")
 def show(ctx: typer.Context) -> None:
-    """Show every program setting, its value and what it does.
+    """Show every program setting: its value, its default and what it does.
 
     The program is the latest version recorded in the ledger, or the defaults before any change.
     """
@@ -94,8 +94,10 @@ def _render_show(out: Output, data: ProgramView) -> None:
         out.info(f"program {data.program_id}: defaults (never changed)")
     else:
         out.info(f"program {data.program_id}: version {data.version} of {data.changed_at}")
-    rows = [(row.key, _text(row.value), row.description) for row in data.settings]
-    out.table(["KEY", "VALUE", "DESCRIPTION"], rows)
+    rows = [
+        (row.key, _text(row.value), _text(row.default), row.description) for row in data.settings
+    ]
+    out.table(["KEY", "VALUE", "DEFAULT", "DESCRIPTION"], rows)
 
 
 def _render_set(out: Output, data: ProgramChange) -> None:

@@ -65,6 +65,13 @@ def serve(
         bool,
         typer.Option(help="Refuse plain-http webhook endpoints on loopback too, as Klaviyo does."),
     ] = False,
+    webhook_payload: Annotated[
+        str,
+        typer.Option(
+            help="Review webhook payload shape: full, or no-review-id (the event leaves out"
+            " review_id). Changeable while it runs: POST /__sandbox/settings."
+        ),
+    ] = "full",
 ) -> None:
     """Serve the emulator on HTTP until Ctrl-C or SIGTERM (state is saved).
 
@@ -74,6 +81,11 @@ def serve(
 
     Revisions are read as Klaviyo reads them (see the README, "What the emulator does not
     model", for what it assumes).
+
+    Klaviyo does not document the properties of a Submitted Review event; with
+    --webhook-payload no-review-id the deliveries name no review id, so joyctl has to find the
+    review by the event's time, email and product. POST {"webhook_payload": "full"} to
+    /__sandbox/settings switches it back while the emulator runs.
 
     Example: joyctl sandbox serve --port 8080 --rate-limits x10 --latency realistic
     """
@@ -96,6 +108,7 @@ def serve(
         latency=latency,
         retired_revisions=retired_revisions,
         strict_webhook_urls=strict_webhook_urls,
+        webhook_payload=webhook_payload,
     )
     serve_sandbox(config, lambda info: _ready(app.output, info))
 
@@ -146,6 +159,7 @@ def _render_ready(out: Output, info: ServeInfo) -> None:
             ("redirect uris", " ".join(info.redirect_uris)),
             ("rate limits", info.rate_limits),
             ("latency", info.latency),
+            ("webhook payload", info.webhook_payload),
         ]
     )
 

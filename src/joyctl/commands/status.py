@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, warn_if_program_off
 from joyctl.commands._deps import connection_deps
 from joyctl.errors import JoyctlError
 from joyctl.output import Output
@@ -42,6 +42,8 @@ def status(ctx: typer.Context) -> int:
         app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
     for warning in report.warnings:
         app.output.warn(warning)
+    if report.connected:  # before connecting, connecting is the thing to do
+        warn_if_program_off(app)
     return report.exit_code
 
 

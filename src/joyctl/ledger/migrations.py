@@ -247,6 +247,28 @@ M007_REJECTED_DELIVERIES = """
 CREATE INDEX webhook_deliveries_rejected ON webhook_deliveries(id) WHERE verdict = 'rejected';
 """
 
+M008_REVIEW_APPROVALS_UNMATCHED_EVENTS = """
+CREATE TABLE review_approvals (
+    review_id TEXT PRIMARY KEY REFERENCES reviews(review_id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject')),
+    decided_by TEXT NOT NULL,
+    reason TEXT,
+    decided_at TEXT NOT NULL
+);
+
+CREATE TRIGGER review_approvals_no_update BEFORE UPDATE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+CREATE TRIGGER review_approvals_no_delete BEFORE DELETE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+
+CREATE INDEX review_decisions_held ON review_decisions(review_id)
+    WHERE reason_code = 'AWAITING_APPROVAL';
+
+ALTER TABLE webhook_events ADD COLUMN detail TEXT;
+CREATE INDEX webhook_events_unmatched ON webhook_events(delivery_id)
+    WHERE processed_at IS NULL AND outcome = 'unmatched';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
@@ -254,6 +276,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "webhook_deliveries", M004_WEBHOOK_DELIVERIES),
     Migration(6, "audiences", M006_AUDIENCES),
     Migration(7, "rejected_deliveries_index", M007_REJECTED_DELIVERIES),
+    Migration(8, "review_approvals_unmatched_events", M008_REVIEW_APPROVALS_UNMATCHED_EVENTS),
 )
 
 

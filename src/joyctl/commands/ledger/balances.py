@@ -30,7 +30,7 @@ def history(
         int | None, typer.Option("--before", help="Only entries older than this entry id.")
     ] = None,
 ) -> None:
-    """Show a customer's point entries, newest first."""
+    """Show a customer's point entries, newest first, each with its reason or review id."""
     from joyctl.services.ledger_admin.operations import customer_history
 
     app = app_context(ctx)
@@ -69,7 +69,7 @@ def _render_balance(out: Output, data: BalanceView) -> None:
 
 def _render_history(out: Output, data: HistoryView) -> None:
     out.info(f"{data.email}: {data.balance} points")
-    rows = [(e.id, e.created_at, e.kind, f"{e.delta:+d}", e.balance_after, e.reason or "")
+    rows = [(e.id, e.created_at, e.kind, f"{e.delta:+d}", e.balance_after, e.note)
             for e in data.entries]  # fmt: skip
     out.table(["ID", "WHEN", "KIND", "POINTS", "BALANCE", "REASON"], rows)
     if data.next_before is not None:

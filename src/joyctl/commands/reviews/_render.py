@@ -21,6 +21,8 @@ def render_summary(out: Output, summary: RunSummary) -> None:
     )
     if rejected:
         out.info(f"rejected: {rejected}")
+    if summary.held:
+        out.info(f"held for approval: {summary.held} (see `joyctl reviews pending`)")
 
 
 def rule_values_text(values: Mapping[str, object]) -> str:

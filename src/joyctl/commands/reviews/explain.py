@@ -58,16 +58,18 @@ def _render_list(out: Output, data: list[ReviewRow]) -> None:
 
 
 def _render_explanation(out: Output, data: ReviewExplanation) -> None:
+    customer = f"{data.customer_id} ({data.customer_email})" if data.customer_id else "no member"
     out.fields(
         [
             ("review", data.review_id),
             ("email", data.email or "-"),
-            ("customer", data.customer_id or "no member"),
+            ("customer", customer),
             ("product", data.product_id or "-"),
             ("type", data.review_type),
             ("status", data.status),
             ("created", data.created_at),
             ("received by", data.origin),
+            ("approval", _approval_text(data)),
             ("verdict", data.explanation),
         ]
     )
@@ -75,3 +77,12 @@ def _render_explanation(out: Output, data: ReviewExplanation) -> None:
         reason = d.reason or ""
         out.line(f"  {d.decided_at}  {d.outcome:<7} {reason:<18} {d.points:>6}  ")
         out.line(f"    {rule_values_text(d.rule_values)}")
+
+
+def _approval_text(data: ReviewExplanation) -> str:
+    approval = data.approval
+    if approval is None:
+        return "-"
+    done = "approved" if approval.verdict == "approve" else "rejected"
+    because = f": {approval.reason}" if approval.reason else ""
+    return f"{done} by {approval.decided_by} at {approval.decided_at}{because}"

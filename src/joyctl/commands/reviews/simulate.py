@@ -25,7 +25,9 @@ def simulate(
     email: Annotated[str | None, typer.Option(help="Reviewer's email.")] = None,
     content: Annotated[str | None, typer.Option(help="Review text.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id.")] = None,
-    status: Annotated[str, typer.Option(help="Klaviyo review status.")] = "published",
+    status: Annotated[
+        str, typer.Option(help="Klaviyo review status; a file's reviews without one: published.")
+    ] = "published",
     review_type: Annotated[
         str, typer.Option("--type", help="review, question, rating or store.")
     ] = "review",
@@ -34,7 +36,10 @@ def simulate(
     created: Annotated[
         str | None, typer.Option(help="When it was written (ISO 8601; default now).")
     ] = None,
-    review_id: Annotated[str, typer.Option("--id", help="Review id.")] = "simulated-review",
+    review_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Review id (default: a new one for each simulation)."),
+    ] = None,
     commit: Annotated[
         bool, typer.Option(help="Write the decisions and points to the ledger.")
     ] = False,
@@ -46,17 +51,20 @@ def simulate(
     """Show what the engine decides for reviews, with the reason and the rule values.
 
     Nothing is written unless --commit. File fields: id, email, content, product_id, status,
-    review_type, verified, images, created, rating.
+    review_type, verified, images, created, rating; a field left out has the option's default
+    (status published, type review, not verified, written now). A review without an id gets
+    a new one (simulated-...), printed with the result, so committed simulations never collide.
 
     Example: joyctl reviews simulate --email ann@example.com --content "Great tea" --product tea-1
     """
     from joyctl.services.rewards.program import current_program
     from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
-    from joyctl.services.rewards.sources import incoming_from_fields, read_review_file
+    from joyctl.services.rewards.sources import SimulatedReviews
 
     app = app_context(ctx)
+    source = SimulatedReviews()
     if file is not None:
-        reviews: Any = read_review_file(file, origin="simulate")
+        reviews: Any = source.from_file(file)
     elif email and content is not None:
         fields = {
             "id": review_id,
@@ -69,7 +77,7 @@ def simulate(
             "images": image or [],
             "created": created,
         }
-        reviews = [incoming_from_fields(fields, origin="simulate")]
+        reviews = [source.review(fields)]
     else:
         raise UsageError("nothing to simulate", hint="pass --file FILE, or --email and --content")
     connection = app.ledger()
@@ -82,6 +90,7 @@ def simulate(
         program_connection_facts(facts_source, connection),
         reviews,
         commit=commit,
+        generated_ids=source.generated,
     )
     app.output.emit(report, _render_simulation)
 
@@ -100,3 +109,6 @@ def _render_simulation(out: Output, data: SimulationReport) -> None:
     ]
     out.table(["REVIEW", "EMAIL", "DECISION", "REASON", "POINTS", "RULE VALUES"], rows)
     render_summary(out, data.summary)
+    if data.generated_ids:
+        shown = ", ".join(data.generated_ids[:3]) + (", ..." if len(data.generated_ids) > 3 else "")
+        out.info(f"review ids made up for reviews given without one: {shown} (choose with --id)")

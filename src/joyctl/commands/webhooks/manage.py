@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands._common import app_context, confirm_or_require_yes, warn_if_program_off
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
 
@@ -75,6 +75,7 @@ def create(
         name=name,
     )
     app.output.emit(hook, _render_created)
+    warn_if_program_off(app)
 
 
 def enable(ctx: typer.Context, webhook_id: WebhookIdArg) -> None:

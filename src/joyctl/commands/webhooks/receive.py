@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context, exit_after
+from joyctl.commands._common import app_context, exit_after, warn_if_program_off
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
@@ -15,6 +15,7 @@ from joyctl.output import SCHEMA, Output, to_jsonable
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
+    from joyctl.services.webhooks.outcomes import ReviewOutcome
     from joyctl.services.webhooks.process import ReplaySummary
 
 HostOption = Annotated[str, typer.Option(help="Address to bind (loopback unless you say so).")]
@@ -66,10 +67,13 @@ def listen(
     (the newest --keep-rejected); no rejected request ever earns points. Headers must arrive
     within 10 s and the body within 30 s. Verified review events go through the reward engine,
     each event once, and what they earn is sent to Klaviyo at once (--no-push leaves it in the
-    outbox). One line per delivery on stderr; JSON lines on stdout with --json. Ctrl-C or
-    SIGTERM stops it at once, whatever clients do (a delivery being processed gets 10 s to
-    finish); what was stored but not processed is finished by `joyctl webhooks replay`. A
-    port in use exits 2.
+    outbox). One line per delivery on stderr, naming each review and what it got (awarded 50,
+    rejected TOO_SHORT, held for approval, unmatched, already done); JSON lines on stdout with
+    --json. An event that names no review id is matched by its time, email and product
+    (README, "Webhook payloads"); one that cannot be is kept as unmatched for `webhooks replay`.
+    Ctrl-C or SIGTERM stops it at once, whatever clients do (a delivery being processed gets
+    10 s to finish); what was stored but not processed is finished by `joyctl webhooks replay`.
+    A port in use exits 2.
 
     Klaviyo delivers only over https: put a TLS proxy or tunnel in front of this.
 
@@ -93,6 +97,7 @@ def listen(
         max_connections=max_connections,
         keep_rejected=keep_rejected,
     )
+    warn_if_program_off(app)
     stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
     _report(app, stopped)
 
@@ -113,11 +118,12 @@ def replay(
     """Run stored verified deliveries through the reward engine again; safe to repeat.
 
     Without options, finishes every delivery that was stored but not processed (a crash, a
-    Klaviyo outage), first verifying any stored but never checked. With --since or --id,
-    re-runs those deliveries' events, e.g. after a rule change; reviews already rewarded are
-    never rewarded twice. A delivery that cannot be processed is marked with the reason and
-    the replay goes on to the next; exit 7 when some could not be processed (the reason is
-    shown; run it again later).
+    Klaviyo outage) and looks up again every review event kept as unmatched, first verifying
+    any delivery stored but never checked. With --since or --id, re-runs those deliveries'
+    events, e.g. after a rule change; reviews already rewarded are never rewarded twice. A
+    delivery that cannot be processed is marked with the reason and the replay goes on to the
+    next. The summary counts awarded, rejected, held, unmatched, ignored and already-done
+    events. Exit 7 when some could not be processed (the reason is shown; run it again later).
 
     Example: joyctl webhooks replay --since 2026-05-01
     """
@@ -154,6 +160,11 @@ def _report(app: AppContext, line: ListenLine) -> None:
     if line.kind == "listening":
         out.info(f"listening on {line.url} for account {line.account_id}; Ctrl-C stops")
         _warn_backlog(out, line.unprocessed)
+        if line.unmatched:
+            out.warn(
+                f"{_plural(line.unmatched, 'review event')} kept unmatched:"
+                " `joyctl webhooks replay` looks them up again (`joyctl diagnose` says why)"
+            )
     elif line.kind == "stopped":
         out.info(f"stopped after {line.deliveries} deliveries")
         _warn_backlog(out, line.unprocessed)
@@ -166,16 +177,27 @@ def _warn_backlog(out: Output, unprocessed: int) -> None:
         out.warn(f"{unprocessed} stored deliveries are not processed: run `joyctl webhooks replay`")
 
 
+LISTED_REVIEWS = 10  # a batch can carry 1000 events; the JSON line always has them all
+
+
 def _delivery_text(line: DeliveryLine) -> str:
     head = f"{line.received_at}  delivery {line.delivery_id}: {line.verdict} ({line.status_code}"
     if line.verdict != "verified":
         return f"{head} {line.reason or line.error}) {line.detail or ''}".rstrip()
-    text = f"{head}) {line.events} events, {line.processed} decided, {line.duplicates} repeated"
-    if line.awarded:
-        plural = "" if line.awarded == 1 else "s"
-        text += f", awarded {line.points} points for {line.awarded} review{plural}"
+    text = f"{head}) {_plural(line.events, 'event')}"
+    if line.reviews:
+        listed = ", ".join(_review_text(review) for review in line.reviews[:LISTED_REVIEWS])
+        more = len(line.reviews) - LISTED_REVIEWS
+        text += f": {listed}" + (f", and {more} more" if more > 0 else "")
+    others = line.ignored - sum(1 for review in line.reviews if review.kind == "ignored")
+    if others:
+        text += f"; {_plural(others, 'other event')} ignored"
+    if line.awarded and len(line.reviews) > 1:
+        text += f"; {line.points} points for {_plural(line.awarded, 'review')}"
     if line.pushed:
-        text += f", {line.pushed} sent to Klaviyo"
+        text += f"; {line.pushed} sent to Klaviyo"
+    if line.unmatched:
+        text += "; unmatched events are kept for `joyctl webhooks replay`"
     if line.error:
         text += f"; not finished: {line.error} (run `joyctl webhooks replay` later)"
     if line.push_error:
@@ -183,13 +205,32 @@ def _delivery_text(line: DeliveryLine) -> str:
     return text
 
 
+def _review_text(review: ReviewOutcome) -> str:
+    who = f"review {review.review_id}" if review.review_id else f"event {review.external_id}"
+    why = f" ({review.reason})" if review.kind == "unmatched" and review.reason else ""
+    return f"{who} {review.outcome}{why}"
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def _render_replay(out: Output, data: ReplaySummary) -> None:
     if data.rechecked:
         out.info(f"{data.rechecked} deliveries stored but never checked were verified now")
     out.info(
-        f"{data.deliveries} deliveries, {data.events} events: {data.processed} decided,"
-        f" {data.duplicates} already done, {data.points} points to {data.awarded} reviews"
+        f"{_plural(data.deliveries, 'delivery', 'deliveries')},"
+        f" {_plural(data.events, 'event')}: {data.awarded} awarded ({data.points} points),"
+        f" {data.rejected} rejected, {data.held} held for approval, {data.unmatched} unmatched,"
+        f" {data.ignored} ignored, {data.already_done} already done"
     )
+    if data.held:
+        out.info("held reviews wait for `joyctl reviews approve` (`joyctl reviews pending`)")
+    if data.unmatched:
+        out.warn(
+            f"{_plural(data.unmatched, 'review event')} still unmatched: kept, and tried again"
+            " by the next `joyctl webhooks replay`; `joyctl diagnose` shows why"
+        )
     if data.pushed is not None:
         waiting = f", {data.push_pending} still waiting" if data.push_pending else ""
         out.info(f"sent {data.pushed} Joy events and profile updates to Klaviyo{waiting}")

@@ -26,11 +26,13 @@ from joyctl.services.diagnose.data_checks import (
 from joyctl.services.diagnose.delivery_checks import (
     check_deliveries,
     check_signature_failures,
+    check_unmatched_events,
 )
 from joyctl.services.diagnose.focus import focus_on_email, focus_on_review
 from joyctl.services.diagnose.model import CheckResult, DiagnoseReport, Status, summarize
 from joyctl.services.diagnose.probe import Probe
 from joyctl.services.diagnose.review_checks import (
+    check_approval_queue,
     check_missed_reviews,
     check_pending_reviews,
     check_program,
@@ -49,7 +51,9 @@ CHECKS: tuple[Callable[[Probe], CheckResult], ...] = (
     check_missed_reviews,
     check_deliveries,
     check_signature_failures,
+    check_unmatched_events,
     check_pending_reviews,
+    check_approval_queue,
     check_rejections,
     check_program,
     check_outbox,

@@ -1,10 +1,11 @@
-"""Deliveries arriving, and signature failures among the deliveries joyctl stored."""
+"""Deliveries arriving, signature failures among the deliveries joyctl stored, and review events
+whose review could not be found."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from joyctl.ledger.deliveries import delivery_stats
+from joyctl.ledger.deliveries import delivery_stats, unmatched_events
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
@@ -47,3 +48,20 @@ def check_signature_failures(probe: Probe) -> CheckResult:
         fix = "joyctl webhooks delete ID && joyctl webhooks create --endpoint URL"
         return failed("signatures", title, evidence, fix)
     return passed("signatures", title, f"{stats.verified} of {stats.total} deliveries verified")
+
+
+def check_unmatched_events(probe: Probe) -> CheckResult:
+    title = "Every review webhook event was matched to its review"
+    found = unmatched_events(probe.connection)
+    if not found.count:
+        return passed("unmatched_events", title, "no review event is waiting to be matched")
+    evidence = [
+        f"{found.count} review events are kept unmatched since {found.oldest_seen_at}: they"
+        " name no review id, and no single review matched their time, email and product",
+        *(f"event {ext} (delivery {delivery}): {why}" for ext, delivery, why in found.examples),
+        "`joyctl webhooks replay` looks them up again; the review_lookup_window setting"
+        " widens the search",
+    ]
+    since = (found.oldest_seen_at or "")[:10]
+    replay = f"joyctl reviews replay --since {since}" if since else "joyctl reviews replay"
+    return failed("unmatched_events", title, evidence, f"{replay} && joyctl webhooks replay")

@@ -1,9 +1,10 @@
-"""Checks 5-11: Klaviyo Reviews, the review webhook, missed reviews, moderation, the program."""
+"""Checks 5-11: Klaviyo Reviews, the review webhook, missed reviews, moderation, the approval
+queue, the program."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 
 from joyctl.klaviyo.models import Review, Webhook
 from joyctl.klaviyo.resources.reviews import list_reviews
@@ -160,6 +161,25 @@ def check_rejections(probe: Probe) -> CheckResult:
     evidence = [", ".join(f"{reason} {count}" for reason, count in counts.items())]
     evidence.append("each review's reason: joyctl reviews show REVIEW_ID")
     return passed("rejections", title, *evidence)
+
+
+def check_approval_queue(probe: Probe) -> CheckResult:
+    title = "No review waits long in the approval queue"
+    held = review_queries.held_reviews(probe.connection)
+    if not held:
+        return passed("approval_queue", title, "no review is waiting for approval")
+    oldest = held[0].review
+    written = datetime.fromisoformat(oldest.created_at)
+    written = written if written.tzinfo else written.replace(tzinfo=UTC)
+    days = max((probe.now - written).total_seconds(), 0) / 86400
+    evidence = [
+        f"{len(held)} reviews are held for approval (manual_approval is on); their authors"
+        " get no points until they are approved",
+        f"the oldest, {oldest.review_id} by {oldest.email or '?'}, was written"
+        f" {oldest.created_at} ({days:.1f} days ago)",
+        "see them first: joyctl reviews pending (reject one: joyctl reviews reject ID --reason)",
+    ]
+    return warned("approval_queue", title, evidence, "joyctl reviews approve --all")
 
 
 def check_program(probe: Probe) -> CheckResult:

@@ -53,6 +53,8 @@ class EntryView(BaseModel):
     reverses_id: int | None
     meta: dict[str, Any]
     created_at: str
+    note: str = ""
+    """Why the entry exists, for people: its reason, and the review it is for."""
 
 
 class BalanceView(BaseModel):
@@ -95,7 +97,21 @@ class VerifyReport(BaseModel):
 
 
 def _entry_view(entry: PointEntry) -> EntryView:
-    return EntryView.model_validate(entry, from_attributes=True)
+    view = EntryView.model_validate(entry, from_attributes=True)
+    return view.model_copy(update={"note": entry_note(entry)})
+
+
+def entry_note(entry: PointEntry) -> str:
+    """The entry's reason and, for a review's earn or revoke, the review: what `history` shows."""
+    review = entry.meta.get("review_id") or (
+        entry.source_id if entry.source_kind == "review" else None
+    )
+    parts = [entry.reason] if entry.reason else []
+    if review:
+        parts.append(f"review {review}")
+    elif not parts and entry.source_kind and entry.source_id:
+        parts.append(f"{entry.source_kind} {entry.source_id}")
+    return "; ".join(parts)
 
 
 def _customer(connection: sqlite3.Connection, email: str) -> Customer:

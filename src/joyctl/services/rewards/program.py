@@ -11,6 +11,7 @@ import contextlib
 import sqlite3
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,13 @@ class ProgramHistory(BaseModel):
     versions: list[ProgramVersionView]
 
 
+class ProgramNotice(BaseModel):
+    """Why reviews earn nothing right now, and the `joyctl program` arguments that change it."""
+
+    problem: str
+    fix: str
+
+
 def current_program(connection: sqlite3.Connection) -> WriteReviewProgram:
     """The program in force, for services that decide rewards."""
     return _load(connection)[0]
@@ -86,6 +94,34 @@ def _load(connection: sqlite3.Connection) -> tuple[WriteReviewProgram, ProgramVe
             f"program version {latest.id} in the ledger is not valid: {exc.errors()[0]['msg']}",
             hint="set the program again with `joyctl program set --from-file FILE`",
         ) from None
+
+
+def program_notice(
+    connection: sqlite3.Connection, now: datetime | None = None
+) -> ProgramNotice | None:
+    """A warning when the write-review program cannot reward a review written now.
+
+    A new profile's program is off (as in Joy), and every review is then recorded as
+    PROGRAM_INACTIVE: `connect`, `status`, `webhooks create` and `webhooks listen` say so.
+    """
+    program = current_program(connection)
+    moment = now or datetime.now(UTC)
+    if not program.enabled:
+        return ProgramNotice(
+            problem="the write-review program is disabled: reviews earn no points"
+            " (they are recorded as PROGRAM_INACTIVE)",
+            fix="program set enabled true",
+        )
+    if not program.is_running_at(moment):
+        ended = program.ends_at is not None and moment >= program.ends_at
+        key = "ends_at" if ended else "starts_at"
+        bound = getattr(program, key).isoformat()
+        return ProgramNotice(
+            problem=f"the write-review program is outside its dates ({key} {bound}):"
+            " reviews written now earn no points",
+            fix=f"program set {key} none",
+        )
+    return None
 
 
 def show_program(connection: sqlite3.Connection) -> ProgramView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,12 +33,16 @@ class RunSummary(BaseModel):
     customers: int
     revoked: int
     unchanged: int
+    held: int = 0
+    """Held for approval (`joyctl reviews pending`); not counted in `rejected`."""
     rejected: dict[str, int]
 
 
 class SimulationReport(BaseModel):
     decisions: list[DecisionView]
     summary: RunSummary
+    generated_ids: list[str] = []
+    """Ids made up for reviews given without one (each simulation gets its own)."""
 
 
 class ReviewRow(BaseModel):
@@ -61,16 +65,27 @@ class DecisionRecord(BaseModel):
     decided_at: str
 
 
+class ApprovalView(BaseModel):
+    verdict: str
+    decided_by: str
+    decided_at: str
+    reason: str | None
+
+
 class ReviewExplanation(BaseModel):
     review_id: str
     email: str | None
     customer_id: int | None
+    customer_email: str | None
+    """The review's own customer: the one its award went to, else the one its email matched."""
     product_id: str | None
     review_type: str
     status: str
     created_at: str
     origin: str
     content: str | None
+    approval: ApprovalView | None
+    """The approval queue's verdict (`joyctl reviews approve|reject`), if one was given."""
     decisions: list[DecisionRecord]
     explanation: str
 
@@ -114,6 +129,7 @@ def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:
         customers=len(tally.customers),
         revoked=tally.revoked,
         unchanged=tally.unchanged,
+        held=tally.held,
         rejected=dict(sorted(tally.rejected.items())),
     )
 
@@ -136,16 +152,38 @@ def simulate_reviews(
     reviews: Iterable[IncomingReview],
     *,
     commit: bool,
+    generated_ids: list[str] | None = None,
 ) -> SimulationReport:
-    """Decide reviews against the ledger as it is; write nothing unless `commit`."""
+    """Decide reviews against the ledger as it is; write nothing unless `commit`.
+
+    `generated_ids` is filled while `reviews` is read: the ids made up for reviews without one.
+    """
     pipeline = RewardPipeline(connection, program, facts, commit=commit)
+    if commit:
+        reviews = _not_someone_elses(connection, reviews)
     decisions = [_view(outcome) for outcome in pipeline.run(reviews)]
     if not commit:
         # Without writing, points are what an award *would* bring: report the engine's figure.
         decisions = [_would_award(view, pipeline) for view in decisions]
     return SimulationReport(
-        decisions=decisions, summary=summarize(pipeline.tally, committed=commit)
+        decisions=decisions,
+        summary=summarize(pipeline.tally, committed=commit),
+        generated_ids=list(generated_ids or []),
     )
+
+
+def _not_someone_elses(
+    connection: sqlite3.Connection, reviews: Iterable[IncomingReview]
+) -> Iterator[IncomingReview]:
+    """Refuse to commit a review under an id the ledger holds for another reviewer."""
+    for incoming in reviews:
+        stored = review_queries.get_review(connection, incoming.inbox.review_id)
+        if stored is not None and stored.email != incoming.inbox.email:
+            raise UsageError(
+                f"review {stored.review_id} is already in the ledger for {stored.email or '?'}",
+                hint="leave --id out (each simulation then gets its own id) or choose another",
+            )
+        yield incoming
 
 
 def _would_award(view: DecisionView, pipeline: RewardPipeline) -> DecisionView:
@@ -183,6 +221,8 @@ def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExpl
             f"review {review_id} is not in the ledger",
             hint="fetch it first: joyctl reviews replay --id ID (or check the id)",
         )
+    customer = review_queries.review_customer(connection, review_id)
+    verdict = review_queries.approvals_for(connection, [review_id]).get(review_id)
     decisions = [
         DecisionRecord(
             outcome=d.outcome,
@@ -198,15 +238,28 @@ def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExpl
     return ReviewExplanation(
         review_id=review.review_id,
         email=review.email,
-        customer_id=review.customer_id,
+        customer_id=customer[0] if customer else None,
+        customer_email=customer[1] if customer else None,
         product_id=review.product_id,
         review_type=review.review_type,
         status=review.status,
         created_at=review.created_at,
         origin=review.origin,
         content=review.raw.get("content"),
+        approval=_approval_view(verdict),
         decisions=decisions,
         explanation=explain(decisions[-1] if decisions else None),
+    )
+
+
+def _approval_view(verdict: review_queries.Approval | None) -> ApprovalView | None:
+    if verdict is None:
+        return None
+    return ApprovalView(
+        verdict=verdict.verdict,
+        decided_by=verdict.decided_by,
+        decided_at=verdict.decided_at,
+        reason=verdict.reason,
     )
 
 
@@ -223,7 +276,8 @@ REASON_TEXT = {
     "RULE_CAP": "the customer reached the most points this program gives",
     "DUPLICATE_CONTENT": "the same text was already rewarded",
     "NOT_VERIFIED": "the program requires a verified purchase",
-    "AWAITING_APPROVAL": "the program holds reviews for manual approval",
+    "MERCHANT_REJECTED": "the review was rejected in the approval queue",
+    "AWAITING_APPROVAL": "the program holds reviews for manual approval (joyctl reviews pending)",
     "ALREADY_REWARDED": "this review was already rewarded",
 }
 

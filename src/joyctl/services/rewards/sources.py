@@ -7,7 +7,8 @@ one replayed from Klaviyo or delivered by a webhook.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,16 @@ if TYPE_CHECKING:
     from joyctl.klaviyo.models import Review as KlaviyoReview
 
 REVIEW_TYPES = ("review", "question", "rating", "store")
+# What a simulated review is when a field is left out, the same from a file as from options.
+SIMULATION_DEFAULTS: Mapping[str, Any] = {
+    "status": "published",
+    "review_type": "review",
+    "verified": False,
+}
+SIMULATED_ID_PREFIX = "simulated-"
+
+Completion = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""Fills in what a review read from a file leaves out."""
 
 
 def _status(value: str | None) -> ReviewStatus:
@@ -92,8 +103,41 @@ def incoming_from_klaviyo(review: KlaviyoReview, *, origin: str) -> IncomingRevi
     return incoming_from_fields(fields, origin=origin)
 
 
-def read_review_file(path: Path, *, origin: str) -> Iterator[IncomingReview]:
-    """Reviews from a JSON array or JSONL file; a bad line names its line number."""
+class SimulatedReviews:
+    """Simulated reviews with the defaults filled in; a review without an id gets a new one.
+
+    Every simulation has its own id unless one is given, so a committed simulation never
+    stands in for another customer's review later. The ids made up are kept in `generated`.
+    """
+
+    def __init__(self) -> None:
+        self.generated: list[str] = []
+
+    def review(self, fields: Mapping[str, Any]) -> IncomingReview:
+        return incoming_from_fields(self.complete(fields), origin="simulate")
+
+    def from_file(self, path: Path) -> Iterator[IncomingReview]:
+        return read_review_file(path, origin="simulate", complete=self.complete)
+
+    def complete(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        given = {key: value for key, value in fields.items() if value is not None}
+        completed = {**SIMULATION_DEFAULTS, **given}
+        if not str(completed.get("id") or completed.get("review_id") or "").strip():
+            completed["id"] = f"{SIMULATED_ID_PREFIX}{uuid.uuid4().hex[:12]}"
+            self.generated.append(completed["id"])
+        return completed
+
+
+def read_review_file(
+    path: Path,
+    *,
+    origin: str,
+    complete: Completion | None = None,
+) -> Iterator[IncomingReview]:
+    """Reviews from a JSON array or JSONL file; a bad line names its line number.
+
+    `complete` fills in what a review leaves out before it is read (the simulation defaults).
+    """
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -101,15 +145,16 @@ def read_review_file(path: Path, *, origin: str) -> Iterator[IncomingReview]:
     with handle:
         first = handle.read(1)
         handle.seek(0)
+        fill = complete or dict
         if first == "[":
-            yield from _from_array(handle.read(), path, origin)
+            yield from _from_array(handle.read(), path, origin, fill)
             return
         for number, line in enumerate(handle, start=1):
             if line.strip():
-                yield _from_line(line, path, number, origin)
+                yield _from_line(line, path, number, origin, fill)
 
 
-def _from_array(text: str, path: Path, origin: str) -> Iterator[IncomingReview]:
+def _from_array(text: str, path: Path, origin: str, fill: Completion) -> Iterator[IncomingReview]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -117,17 +162,19 @@ def _from_array(text: str, path: Path, origin: str) -> Iterator[IncomingReview]:
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise DataError(f"{path}: review {index} is not an object")
-        yield _located(lambda item=item: incoming_from_fields(item, origin=origin), path, index)
+        yield _located(
+            lambda item=item: incoming_from_fields(fill(item), origin=origin), path, index
+        )
 
 
-def _from_line(line: str, path: Path, number: int, origin: str) -> IncomingReview:
+def _from_line(line: str, path: Path, number: int, origin: str, fill: Completion) -> IncomingReview:
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     if not isinstance(item, dict):
         raise DataError(f"{path}:{number}: each line must be a JSON object")
-    return _located(lambda: incoming_from_fields(item, origin=origin), path, number)
+    return _located(lambda: incoming_from_fields(fill(item), origin=origin), path, number)
 
 
 def _located(build: Any, path: Path, where: int) -> IncomingReview:

@@ -205,7 +205,10 @@ class EmbeddedSandbox:
 
     `open_ledger` opens a profile's ledger the way every command does (see
     `first_use.prepare_ledger`); the sandbox profile's ledger is opened first so that the
-    scenario is seeded before the emulator serves it.
+    scenario is seeded before the emulator serves it. `webhook_payload` is the shape of its
+    review deliveries (`full` or `no-review-id`); the command takes it from
+    JOYCTL_SANDBOX_WEBHOOK_PAYLOAD, so tests of the `sandbox` profile can choose it as
+    `joyctl sandbox serve --webhook-payload` does.
     """
 
     def __init__(
@@ -213,16 +216,18 @@ class EmbeddedSandbox:
         paths: Paths,
         open_ledger: Callable[[str], sqlite3.Connection],
         latency: str = "short",
+        webhook_payload: str | None = None,
     ) -> None:
         open_ledger(SANDBOX_PROFILE)
-        self._server = SandboxServer(
-            SandboxConfig(
-                state_file=state_file(paths),
-                auto_consent=True,
-                rate_limits=EMBEDDED_RATE_LIMITS,
-                latency=latency,
-            )
+        config = SandboxConfig(
+            state_file=state_file(paths),
+            auto_consent=True,
+            rate_limits=EMBEDDED_RATE_LIMITS,
+            latency=latency,
+            webhook_payload=webhook_payload or "full",
         )
+        config.validate()
+        self._server = SandboxServer(config)
         self.base_url = self._server.start()
 
     @property
@@ -246,6 +251,7 @@ class ServeInfo(BaseModel):
     state_file: str | None
     rate_limits: str
     latency: str
+    webhook_payload: str
     test_account: bool
     account_id: str
     public_api_key: str
@@ -269,6 +275,7 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
                 state_file=str(config.state_file) if config.state_file else None,
                 rate_limits=config.rate_limits,
                 latency=config.latency,
+                webhook_payload=config.webhook_payload,
                 test_account=not config.live_account,
                 account_id=credentials.account_id,
                 public_api_key=credentials.public_api_key,

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,11 @@ from joyctl.services.webhooks.receiver import (
     WebhookReceiver,
     wait_for_signal,
 )
+from joyctl.services.webhooks.review_lookup import (
+    DEFAULT_WINDOW,
+    KlaviyoReviewFinder,
+    ReviewLookup,
+)
 from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, reject, verify_delivery
 
 # Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
@@ -55,6 +60,7 @@ class WebhookDeps:
     klaviyo: Callable[[], KlaviyoClient]
     connection_info: Mapping[str, Any]
     ledger_path: Path  # the listener's pusher opens its own connection to it
+    lookup_window: timedelta = DEFAULT_WINDOW  # events without a review id: see review_lookup
 
 
 class SecretCache:
@@ -122,12 +128,15 @@ def connected_account_id(deps: WebhookDeps) -> str:
 
 
 def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
-    return DeliveryProcessor(
+    processor = DeliveryProcessor(
         deps.connection,
         program_connection_facts(dict(deps.connection_info), deps.connection),
         klaviyo_review_fetcher(deps.klaviyo),
         lock=lock,
     )
+    finder = KlaviyoReviewFinder(deps.klaviyo)
+    processor.lookup = ReviewLookup(finder, processor.known_review_ids, deps.lookup_window).find
+    return processor
 
 
 def outbox_pusher(deps: WebhookDeps) -> Pusher:
@@ -166,10 +175,13 @@ def listen(
     receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
 
     backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
+    unmatched = delivery_queries.unmatched_events(deps.connection).count
 
     def ready() -> None:
         url = receiver.start()
-        receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
+        limits = _limits(options, backlog)
+        started = ListenerStarted(url=url, account_id=account_id, unmatched=unmatched, **limits)
+        receiver.emit(started)
 
     try:
         wait_for_signal(ready)

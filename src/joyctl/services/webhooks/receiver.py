@@ -341,6 +341,8 @@ class WebhookReceiver:
                 "duplicates": result.duplicates,
                 "awarded": result.awarded,
                 "points": result.points,
+                **result.model_dump(include={"rejected", "held", "unmatched", "ignored"}),
+                "reviews": result.reviews,
                 "error": result.error,
             }
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 from joyctl.klaviyo import signing
 from joyctl.ledger.deliveries import REJECTED, VERIFIED, EventKey, RejectReason, Verdict
+from joyctl.services.webhooks.review_event import review_id_in
 
 STATUS_BY_REASON: dict[RejectReason, int] = {
     RejectReason.TOO_LARGE: 413,
@@ -85,8 +86,8 @@ class DeliveryEvent:
 
     @property
     def review_id(self) -> str | None:
-        value = self.properties.get("review_id")
-        return str(value) if value else None
+        """Under any name `review_event` accepts for it (Klaviyo does not document one)."""
+        return review_id_in(self.properties)
 
     @property
     def key(self) -> EventKey:
