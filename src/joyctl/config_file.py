@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from joyctl.errors import ConfigError
+from joyctl.paths import make_private_folder
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -31,10 +32,13 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def write_config(path: Path, data: dict[str, Any]) -> None:
-    """Atomically replace the file, so a crash never leaves half a config behind."""
+    """Atomically replace the file, so a crash never leaves half a config behind.
+
+    mkstemp creates the file 0600, in a folder made 0700: profiles name accounts and clients.
+    """
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent, tighten_from=path.parent)  # joyctl's own config folder
     text = tomli_w.dumps(_drop_none(data))
     fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from joyctl.errors import DataError
+from joyctl.paths import make_private_folder
 from joyctl.sandbox.store.state import SandboxState
 
 
@@ -18,7 +19,7 @@ def write_atomic(path: Path, text: str) -> None:
 
     A reader (or a crash) sees the old file or the new one, never half of either.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)  # mkstemp makes the file itself 0600
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
