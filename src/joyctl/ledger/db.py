@@ -15,9 +15,11 @@ from pathlib import Path
 
 from joyctl.ledger.health import (
     RECOVERY_HINT,
+    UNREADABLE,
     DamagedLedgerError,
+    describe,
     file_problem,
-    is_damage,
+    is_damage_on_open,
     structure_problems,
 )
 from joyctl.paths import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
@@ -38,10 +40,10 @@ def connect(path: Path) -> sqlite3.Connection:
         # WAL makes NORMAL durable across application crashes; only an OS crash can lose
         # the last transactions, never corrupt the file.
         connection.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.DatabaseError as exc:
+    except UNREADABLE as exc:
         connection.close()
-        if is_damage(exc):
-            raise DamagedLedgerError(path, [str(exc)]) from exc
+        if is_damage_on_open(exc):
+            raise DamagedLedgerError(path, [describe(exc)]) from exc
         raise
     return connection
 
@@ -59,6 +61,8 @@ def connect_read_only(path: Path, *, own: bool = False) -> sqlite3.Connection:
         f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None
     )
     connection.row_factory = sqlite3.Row
+    # What this connection reads goes into reports: a damaged text never stops the report.
+    connection.text_factory = lambda data: data.decode("utf-8", "replace")
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA query_only = ON")
     return connection
@@ -86,8 +90,8 @@ def open_ledger(path: Path) -> sqlite3.Connection:
         migrate(connection)
     except BaseException as exc:
         connection.close()
-        if is_damage(exc):
-            raise DamagedLedgerError(path, [str(exc)]) from exc
+        if is_damage_on_open(exc):
+            raise DamagedLedgerError(path, [describe(exc)]) from exc
         raise
     return connection
 

@@ -24,6 +24,14 @@ RECOVERY_HINT = (
 PROBLEMS_IN_MESSAGE = 3
 # SQLite's primary result codes for a damaged file: SQLITE_CORRUPT and SQLITE_NOTADB.
 _DAMAGE_CODES = frozenset({11, 26})
+# Result codes that say nothing about the file's content: PERM, BUSY, LOCKED, NOMEM, READONLY,
+# INTERRUPT, IOERR, FULL, CANTOPEN, AUTH. Any other failure while opening is the file's doing.
+_CIRCUMSTANCE_CODES = frozenset({3, 5, 6, 7, 8, 9, 10, 13, 14, 23})
+# Python's sqlite3 says this of text that is not UTF-8, which joyctl never writes.
+_NOT_UTF8 = "Could not decode to UTF-8"
+# What reading a damaged file can raise: Python decodes SQLite's messages as UTF-8 too, and a
+# message quoting a damaged name is not.
+UNREADABLE = (sqlite3.DatabaseError, UnicodeDecodeError)
 
 
 class DamagedLedgerError(DataError):
@@ -49,11 +57,26 @@ def summarize(problems: Sequence[str]) -> str:
 
 def is_damage(error: BaseException) -> bool:
     """A SQLite error that means the file is damaged, not that it is busy or misused."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
     code = getattr(error, "sqlite_errorcode", None)
-    return (
-        isinstance(error, sqlite3.DatabaseError)
-        and code is not None
-        and code & 0xFF in (_DAMAGE_CODES)
+    if code is None:
+        return str(error).startswith(_NOT_UTF8)
+    return code & 0xFF in _DAMAGE_CODES
+
+
+def is_damage_on_open(error: BaseException) -> bool:
+    """Whether a failure while opening means the file's content is wrong.
+
+    Opening reads only the header, the schema and the migration rows, all written by joyctl:
+    any failure there but a busy, locked, full or unreadable file is the content's doing
+    ("unsupported file format", a schema SQLite cannot parse, text that is not UTF-8).
+    """
+    if isinstance(error, UnicodeDecodeError) or is_damage(error):
+        return True
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.DatabaseError) and (
+        code is not None and code & 0xFF not in _CIRCUMSTANCE_CODES
     )
 
 
@@ -65,7 +88,7 @@ def damage_in(error: BaseException, files: Sequence[Path]) -> DamagedLedgerError
             return seen
         if is_damage(seen):
             path = files[0] if len(files) == 1 else None
-            return DamagedLedgerError(path, [_describe(seen)])
+            return DamagedLedgerError(path, [describe(seen)])
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -108,7 +131,10 @@ def structure_problems(
     return problems
 
 
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
+    """One line for a failure to read the file."""
+    if isinstance(error, UnicodeDecodeError):
+        return "SQLite reports damage in a name that is not even text"
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
 

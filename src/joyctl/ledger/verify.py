@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from joyctl.ledger.db import connect_read_only, transaction
-from joyctl.ledger.health import file_problem, structure_problems
+from joyctl.ledger.health import UNREADABLE, describe, file_problem, structure_problems
 
 EXAMPLES_PER_CHECK = 50
 
@@ -136,8 +136,8 @@ def verify_file(path: Path, *, require_ledger: bool = False) -> list[CheckResult
     if problem is None:
         try:
             connection = connect_read_only(path, own=True)
-        except sqlite3.DatabaseError as exc:
-            problem = f"SQLite cannot open it: {exc}"
+        except UNREADABLE as exc:
+            problem = f"SQLite cannot open it: {describe(exc)}"
     if connection is None:
         opened.fail(problem or "it cannot be opened")
         return [opened, *_skipped_all("the file cannot be opened")]
@@ -154,8 +154,8 @@ def _inspect(connection: sqlite3.Connection, *, require_ledger: bool) -> list[Ch
     ):
         try:
             problems = find(connection)
-        except sqlite3.DatabaseError as exc:
-            problems = [str(exc)]
+        except UNREADABLE as exc:
+            problems = [describe(exc)]
         for detail in problems:
             result.fail(detail)
     if not integrity.ok:
@@ -184,8 +184,8 @@ def _skipped_invariants(reason: str) -> list[CheckResult]:
 def _run_or_skip(connection: sqlite3.Connection, check: _Check) -> CheckResult:
     try:
         return _run(connection, check)
-    except sqlite3.DatabaseError as exc:
-        return CheckResult(check.name, check.description, skipped=f"cannot run: {exc}")
+    except UNREADABLE as exc:
+        return CheckResult(check.name, check.description, skipped=f"cannot run: {describe(exc)}")
 
 
 def _run(connection: sqlite3.Connection, check: _Check) -> CheckResult:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from joyctl.errors import UsageError
 from joyctl.ledger.db import copy_into, staged_beside
-from joyctl.ledger.health import DamagedLedgerError, is_damage, summarize
+from joyctl.ledger.health import DamagedLedgerError, describe, is_damage, summarize
 from joyctl.ledger.migrations import schema_version
 
 
@@ -51,7 +51,7 @@ def backup_ledger(
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             raise
-        raise _cannot_back_up(source, [str(exc)]) from None
+        raise _cannot_back_up(source, [describe(exc)]) from None
     return LedgerBackup(source=str(source), backup=str(target), bytes=size, schema_version=version)
 
 

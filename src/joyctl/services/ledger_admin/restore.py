@@ -27,7 +27,13 @@ from joyctl.ledger.db import (
     side_file,
     staged_beside,
 )
-from joyctl.ledger.health import file_problem, structure_problems, summarize
+from joyctl.ledger.health import (
+    UNREADABLE,
+    describe,
+    file_problem,
+    structure_problems,
+    summarize,
+)
 from joyctl.ledger.migrations import schema_version
 from joyctl.ledger.verify import verify_file
 from joyctl.paths import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
@@ -103,8 +109,8 @@ def _stage(backup: Path, staged: Path) -> dict[str, int]:
             source.backup(target)
             # One file, no log beside it: what is renamed into place is all there is.
             target.execute("PRAGMA journal_mode = DELETE")
-    except sqlite3.DatabaseError as exc:
-        raise _bad_backup(backup, [str(exc)]) from None
+    except UNREADABLE as exc:
+        raise _bad_backup(backup, [describe(exc)]) from None
     failed = [
         f"{check.name}: {detail}"
         for check in verify_file(staged, require_ledger=True)
@@ -143,8 +149,8 @@ def _current_state(ledger: Path) -> tuple[LedgerState, list[str]]:
             problems += [
                 str(row[0]) for row in connection.execute("PRAGMA quick_check(5)") if row[0] != "ok"
             ]
-    except (sqlite3.DatabaseError, DataError) as exc:
-        problems = [str(exc)]
+    except (*UNREADABLE, DataError) as exc:
+        problems = [describe(exc)]
     return ("damaged" if problems else "sound"), problems
 
 
