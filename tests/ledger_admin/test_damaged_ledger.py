@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -30,16 +31,29 @@ def _ledger(home: Path) -> Path:
     return home / "data" / "profiles" / "shop" / "ledger.sqlite3"
 
 
-@pytest.fixture
-def backup(cli: Cli, tmp_path: Path) -> Path:
-    """A store profile with two customers, and a good backup of its ledger."""
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: a home whose store profile has two customers, and a good backup of it."""
+    root = tmp_path_factory.mktemp("store")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JOYCTL_") and k != "CI"}
+    cli = Cli({**environ, envvars.HOME: str(root / "home")})
     assert cli("profiles", "add", "shop", "--base-url", "http://127.0.0.1:9").exit_code == 0
     assert cli("profiles", "use", "shop").exit_code == 0
-    source = tmp_path / "customers.csv"
+    source = root / "customers.csv"
     source.write_text(CUSTOMERS, encoding="utf-8")
     assert cli("ledger", "import", str(source)).exit_code == 0
+    assert cli("ledger", "backup", str(root / "good.sqlite3")).exit_code == 0
+    return root
+
+
+@pytest.fixture
+def backup(store: Path, isolated_home: Path, tmp_path: Path) -> Path:
+    """This test's copy of the store, and of its good backup."""
+    shutil.copytree(store / "home", isolated_home)
+    shutil.copy(store / "customers.csv", tmp_path / "customers.csv")
     target = tmp_path / "backups" / "good.sqlite3"
-    assert cli("ledger", "backup", str(target)).exit_code == 0
+    target.parent.mkdir()
+    shutil.copy(store / "good.sqlite3", target)
     return target
 
 

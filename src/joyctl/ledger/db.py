@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from joyctl.errors import JoyctlError
 from joyctl.ledger.health import (
     RECOVERY_HINT,
     UNREADABLE,
     DamagedLedgerError,
     describe,
-    file_problem,
+    header_problem,
     is_damage_on_open,
     structure_problems,
 )
@@ -78,7 +79,14 @@ def open_ledger(path: Path) -> sqlite3.Connection:
 
     if not path.exists():
         create_ledger(path)
-    problem = file_problem(path)
+    try:
+        problem = header_problem(path)
+    except OSError as exc:
+        raise JoyctlError(
+            f"cannot read the ledger {path}: {exc.strerror or exc}",
+            code="io",
+            hint="check the owner and permissions of the file and its folder",
+        ) from None
     if problem is not None:
         raise DamagedLedgerError(path, [problem], hint=_hint_for(problem))
     restrict_ledger_files(path)

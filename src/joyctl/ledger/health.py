@@ -96,10 +96,15 @@ def damage_in(error: BaseException, files: Sequence[Path]) -> DamagedLedgerError
 def file_problem(path: Path) -> str | None:
     """Why the file at `path` cannot be a SQLite database, read from its first bytes."""
     try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        return header_problem(path)
     except OSError as exc:
         return f"it cannot be read ({exc.strerror or exc})"
+
+
+def header_problem(path: Path) -> str | None:
+    """As `file_problem`, but a file that cannot be read at all raises OSError: not damage."""
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
     if not header:
         return "the file is empty (0 bytes)"
     if header != SQLITE_HEADER:
@@ -123,9 +128,10 @@ def structure_problems(
     if ("table", "schema_migrations") not in found:
         return ["it has no schema_migrations table: not a joyctl ledger"]
     rows = connection.execute("SELECT version, name FROM schema_migrations").fetchall()
-    applied = {int(version): str(name) for version, name in rows}
+    applied = {version: str(name) for version, name in rows if isinstance(version, int)}
+    odd = [f"a migration row has version {v!r}" for v, _ in rows if not isinstance(v, int)]
     refuse_newer(set(applied))
-    problems = _migration_problems(applied)
+    problems = odd + _migration_problems(applied)
     expected = _expected_schema(frozenset(applied))
     problems += _schema_problems(expected, found)
     return problems
