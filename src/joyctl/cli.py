@@ -131,6 +131,10 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         )
         return ExitCode.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the boundary: every bug ends here
+        damaged = app.ledger_damage(error)
+        if damaged is not None:
+            app.output.error(damaged)
+            return damaged.exit_code
         return _report_internal(app, error)
     finally:
         app.close()

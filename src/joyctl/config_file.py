@@ -8,6 +8,7 @@ from typing import Any
 
 from joyctl.errors import ConfigError
 from joyctl.files.atomic import write_atomic
+from joyctl.paths import make_private_folder
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -30,10 +31,13 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def write_config(path: Path, data: dict[str, Any]) -> None:
-    """Atomically replace the file, so a crash never leaves half a config behind."""
+    """Atomically replace the file, so a crash never leaves half a config behind.
+
+    The file is 0600, in a folder made 0700: profiles name accounts and clients.
+    """
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent, tighten_from=path.parent)  # joyctl's own config folder
     write_atomic(path, tomli_w.dumps(_drop_none(data)), mode=0o600)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from joyctl.credentials import CredentialStore, ResolvedCredential
+    from joyctl.errors import JoyctlError
     from joyctl.paths import Paths
     from joyctl.services.connection.session import ClientHooks, KlaviyoSession
     from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
@@ -103,10 +104,20 @@ class AppContext:
             from joyctl.ledger.db import open_ledger
             from joyctl.services.sandbox_profile.first_use import prepare_ledger
 
-            connection = open_ledger(self.paths.ledger_file(name))
+            path = self.paths.ledger_file(name)
+            self.paths.own_folder(path.parent)  # 0700, up to joyctl's data folder
+            connection = open_ledger(path)
             self._ledgers[name] = connection
             prepare_ledger(self.settings, name, connection)
         return self._ledgers[name]
+
+    def ledger_damage(self, error: BaseException) -> JoyctlError | None:
+        """A damaged page met in the middle of a command, told as what it is, not as a bug."""
+        if "sqlite3" not in sys.modules:
+            return None  # no ledger was opened, so no SQLite error can be behind this
+        from joyctl.ledger.health import damage_in
+
+        return damage_in(error, [self.paths.ledger_file(name) for name in self._ledgers])
 
     def credentials(self, profile: str | None = None) -> CredentialStore:
         from joyctl.services.connection.credential_store import credential_store

@@ -9,10 +9,12 @@ input `FILE` is `FILE.quarantine.jsonl` beside it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
 from joyctl.errors import UsageError
+from joyctl.files.private import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
 
 
 def default_quarantine_path(source: Path) -> Path:
@@ -55,14 +57,22 @@ class QuarantineLog:
     def _open(self) -> IO[str]:
         if self._handle is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("a", encoding="utf-8")
+                make_private_folder(self.path.parent)
+                self._handle = _open_private(self.path)
             except OSError as exc:
                 raise UsageError(
                     f"cannot write the quarantine file {self.path}: {exc.strerror}",
                     hint="choose another place with --quarantine PATH",
                 ) from None
         return self._handle
+
+
+def _open_private(path: Path) -> IO[str]:
+    """Append, creating the file 0600: quarantined records hold customers' emails."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    handle = os.fdopen(os.open(path, flags, PRIVATE_FILE_MODE), "a", encoding="utf-8")
+    restrict_to_owner(path)  # a file kept from an earlier run, or an older joyctl's
+    return handle
 
 
 def _remove(path: Path) -> None:

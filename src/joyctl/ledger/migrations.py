@@ -280,7 +280,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _ensure_table(connection: sqlite3.Connection) -> None:
+def ensure_migrations_table(connection: sqlite3.Connection) -> None:
     connection.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -288,7 +288,7 @@ def _ensure_table(connection: sqlite3.Connection) -> None:
 
 
 def applied_versions(connection: sqlite3.Connection) -> set[int]:
-    _ensure_table(connection)
+    ensure_migrations_table(connection)
     return {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
 
 
@@ -327,18 +327,22 @@ def apply_migration(connection: sqlite3.Connection, migration: Migration) -> Non
             )
 
 
-def migrate(
-    connection: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
-) -> list[int]:
-    """Apply what is pending, in order; return the versions applied now."""
-    known = {m.version for m in migrations}
-    applied = applied_versions(connection)
-    newer = applied - known
+def refuse_newer(applied: set[int], migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """A ledger written by a newer joyctl is not damaged: this joyctl is too old for it."""
+    newer = applied - {m.version for m in migrations}
     if newer:
         raise DataError(
             f"this ledger has schema version {max(newer)}, newer than this joyctl knows",
             hint="upgrade joyctl (pip install -U joyctl)",
         )
+
+
+def migrate(
+    connection: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[int]:
+    """Apply what is pending, in order; return the versions applied now."""
+    applied = applied_versions(connection)
+    refuse_newer(applied, migrations)
     done: list[int] = []
     for migration in sorted(migrations, key=lambda m: m.version):
         if migration.version not in applied:

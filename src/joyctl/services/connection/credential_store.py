@@ -17,7 +17,7 @@ from keyring.errors import PasswordDeleteError
 
 from joyctl.credentials import CredentialStore
 from joyctl.files.atomic import write_atomic
-from joyctl.paths import Paths
+from joyctl.paths import Paths, make_private_folder
 from joyctl.settings import SANDBOX_PROFILE
 
 EMULATOR_SECRETS_FILE = "emulator-secrets.json"
@@ -40,7 +40,7 @@ class EmulatorSecretsFile(KeyringBackend):
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _save(self, data: Mapping[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         write_atomic(self.path, json.dumps(dict(data)), mode=0o600)
 
     def get_password(self, service: str, username: str) -> str | None:

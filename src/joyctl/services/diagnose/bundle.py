@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import tarfile
 import time
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from joyctl.ledger.stats import newest_rows, table_counts
+from joyctl.paths import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
 from joyctl.services.diagnose.model import DiagnoseReport
 from joyctl.settings import Profile
 
@@ -61,8 +63,14 @@ def write_bundle(
         "recent-runs.json": newest_rows(connection, "runs", RECENT_ROWS),
         "recent-deliveries.json": newest_rows(connection, "webhook_deliveries", RECENT_ROWS),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as archive:
+    make_private_folder(path.parent)
+    # 0600 from the start: raw deliveries hold reviewers' emails until someone shares the file.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    restrict_to_owner(path)  # a file written over keeps its old mode otherwise
+    with (
+        os.fdopen(descriptor, "wb") as stream,
+        tarfile.open(fileobj=stream, mode="w:gz") as archive,
+    ):
         for name, content in members.items():
             data = _scrub(json.dumps(content, indent=2, default=str), known).encode("utf-8")
             info = tarfile.TarInfo(name=f"joyctl-diagnose/{name}")

@@ -23,7 +23,7 @@ from joyctl.ledger.customers import (
     find_customer,
     iter_customers_with_balances,
 )
-from joyctl.ledger.db import transaction
+from joyctl.ledger.db import open_ledger, transaction
 from joyctl.ledger.points import (
     EntryKind,
     InsufficientPointsError,
@@ -33,7 +33,8 @@ from joyctl.ledger.points import (
     current_balance,
     entry_history,
 )
-from joyctl.ledger.verify import verify_ledger
+from joyctl.ledger.verify import CheckResult, verify_file, verify_ledger
+from joyctl.paths import make_private_folder
 from joyctl.services.ledger_admin.customer_file import COLUMNS, customer_columns, export_values
 from joyctl.services.ledger_admin.importing import load_customer_file
 
@@ -88,12 +89,26 @@ class CheckView(BaseModel):
     ok: bool
     count: int
     examples: list[ViolationView]
+    skipped: str | None
+    """Why the check could not run (the file is damaged, a table is missing); None if it ran."""
 
 
 class VerifyReport(BaseModel):
+    file: str
     ok: bool
     violations: int
+    damaged: bool
+    """The file itself is damaged (SQLite's integrity check, the schema): restore a backup."""
     checks: list[CheckView]
+
+    def problems(self) -> list[str]:
+        """Every failure of the file's own checks, in order."""
+        return [
+            f"{check.name}: {example.detail}"
+            for check in self.checks
+            if check.name in FILE_CHECKS
+            for example in check.examples
+        ]
 
 
 def _entry_view(entry: PointEntry) -> EntryView:
@@ -196,13 +211,37 @@ def adjust_points(
     )
 
 
-def verify(connection: sqlite3.Connection) -> VerifyReport:
-    """Every invariant, read from one snapshot of the ledger."""
+FILE_CHECKS = ("file", "file_integrity", "schema")
+
+
+def verify(path: Path) -> VerifyReport:
+    """The file, its schema and every invariant, read from one snapshot; writes nothing.
+
+    A profile without a ledger yet gets a new one first, as any other command would make it.
+    """
+    if not path.exists():
+        open_ledger(path).close()
+    return _report(str(path), verify_file(path))
+
+
+def verify_invariants(connection: sqlite3.Connection) -> VerifyReport:
+    """Only the invariants, read from one snapshot of a ledger that opened (so its file and
+    schema passed the checks made at every open); SQLite's full integrity check is not run."""
     with transaction(connection, immediate=False):
         results = verify_ledger(connection)
+    main = connection.execute("PRAGMA database_list").fetchone()
+    return _report(str(main[2]) if main is not None else "", results)
+
+
+def _report(file: str, results: list[CheckResult]) -> VerifyReport:
     checks = [CheckView.model_validate(result, from_attributes=True) for result in results]
-    total = sum(check.count for check in checks)
-    return VerifyReport(ok=total == 0, violations=total, checks=checks)
+    return VerifyReport(
+        file=file,
+        ok=all(check.ok for check in checks),
+        violations=sum(check.count for check in checks),
+        damaged=any(not check.ok for check in checks if check.name in FILE_CHECKS),
+        checks=checks,
+    )
 
 
 # --- import and export -----------------------------------------------------------------------
@@ -303,8 +342,8 @@ def _export_to_file(
     connection: sqlite3.Connection, output: Path, fmt: FileFormat
 ) -> tuple[int, int]:
     """Written beside the target and renamed, so a failure never leaves half a file behind."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(output, newline="") as handle:
+    make_private_folder(output.parent)
+    with replacing(output, newline="") as handle:  # 0600: customers' emails and balances
         return _write_export(connection, handle, fmt)
 
 
