@@ -27,6 +27,8 @@ from joyctl.ledger.migrations import MIGRATIONS, migrate
 from joyctl.ledger.verify import verify_file
 from tests.ledger.conftest import add_customer
 
+NEWEST = MIGRATIONS[-1].version  # the gap test names the newest recorded migration
+
 
 def _sql(path: Path, *statements: str) -> None:
     with closing(sqlite3.connect(path, isolation_level=None)) as connection:
@@ -74,7 +76,7 @@ def test_an_index_of_ones_own_is_allowed_a_trigger_is_not(tmp_path: Path) -> Non
         ),
         (
             "DELETE FROM schema_migrations WHERE version = 3",
-            "migration 3 (reviews_outbox_runs) is not recorded, though 6 is",
+            f"migration 3 (reviews_outbox_runs) is not recorded, though {NEWEST} is",
         ),
         ("DROP TABLE schema_migrations", "it has no schema_migrations table: not a joyctl ledger"),
         ("DROP INDEX outbox_unsent", "index outbox_unsent is missing"),

@@ -132,6 +132,10 @@ def structure_problems(
     odd = [f"a migration row has version {v!r}" for v, _ in rows if not isinstance(v, int)]
     refuse_newer(set(applied))
     problems = odd + _migration_problems(applied)
+    if problems:
+        # The reference schema is built from the recorded migrations in order; with a gap in
+        # them a later migration may not even apply, and the gap is the finding that matters.
+        return problems
     expected = _expected_schema(frozenset(applied))
     problems += _schema_problems(expected, found)
     return problems
