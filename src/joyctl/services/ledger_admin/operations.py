@@ -18,6 +18,7 @@ from joyctl.files.formats import FileFormat, choose_format, format_of
 from joyctl.files.quarantine import QuarantineLog, default_quarantine_path
 from joyctl.files.reader import open_binary, read_records
 from joyctl.files.writer import RecordWriter
+from joyctl.ledger.copies import database_file
 from joyctl.ledger.customers import (
     Customer,
     find_customer,
@@ -229,8 +230,7 @@ def verify_invariants(connection: sqlite3.Connection) -> VerifyReport:
     schema passed the checks made at every open); SQLite's full integrity check is not run."""
     with transaction(connection, immediate=False):
         results = verify_ledger(connection)
-    main = connection.execute("PRAGMA database_list").fetchone()
-    return _report(str(main[2]) if main is not None else "", results)
+    return _report(database_file(connection), results)
 
 
 def _report(file: str, results: list[CheckResult]) -> VerifyReport:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from joyctl.errors import DataError, UsageError
+from joyctl.ledger.copies import contents, copy_database, leave_wal_mode, quick_check
 from joyctl.ledger.db import (
     SIDE_FILES,
     connect_read_only,
@@ -34,7 +34,6 @@ from joyctl.ledger.health import (
     structure_problems,
     summarize,
 )
-from joyctl.ledger.migrations import schema_version
 from joyctl.ledger.verify import verify_file
 from joyctl.paths import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
 
@@ -102,13 +101,7 @@ def _stage(backup: Path, staged: Path) -> dict[str, int]:
     if problem is not None:
         raise _bad_backup(backup, [problem])
     try:
-        with (
-            contextlib.closing(connect_read_only(backup)) as source,
-            contextlib.closing(sqlite3.connect(staged, isolation_level=None)) as target,
-        ):
-            source.backup(target)
-            # One file, no log beside it: what is renamed into place is all there is.
-            target.execute("PRAGMA journal_mode = DELETE")
+        copy_database(backup, staged)
     except UNREADABLE as exc:
         raise _bad_backup(backup, [describe(exc)]) from None
     failed = [
@@ -119,12 +112,8 @@ def _stage(backup: Path, staged: Path) -> dict[str, int]:
     ]
     if failed:
         raise _bad_backup(backup, failed)
-    with contextlib.closing(connect_read_only(staged, own=True)) as copy:
-        return {
-            "customers": copy.execute("SELECT count(*) FROM customers").fetchone()[0],
-            "entries": copy.execute("SELECT count(*) FROM point_entries").fetchone()[0],
-            "schema_version": schema_version(copy),
-        }
+    customers, entries, version = contents(staged)
+    return {"customers": customers, "entries": entries, "schema_version": version}
 
 
 def _bad_backup(backup: Path, problems: list[str]) -> DataError:
@@ -146,9 +135,7 @@ def _current_state(ledger: Path) -> tuple[LedgerState, list[str]]:
         with contextlib.closing(connect_read_only(ledger, own=True)) as connection:
             problems = structure_problems(connection, require_ledger=True)
             # The quick check: enough to name the file kept aside; `verify` runs the full one.
-            problems += [
-                str(row[0]) for row in connection.execute("PRAGMA quick_check(5)") if row[0] != "ok"
-            ]
+            problems += quick_check(connection)
     except (*UNREADABLE, DataError) as exc:
         problems = [describe(exc)]
     return ("damaged" if problems else "sound"), problems
@@ -173,14 +160,7 @@ def _settle(ledger: Path) -> None:
     Leaving WAL mode needs the only connection to the file; a `webhooks listen` or a backfill
     still writing would otherwise keep writing to the file kept aside.
     """
-    connection = sqlite3.connect(ledger, isolation_level=None, timeout=IN_USE_WAIT_MS / 1000)
-    try:
-        mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-    except sqlite3.OperationalError:
-        mode = "wal"
-    finally:
-        connection.close()
-    if str(mode).lower() != "delete":
+    if leave_wal_mode(ledger, IN_USE_WAIT_MS / 1000) != "delete":
         raise UsageError(
             f"the ledger {ledger} is in use by another joyctl process",
             hint="stop it (a `webhooks listen`, a backfill) and run the restore again",
