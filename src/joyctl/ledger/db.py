@@ -65,10 +65,25 @@ def transaction(
     real run would, and keeps none of it. Nesting is refused by SQLite itself ("cannot start a
     transaction within a transaction"), which leaves the outer transaction to roll back.
     """
-    connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    outer = connection.in_transaction
+    # BEGIN and COMMIT sit inside the `try`: a KeyboardInterrupt (Ctrl-C, or SIGTERM in a
+    # backfill) often lands the moment BEGIN returns, and a transaction left open there would
+    # take in every later write on the connection, to be lost when it closes.
     try:
+        connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         yield
+        connection.execute("ROLLBACK" if rollback else "COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction and not outer:
+            connection.execute("ROLLBACK")
         raise
-    connection.execute("ROLLBACK" if rollback else "COMMIT")
+
+
+def roll_back_cut_off(connection: sqlite3.Connection) -> None:
+    """Roll back a transaction an interrupt cut off, so what is written next is kept.
+
+    A KeyboardInterrupt can land as a `transaction` block ends, before its context manager
+    resumes to commit; the transaction then stays open until that context manager is collected.
+    """
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
