@@ -199,16 +199,31 @@ def transaction(
     real run would, and keeps none of it. Nesting is refused by SQLite itself ("cannot start a
     transaction within a transaction"), which leaves the outer transaction to roll back.
     """
-    connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    outer = connection.in_transaction
+    # BEGIN and COMMIT sit inside the `try`: a KeyboardInterrupt (Ctrl-C, or SIGTERM in a
+    # backfill) often lands the moment BEGIN returns, and a transaction left open there would
+    # take in every later write on the connection, to be lost when it closes.
     try:
+        connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         yield
+        if not rollback:
+            connection.execute("COMMIT")
+        elif connection.in_transaction:  # a read of a damaged file may have ended it already
+            connection.execute("ROLLBACK")
     except BaseException:
         # SQLite may have rolled back already (a damaged page, a full disk): then there is
-        # nothing to undo, and trying would hide the error that matters.
-        if connection.in_transaction:
+        # nothing to undo, and trying would hide the error that matters. A transaction this
+        # block did not start (nesting, refused by SQLite) is the outer block's to end.
+        if connection.in_transaction and not outer:
             connection.execute("ROLLBACK")
         raise
-    if not rollback:
-        connection.execute("COMMIT")
-    elif connection.in_transaction:  # a read of a damaged file may have ended it already
+
+
+def roll_back_cut_off(connection: sqlite3.Connection) -> None:
+    """Roll back a transaction an interrupt cut off, so what is written next is kept.
+
+    A KeyboardInterrupt can land as a `transaction` block ends, before its context manager
+    resumes to commit; the transaction then stays open until that context manager is collected.
+    """
+    if connection.in_transaction:
         connection.execute("ROLLBACK")
