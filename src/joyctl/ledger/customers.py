@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from joyctl.errors import DataError
+from joyctl.files import limits
 
 MEMBER_STATUSES = ("member", "guest", "excluded")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -77,31 +78,33 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_birthday(raw: str) -> str:
-    """MM/DD (no year) or YYYY-MM-DD, checked against the calendar."""
+    """MM/DD (no year) or YYYY-MM-DD from 1900 on, checked against the calendar."""
     text = raw.strip()
     month_day = _MONTH_DAY.match(text)
+    hint = "write it as MM/DD or YYYY-MM-DD"
     try:
         if month_day:
             date(_LEAP_YEAR, int(month_day.group(1)), int(month_day.group(2)))
             return text
-        if _FULL_DATE.match(text):
-            return date.fromisoformat(text).isoformat()
     except ValueError:
         pass
-    raise DataError(f"birthday {text!r} is not a date", hint="write it as MM/DD or YYYY-MM-DD")
+    if not _FULL_DATE.match(text):
+        raise DataError(f"birthday {limits.shown(text)} is not a date", hint=hint)
+    try:
+        return limits.calendar_date(text, "birthday").isoformat()
+    except DataError as exc:
+        raise DataError(exc.message, hint=hint) from None
 
 
 def normalize_timestamp(raw: str) -> str:
-    """An ISO 8601 date-time (UTC assumed without an offset), stored in UTC."""
+    """An ISO 8601 date-time from 1900 to 2200 (UTC assumed without an offset), stored in UTC."""
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = limits.moment(raw, "time")
+    except DataError:
         raise DataError(
-            f"{raw.strip()!r} is not a date-time",
+            f"{limits.shown(raw.strip())} is not a date-time from 1900 to 2200",
             hint="write it as ISO 8601, e.g. 2026-01-31T12:00Z",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat()
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.files import limits
 from joyctl.files.formats import FileFormat
 from joyctl.files.reader import Record
 from joyctl.ledger.bulk import CustomerRow
@@ -107,8 +108,9 @@ def _as_flag(value: Any) -> bool | None:
 def _as_points(value: Any) -> int:
     if value is None or value == "":
         return 0
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DataError(f"points {value!r} is not a whole number of at least 0")
-    return value
+    try:
+        return limits.whole_number(value, "points", low=0, high=limits.MAX_POINTS)
+    except DataError:
+        raise DataError(
+            f"points {limits.shown(value)} is not a whole number from 0 to {limits.MAX_POINTS:,}"
+        ) from None
