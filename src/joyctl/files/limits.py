@@ -75,7 +75,7 @@ def load_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     (which JSON does not allow), or text with a lone surrogate (which no UTF-8 file can hold)."""
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise DataError("not valid UTF-8 text") from None
     if _too_deep(text, max_depth):

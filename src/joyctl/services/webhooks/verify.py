@@ -9,12 +9,13 @@ before the body is parsed, so nothing unauthenticated is ever interpreted. Pure:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from joyctl.errors import DataError
+from joyctl.files.limits import load_json
 from joyctl.klaviyo import signing
 from joyctl.ledger.deliveries import REJECTED, VERIFIED, EventKey, RejectReason, Verdict
 
@@ -158,10 +159,11 @@ def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdic
 
 
 def parse_document(body: bytes) -> dict[str, Any]:
+    """The delivery document of a body, within the shared bounds (`joyctl.files.limits`)."""
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedDeliveryError(f"not JSON: {exc}") from None
+        document = load_json(body)
+    except DataError as exc:
+        raise MalformedDeliveryError(f"not JSON: {exc.message}") from None
     if not isinstance(document, dict) or not isinstance(document.get("meta"), dict):
         raise MalformedDeliveryError("not a delivery: no meta object")
     return document
