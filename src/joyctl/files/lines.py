@@ -63,6 +63,11 @@ class Lines:
         self._handle.seek(position.offset)
         self._pending = []
         self.offset, self.line = position.offset, position.line
+        if position.offset == 0:
+            if self._handle.read(len(_BOM)) == _BOM:
+                self.offset = len(_BOM)
+            else:
+                self._handle.seek(0)
 
     @property
     def position(self) -> Position:
@@ -74,8 +79,6 @@ class Lines:
         if found is None:
             return None
         raw, size = found
-        if self.offset == 0 and raw.startswith(_BOM):
-            raw, size, self.offset = raw[len(_BOM) :], size - len(_BOM), len(_BOM)
         self.offset += size
         self.line += 1
         if size > self._limit:

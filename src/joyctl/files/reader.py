@@ -259,7 +259,7 @@ def _unreadable(source: _RecordLines, error: Exception) -> Record:
     at_end = isinstance(error, csv.Error) and detail == "unexpected end of data"
     if at_end:
         detail = "the file ends inside it"
-    if source.count > 1 or at_end:
+    if isinstance(error, _RunOn) or source.count > 1 or at_end:
         return _first_line_alone(source, detail)
     text, end = source.first
     return Record(end.line, {"_raw": text.rstrip("\r\n")}, end, f"not valid CSV ({detail})")
