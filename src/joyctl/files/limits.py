@@ -168,21 +168,19 @@ def whole_number(value: Any, name: str, *, low: int, high: int) -> int:
 
 def finite_number(value: Any, name: str, *, low: float, high: float) -> float:
     """A finite number, or its decimal text in ASCII, from `low` to `high`; else DataError."""
+    number: Any = value
     if isinstance(value, str):
         text = value.strip()
         if len(text) > _MAX_NUMBER_TEXT or not _DECIMAL_TEXT.fullmatch(text):
             raise DataError(f"{name} {shown(value)} is not a number")
-        value = float(text)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+        number = float(text)
+    if isinstance(number, bool) or not isinstance(number, int | float):
         raise DataError(f"{name} {shown(value)} is not a number")
-    if isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
-        raise DataError(f"{name} {shown(value)} is out of range ({low:,} to {high:,})")
-    number = float(value)
-    if not math.isfinite(number):
+    if isinstance(number, float) and not math.isfinite(number):
         raise DataError(f"{name} {shown(value)} is not a finite number")
-    if not low <= number <= high:
+    if not low <= number <= high:  # an int of any size compares exactly
         raise DataError(f"{name} {shown(value)} is out of range ({low:,} to {high:,})")
-    return number
+    return float(number)
 
 
 def moment(
