@@ -230,3 +230,29 @@ def test_reasons_quote_a_long_value_cut_short() -> None:
         limits.whole_number("x" * 200_000, "points", low=0, high=1)
     assert len(caught.value.message) < 200
     assert "200,000 characters" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a = " + "[" * 10_000 + "]" * 10_000, "not valid TOML (nested"),
+        ("a = " + "9" * 5000, "not valid TOML ("),
+        (f"a = {2**63}", "not valid TOML (a: an integer beyond 64 bits)"),
+        ("a = nan", "not valid TOML (a: nan is not a finite number)"),
+        ("[t]\nb = [inf]", "not valid TOML (b: inf is not a finite number)"),
+        ("a = 9999-12-31T23:59:59-14:00", "not valid TOML (a '9999-12-31T23:59:59-14:00' is out"),
+        ("a = maybe", "not valid TOML (Invalid value"),
+    ],
+)
+def test_hostile_toml_is_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(DataError, match=re.escape(reason)):
+        limits.load_toml(text)
+
+
+@settings(max_examples=200)
+@given(text=st.text(st.sampled_from('ab=[]{}."\n 1e+-:#,'), max_size=60))
+def test_any_text_is_toml_or_a_data_error(text: str) -> None:
+    try:
+        limits.load_toml(text)
+    except DataError as exc:
+        assert exc.message.startswith("not valid TOML")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -150,6 +151,43 @@ def _texts(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _texts(item)
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """A TOML document within the bounds, or DataError ("not valid TOML (why)"): not TOML,
+    nested too deep, an integer beyond 64 bits (TOML's own limit), NaN or infinity, or a time
+    outside the calendar."""
+    try:
+        document = tomllib.loads(text)
+        _check_toml_value(document, "the document", 0)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"not valid TOML ({exc})") from None
+    except RecursionError:
+        raise DataError("not valid TOML (nested too deep)") from None
+    except ValueError as exc:  # an integer past the interpreter's limit on digits
+        raise DataError(f"not valid TOML ({str(exc)[:100]})") from None
+    except DataError as exc:
+        raise DataError(f"not valid TOML ({exc.message})") from None
+    return document
+
+
+def _check_toml_value(value: Any, where: str, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise DataError(f"TOML nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_toml_value(item, key, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_toml_value(item, where, depth + 1)
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
+        raise DataError(f"{where}: an integer beyond 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise DataError(f"{where}: {value} is not a finite number")
+    elif isinstance(value, datetime) and value.tzinfo is not None:
+        moment(value, where)
 
 
 def whole_number(value: Any, name: str, *, low: int, high: int) -> int:
