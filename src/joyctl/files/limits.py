@@ -16,7 +16,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -58,6 +58,13 @@ def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
         return repr(value[:limit]) + f"... ({len(value):,} characters)"
     text = repr(value) if isinstance(value, str) else _short_repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def shown_names(names: Iterable[str], most: int = 5) -> str:
+    """Names as a reason lists them: sorted, each cut short, at most `most` of them."""
+    ordered = sorted(names)
+    listed = ", ".join(name if len(name) <= 40 else name[:40] + "..." for name in ordered[:most])
+    return listed + (f" and {len(ordered) - most} more" if len(ordered) > most else "")
 
 
 def _short_repr(value: Any) -> str:

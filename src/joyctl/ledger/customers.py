@@ -73,7 +73,9 @@ def normalize_email(raw: str) -> str:
     """Trimmed and lower-cased; refused unless it looks like one address."""
     email = raw.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
-        raise DataError(f"{raw.strip()!r} is not an email address", hint="write it as name@domain")
+        raise DataError(
+            f"{limits.shown(raw.strip())} is not an email address", hint="write it as name@domain"
+        )
     return email
 
 
@@ -113,12 +115,15 @@ def normalize_fields(raw: CustomerFields) -> CustomerFields:
     status = raw.member_status.strip().lower() if raw.member_status is not None else None
     if status is not None and status not in MEMBER_STATUSES:
         raise DataError(
-            f"member_status {raw.member_status!r} is not one of {', '.join(MEMBER_STATUSES)}",
+            f"member_status {limits.shown(raw.member_status)} is not one of"
+            f" {', '.join(MEMBER_STATUSES)}",
             hint="leave it empty for member",
         )
     url = _text("referral_url", raw.referral_url)
     if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise DataError(f"referral_url {url!r} is not an http(s) URL", hint="write the full URL")
+        raise DataError(
+            f"referral_url {limits.shown(url)} is not an http(s) URL", hint="write the full URL"
+        )
     return CustomerFields(
         email=normalize_email(raw.email),
         external_id=_text("external_id", raw.external_id),
@@ -161,7 +166,7 @@ def upsert_customer(
     except sqlite3.IntegrityError as exc:
         if "external_id" in str(exc):
             raise DataError(
-                f"external_id {values.external_id!r} belongs to another customer",
+                f"external_id {limits.shown(values.external_id)} belongs to another customer",
                 hint="each external id can name only one email",
             ) from None
         raise

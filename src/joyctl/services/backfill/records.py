@@ -115,7 +115,7 @@ def _columns(values: Mapping[str, Any], loose_columns: bool) -> dict[str, Any]:
         elif name != PROPERTIES_KEY and not loose_columns:
             unknown.append(key)
     if unknown:
-        raise DataError(f"unknown keys {', '.join(sorted(unknown))}")
+        raise DataError(f"unknown keys {limits.shown_names(unknown)}")
     return known
 
 
@@ -207,7 +207,7 @@ def _currency(raw: Any) -> str | None:
     if text is None:
         return None
     if not _CURRENCY.match(text.upper()):
-        raise DataError(f"value_currency {text!r} is not a three-letter ISO 4217 code")
+        raise DataError(f"value_currency {limits.shown(text)} is not a three-letter ISO 4217 code")
     return text.upper()
 
 

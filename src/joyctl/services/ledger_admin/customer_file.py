@@ -43,7 +43,7 @@ def customer_columns(cells: list[str]) -> list[str]:
     unknown = [name for name in header if name not in COLUMNS]
     problem = None
     if unknown:
-        problem = f"unknown columns {', '.join(unknown)}"
+        problem = f"unknown columns {limits.shown_names(unknown)}"
     elif "email" not in header:
         problem = "no email column"
     elif len(set(header)) != len(header):
@@ -67,7 +67,7 @@ def customer_row(line: int, values: Mapping[str, Any]) -> CustomerRow:
     """One record's customer fields and opening balance (DataError names what is wrong)."""
     unknown = sorted(str(key) for key in values if key not in COLUMNS)
     if unknown:
-        raise DataError(f"unknown keys {', '.join(unknown)}")
+        raise DataError(f"unknown keys {limits.shown_names(unknown)}")
     text = {name: _as_text(name, values.get(name)) for name in _TEXT_COLUMNS}
     email = text.pop("email")
     if email is None:
@@ -102,7 +102,7 @@ def _as_flag(value: Any) -> bool | None:
         return True
     if word in _FALSE:
         return False
-    raise DataError(f"referred {value!r} is not true or false")
+    raise DataError(f"referred {limits.shown(value)} is not true or false")
 
 
 def _as_points(value: Any) -> int:
