@@ -239,3 +239,20 @@ def test_an_array_that_is_not_json_names_the_file(cli: Cli, tmp_path: Path) -> N
 
     assert result.exit_code == 3
     assert f"{path}: JSON nested deeper than 64 levels" in result.stderr
+
+
+def test_what_a_review_leaves_out_is_completed_and_the_quarantine_keeps_it_as_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"email": "ann@example.com"}\n{"rating": 9}\n', encoding="utf-8")
+
+    def complete(fields: Any) -> dict[str, Any]:
+        return {"id": "filled-in", "status": "published", **fields}
+
+    source = ReviewFile(path, origin="test", complete=complete)
+    found = read_all(source)
+
+    assert [(r.inbox.review_id, r.inbox.status) for r in found] == [("filled-in", "published")]
+    (entry,) = [json.loads(line) for line in source.quarantine.path.read_text().splitlines()]
+    assert (entry["line"], entry["record"]) == (2, {"rating": 9})

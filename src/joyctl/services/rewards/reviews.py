@@ -16,7 +16,7 @@ from joyctl.files import limits
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.connections import first_connected_at
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, PipelineTally, RewardPipeline
-from joyctl.services.rewards.sources import ReviewFile
+from joyctl.services.rewards.sources import Completion, ReviewFile
 
 
 class DecisionView(BaseModel):
@@ -161,9 +161,10 @@ def simulate_review_file(
     *,
     commit: bool,
     quarantine: Path | None = None,
+    complete: Completion | None = None,
 ) -> SimulationReport:
     """Decide the reviews of a file; those that cannot be used go to its quarantine file."""
-    reviews = ReviewFile(path, origin="simulate", quarantine=quarantine)
+    reviews = ReviewFile(path, origin="simulate", quarantine=quarantine, complete=complete)
     with closing(reviews):
         report = simulate_reviews(connection, program, facts, reviews, commit=commit)
     count = reviews.quarantine.count

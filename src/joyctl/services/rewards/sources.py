@@ -9,7 +9,7 @@ cannot use and reads on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 REVIEW_TYPES = ("review", "question", "rating", "store")
 MAX_ID_CHARACTERS = 255
+
+Completion = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""Fills in what a review read from a file leaves out."""
 _HEAD_BYTES = 4096
 
 
@@ -109,11 +112,21 @@ class ReviewFile:
     A review that cannot be used goes to the quarantine file with its line (JSON Lines) or its
     place in the array, and the reason; the rest go on. Only a file that cannot be read at all
     (missing, or an array that is not valid JSON) stops the reading, naming the file.
+    `complete` fills in what a review leaves out before it is checked (the quarantine keeps the
+    review as written).
     """
 
-    def __init__(self, path: Path, *, origin: str, quarantine: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        origin: str,
+        quarantine: Path | None = None,
+        complete: Completion | None = None,
+    ) -> None:
         self.path = path
         self.origin = origin
+        self.complete = complete
         with open_binary(path) as handle:
             self.is_array = _opens_an_array(handle)
         target = quarantine or default_quarantine_path(path)
@@ -144,7 +157,8 @@ class ReviewFile:
             self.quarantine.add(where, "a review must be a JSON object", fields)
             return None
         try:
-            return incoming_from_fields(fields, origin=self.origin)
+            completed = self.complete(fields) if self.complete is not None else fields
+            return incoming_from_fields(completed, origin=self.origin)
         except DataError as exc:
             self.quarantine.add(where, exc.message, fields)
             return None
