@@ -161,14 +161,23 @@ def test_a_new_ledger_is_private_whatever_the_umask(tmp_path: Path) -> None:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
-def test_an_older_joyctls_open_ledger_and_folder_are_tightened(tmp_path: Path) -> None:
-    path = tmp_path / "shop" / "ledger.sqlite3"
+def test_an_older_joyctls_open_ledger_is_tightened_but_not_a_folder_it_did_not_create(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "shop"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    path = folder / "ledger.sqlite3"
     open_ledger(path).close()
-    path.parent.chmod(0o755)
     path.chmod(0o644)
     open_ledger(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    # The folder is the caller's: joyctl tightens its own data folders (`Paths.own_folder`,
+    # tests/cli/test_private_files.py), never one a ledger merely sits in, such as /tmp.
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    created = tmp_path / "new" / "deeper" / "ledger.sqlite3"
+    open_ledger(created).close()
+    assert stat.S_IMODE(created.parent.stat().st_mode) == 0o700
 
 
 # --- properties ------------------------------------------------------------------------------

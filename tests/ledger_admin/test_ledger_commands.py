@@ -170,7 +170,7 @@ def test_import_quarantines_bad_records_and_keeps_the_rest(
     quarantine = tmp_path / "mixed.csv.quarantine.jsonl"
     bad = [json.loads(line) for line in quarantine.read_text(encoding="utf-8").splitlines()]
     assert [(item["line"], item["reason"]) for item in bad] == [
-        (3, "points 'lots' is not a whole number of at least 0"),
+        (3, "points 'lots' is not a whole number from 0 to 1,000,000,000,000"),
         (4, "birthday '13/01' is not a date"),
         (6, "'not-an-email' is not an email address"),
         (7, "5 fields, but the header has 4"),
@@ -241,7 +241,7 @@ def test_import_jsonl_with_a_chosen_quarantine_file(
         (3, "not valid JSON"),
         (4, "not a JSON object"),
         (5, "unknown keys pionts"),
-        (6, "points -5 is not a whole number of at least 0"),
+        (6, "points -5 is not a whole number from 0 to 1,000,000,000,000"),
     ]
     rows = "SELECT email, external_id, referred, last_activity_at FROM customers ORDER BY id"
     assert _query(isolated_home, rows) == [

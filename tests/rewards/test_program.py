@@ -158,6 +158,11 @@ def test_set_from_a_toml_file(cli: Cli, tmp_path: Path, isolated_home: Path) -> 
         ("pointz = 5\n", "unknown program setting 'pointz'"),
         ("[write_review]\nenabled = true\n", "unknown program setting 'write_review'"),
         ("points_per_review = 0\n", "invalid value for points_per_review"),
+        ("points_per_review = " + "9" * 5000 + "\n", "is not valid TOML"),
+        (f"points_per_review = {2**64}\n", "an integer beyond 64 bits"),
+        ("points_per_review = nan\n", "nan is not a finite number"),
+        ("starts_at = 9999-12-31T23:59:59-14:00\n", "is out of range"),
+        ("enabled = " + "[" * 10_000 + "]" * 10_000 + "\n", "is not valid TOML (nested"),
     ],
 )
 def test_bad_files_change_nothing(

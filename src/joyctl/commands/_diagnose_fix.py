@@ -83,6 +83,7 @@ def _replay(app: AppContext) -> str:
         facts,
         ReplayFilter(since=facts.connected_at),
         dry_run=False,
+        data_dir=app.paths.profile_data_dir(app.settings.profile.name),
     )
     return f"{summary.reviews} reviews: {summary.awarded} awarded ({summary.points} points)"
 

@@ -31,7 +31,7 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode: joyctl opens every transaction explicitly."""
-    make_private_folder(path.parent, tighten_from=path.parent)
+    make_private_folder(path.parent)  # missing levels 0700; existing folders are the caller's
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     try:
@@ -112,7 +112,7 @@ def create_ledger(path: Path) -> None:
     """
     from joyctl.ledger.migrations import migrate
 
-    make_private_folder(path.parent, tighten_from=path.parent)
+    make_private_folder(path.parent)  # missing levels 0700; existing folders are the caller's
     stale = side_file(path, "-wal")
     if stale.exists() and stale.stat().st_size > 0:
         # Replayed onto a new file, another database's log would corrupt it.

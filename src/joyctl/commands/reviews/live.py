@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.reviews._render import render_summary
-from joyctl.errors import UsageError
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -33,12 +33,14 @@ def replay(
     push: Annotated[
         bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
     ] = False,
-) -> None:
+) -> int:
     """Fetch reviews from Klaviyo and run each through the reward engine into the ledger.
 
     Idempotent: a second run awards nothing new. An interrupted replay is resumed by running
     it again. Needs the reviews:read scope. With --push, everything waiting in the outbox
     (Joy: Earn Point events, which trigger flows, and Joy Loyalty Points updates) is sent after.
+    A review that cannot be decided (a field out of bounds) goes to a quarantine file in the
+    profile's data folder and the others go on; the exit status is then 7.
 
     Example: joyctl reviews replay --since 2026-01-01
     """
@@ -61,11 +63,18 @@ def replay(
         program_connection_facts(dict(app.settings.profile.connection), connection),
         selection,
         dry_run=dry_run,
+        data_dir=app.paths.profile_data_dir(app.settings.profile.name),
     )
     if push:
         _push_and_emit(app, session.client, connection, summary)
     else:
         app.output.emit(summary, render_summary)
+    if summary.quarantined:
+        return exit_after(app, PartialError(
+            f"{summary.quarantined} reviews quarantined in {summary.quarantine_file}",
+            hint="`joyctl reviews replay` again decides them once they are fixed in Klaviyo",
+        ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _push_and_emit(app: Any, client: Any, connection: Any, summary: Any) -> None:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.reviews._render import render_summary, rule_values_text
-from joyctl.errors import UsageError
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -47,25 +47,37 @@ def simulate(
         str | None,
         typer.Option(help="Pretend Klaviyo Reviews was connected at this time (ISO 8601)."),
     ] = None,
-) -> None:
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where unusable reviews of --file go (default: FILE.quarantine.jsonl).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> int:
     """Show what the engine decides for reviews, with the reason and the rule values.
 
     Nothing is written unless --commit. File fields: id, email, content, product_id, status,
     review_type, verified, images, created, rating; a field left out has the option's default
     (status published, type review, not verified, written now). A review without an id gets
     a new one (simulated-...), printed with the result, so committed simulations never collide.
+    A review of the file that cannot be used goes to a quarantine file (line, reason, record)
+    and the rest are decided; the exit status is then 7.
 
     Example: joyctl reviews simulate --email ann@example.com --content "Great tea" --product tea-1
     """
     from joyctl.services.rewards.program import current_program
-    from joyctl.services.rewards.reviews import program_connection_facts, simulate_reviews
+    from joyctl.services.rewards.reviews import (
+        program_connection_facts,
+        simulate_review_file,
+        simulate_reviews,
+    )
     from joyctl.services.rewards.sources import SimulatedReviews
 
     app = app_context(ctx)
     source = SimulatedReviews()
-    if file is not None:
-        reviews: Any = source.from_file(file)
-    elif email and content is not None:
+    reviews: Any = None
+    if file is None and email and content is not None:
         fields = {
             "id": review_id,
             "email": email,
@@ -78,21 +90,29 @@ def simulate(
             "created": created,
         }
         reviews = [source.review(fields)]
-    else:
+    elif file is None:
         raise UsageError("nothing to simulate", hint="pass --file FILE, or --email and --content")
     connection = app.ledger()
     facts_source = dict(app.settings.profile.connection)
     if connected_at:
         facts_source["connected_at"] = connected_at
-    report = simulate_reviews(
-        connection,
-        current_program(connection),
-        program_connection_facts(facts_source, connection),
-        reviews,
-        commit=commit,
-        generated_ids=source.generated,
-    )
+    program, facts = current_program(connection), program_connection_facts(facts_source, connection)
+    if file is not None:
+        report = simulate_review_file(
+            connection, program, facts, file, commit=commit, quarantine=quarantine,
+            complete=source.complete, generated_ids=source.generated,
+        )  # fmt: skip
+    else:
+        report = simulate_reviews(
+            connection, program, facts, reviews, commit=commit, generated_ids=source.generated
+        )
     app.output.emit(report, _render_simulation)
+    if report.quarantined:
+        return exit_after(app, PartialError(
+            f"{report.quarantined} reviews quarantined in {report.quarantine_file}",
+            hint="fix them in FILE and simulate again",
+        ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _render_simulation(out: Output, data: SimulationReport) -> None:

@@ -64,7 +64,7 @@ def restore_ledger(
 ) -> RestoreResult:
     """Verify `backup`, let `confirm` see the plan (it raises to cancel), then swap the files."""
     _check_backup_path(ledger, backup)
-    make_private_folder(ledger.parent, tighten_from=ledger.parent)
+    make_private_folder(ledger.parent)
     with staged_beside(ledger, ".restore") as staged:
         counts = _stage(backup, staged)
         state, problems = _current_state(ledger)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from joyctl.engine import (
 )
 from joyctl.engine.program import DEFAULT_PROGRAM_ID
 from joyctl.errors import ConfigError, DataError
+from joyctl.files import limits
 from joyctl.ledger.db import transaction
 from joyctl.ledger.programs import (
     ProgramVersion,
@@ -219,14 +219,16 @@ def _naming_known_keys(keys: list[str]) -> Iterator[None]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return limits.load_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist", hint="check the path") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from None
+    except DataError as exc:
         raise ConfigError(
-            f"{path} is not valid TOML: {exc}", hint="write one `key = value` per line"
+            f"{path} is {exc.message}", hint="write one `key = value` per line"
         ) from None
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import NotFoundError, UsageError
+from joyctl.errors import DataError, NotFoundError, UsageError
+from joyctl.files import limits
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.connections import first_connected_at
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, PipelineTally, RewardPipeline
+from joyctl.services.rewards.sources import Completion, ReviewFile
 
 
 class DecisionView(BaseModel):
@@ -43,6 +46,9 @@ class SimulationReport(BaseModel):
     summary: RunSummary
     generated_ids: list[str] = []
     """Ids made up for reviews given without one (each simulation gets its own)."""
+    quarantined: int = 0
+    """Reviews of a file that could not be used, set aside in `quarantine_file`."""
+    quarantine_file: str | None = None
 
 
 class ReviewRow(BaseModel):
@@ -95,10 +101,9 @@ def connection_facts(connection_info: dict[str, Any]) -> ConnectionFacts:
     if not connected:
         return ConnectionFacts(None)
     try:
-        moment = datetime.fromisoformat(str(connected).replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"not an ISO 8601 time: {connected!r}", hint="e.g. 2026-01-01") from None
-    return ConnectionFacts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        return ConnectionFacts(limits.moment(connected, "connected_at"))
+    except DataError as exc:
+        raise UsageError(exc.message, hint="e.g. 2026-01-01") from None
 
 
 def program_connection_facts(
@@ -184,6 +189,28 @@ def _not_someone_elses(
                 hint="leave --id out (each simulation then gets its own id) or choose another",
             )
         yield incoming
+
+
+def simulate_review_file(
+    connection: sqlite3.Connection,
+    program: WriteReviewProgram,
+    facts: ConnectionFacts,
+    path: Path,
+    *,
+    commit: bool,
+    quarantine: Path | None = None,
+    complete: Completion | None = None,
+    generated_ids: list[str] | None = None,
+) -> SimulationReport:
+    """Decide the reviews of a file; those that cannot be used go to its quarantine file."""
+    reviews = ReviewFile(path, origin="simulate", quarantine=quarantine, complete=complete)
+    with closing(reviews):
+        report = simulate_reviews(
+            connection, program, facts, reviews, commit=commit, generated_ids=generated_ids
+        )
+    count = reviews.quarantine.count
+    where = str(reviews.quarantine.path) if count else None
+    return report.model_copy(update={"quarantined": count, "quarantine_file": where})
 
 
 def _would_award(view: DecisionView, pipeline: RewardPipeline) -> DecisionView:

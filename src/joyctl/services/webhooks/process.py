@@ -2,10 +2,12 @@
 
 Each event of a delivery is claimed by its `external_id` first, so an event Klaviyo delivers
 twice is decided once. Review events then go through the same `RewardPipeline` as replayed and
-simulated reviews; when the payload lacks a field the engine needs, the review is read from
-`GET /api/reviews/{id}`. An event that names no review id (under any name `review_event`
-accepts) is matched through `review_lookup`; one that cannot be matched is kept as unmatched,
-with the reason, and tried again by every `webhooks replay` until it is.
+simulated reviews; when the payload lacks a field the engine needs, or holds one out of bounds,
+the review is read from `GET /api/reviews/{id}`. A review whose own fields are out of bounds is
+marked processed as "quarantined: reason", judged once and never tried again. An event that
+names no review id (under any name `review_event` accepts) is matched through `review_lookup`;
+one that cannot be matched is kept as unmatched, with the reason, and tried again by every
+`webhooks replay` until it is.
 
 Events are marked processed only after the pipeline has committed, and the pipeline's
 idempotency keys make a repeat harmless, so a crash anywhere in between is recovered by
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import AuthError, JoyctlError, NotFoundError, UsageError
+from joyctl.errors import AuthError, DataError, JoyctlError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.ledger import reviews as review_queries
@@ -43,6 +45,10 @@ ORIGIN = "webhook"
 REQUIRED_FIELDS = ("email", "content", "status", "review_type")
 
 ReviewFetcher = Callable[[str], IncomingReview | None]  # None: Klaviyo no longer has it
+
+
+class UnusableReviewError(DataError):
+    """Klaviyo's own copy of a review has a field out of bounds: it can never be decided."""
 
 
 class ProcessResult(BaseModel):
@@ -89,7 +95,10 @@ def klaviyo_review_fetcher(client: Callable[[], KlaviyoClient]) -> ReviewFetcher
             review = get_review(client(), review_id)
         except NotFoundError:
             return None
-        return incoming_from_klaviyo(review, origin=ORIGIN)
+        try:
+            return incoming_from_klaviyo(review, origin=ORIGIN)
+        except DataError as exc:
+            raise UnusableReviewError(exc.message) from None
 
     return fetch
 
@@ -199,7 +208,11 @@ class DeliveryProcessor:
     ) -> IncomingReview | ReviewOutcome:
         clues = event_clues(event.payload)
         if clues.review_id is not None:
-            incoming = self._incoming(event, clues.review_id)
+            try:
+                incoming = self._incoming(event, clues.review_id)
+            except UnusableReviewError as exc:
+                # Judged once, for good: a later replay does not meet it again.
+                return outcomes.quarantined(event.external_id, clues.review_id, exc.message)
             if incoming is None:
                 why = "review not found in Klaviyo"
                 return outcomes.ignored(event.external_id, clues.review_id, why)
@@ -216,10 +229,14 @@ class DeliveryProcessor:
     def _incoming(self, event: DeliveryEvent, review_id: str) -> IncomingReview | None:
         fields = dict(event.properties)
         if all(fields.get(name) is not None for name in REQUIRED_FIELDS):
-            attributes = event.payload.get("attributes") or {}
-            fields.setdefault("created", attributes.get("datetime"))
+            attributes = event.payload.get("attributes")
+            if isinstance(attributes, dict):
+                fields.setdefault("created", attributes.get("datetime"))
             fields["id"] = review_id
-            return incoming_from_fields(fields, origin=ORIGIN)
+            try:
+                return incoming_from_fields(fields, origin=ORIGIN)
+            except DataError:
+                pass  # a payload field out of bounds: Klaviyo's own copy of the review decides
         return self.fetch_review(review_id)
 
     def _decide(
