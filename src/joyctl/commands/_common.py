@@ -3,10 +3,21 @@ and finishing with a failure status after the result is printed."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, JoyctlError, UsageError
+
+InsecureStorageOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-storage",
+        help="Without a usable keyring, keep the profile's secrets in a 0600 file (remembered).",
+    ),
+]
+"""The option of every command that may store a secret: the profile remembers the choice."""
 
 
 def app_context(ctx: typer.Context) -> AppContext:

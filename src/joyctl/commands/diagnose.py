@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import InsecureStorageOption, app_context
 from joyctl.commands._deps import diagnose_deps
 from joyctl.errors import ExitCode
 from joyctl.output import Output
@@ -50,6 +50,7 @@ def diagnose(
         typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply --fix without asking.")] = False,
+    insecure_storage: InsecureStorageOption = False,
 ) -> int:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
@@ -62,6 +63,7 @@ def diagnose(
     from joyctl.services.diagnose.run import run_diagnose
 
     app = app_context(ctx)
+    app.insecure_storage = app.insecure_storage or insecure_storage  # --fix may store secrets
     deps = diagnose_deps(app)
     outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:
