@@ -322,6 +322,8 @@ class CredentialStore:
         entries = self._file.read_all()
         moved: list[str] = []
         conflicts: list[str] = []
+        if not entries and self.storage is SecretStorage.KEYRING:
+            return MigrationReport((), (), self.file_path, file_removed=True)
         try:
             self._keyring.ensure_usable()
             for username, text in entries.items():
