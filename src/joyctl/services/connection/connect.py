@@ -39,6 +39,7 @@ from joyctl.services.connection.oauth_login import (
     AuthorizationRequest,
     OAuthLogin,
     await_redirect,
+    check_someone_can_log_in,
     follow_sandbox_consent,
 )
 from joyctl.services.connection.session import make_client, oauth_app, tokens_from_bundle
@@ -68,6 +69,8 @@ def connect_oauth(
     hold it would be wasted, and so would the person's time at the browser.
     """
     app, secret = _oauth_app(deps, client_secret)
+    if not deps.profile.builtin:
+        check_someone_can_log_in(login)
     deps.store.check_writable()
     request = AuthorizationRequest(
         app, requested_scopes(deps), generate_state(), generate_pkce_pair()

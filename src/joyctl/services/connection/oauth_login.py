@@ -114,8 +114,9 @@ def _pasted(request: AuthorizationRequest, login: OAuthLogin, port: int) -> str:
     return login.paste() if login.paste is not None else ""
 
 
-def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
-    if login.unattended:  # with or without --no-browser: nobody is there to finish it
+def check_someone_can_log_in(login: OAuthLogin) -> None:
+    """Refuse at once when nobody is there to finish a browser login (CI, --no-input)."""
+    if login.unattended and login.paste is None:
         raise UsageError(
             "connecting by OAuth needs a person to approve it in a browser; with CI or"
             " --no-input joyctl does not wait for one",
@@ -124,6 +125,10 @@ def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
                 " --api-key-stdin"
             ),
         )
+
+
+def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
+    check_someone_can_log_in(login)  # with or without --no-browser: nobody is there to finish
     if not login.open_browser:
         login.tell(f"Open this URL in a browser to connect joyctl to Klaviyo:\n\n  {url}\n")
     elif login.browser(url, environ):
