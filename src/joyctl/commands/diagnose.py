@@ -55,7 +55,7 @@ def diagnose(
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
-    authenticate with Klaviyo at all. --fix asks before it changes anything (unless --yes);
+    authenticate with Klaviyo at all, 5 when Klaviyo or the network cannot be reached. --fix asks before it changes anything (unless --yes);
     without a terminal it prints the commands it would run and exits 6.
 
     Example: joyctl --profile sandbox diagnose --fix --yes
