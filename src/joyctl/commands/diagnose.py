@@ -55,8 +55,10 @@ def diagnose(
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
-    authenticate with Klaviyo at all, 5 when Klaviyo or the network cannot be reached. --fix asks before it changes anything (unless --yes);
-    without a terminal it prints the commands it would run and exits 6.
+    authenticate with Klaviyo at all, 5 when Klaviyo or the network cannot be reached. --fix
+    asks before it changes anything (unless --yes); without a terminal it prints the commands
+    it would run and exits 6. --fix may store secrets (a new grant, a webhook's signing
+    secret): --insecure-storage allows the 0600 file where no keyring can be used.
 
     Example: joyctl --profile sandbox diagnose --fix --yes
     """

@@ -88,6 +88,9 @@ class SandboxConfig:
     # Klaviyo requires https webhook endpoints. The emulator also takes plain http to a loopback
     # address, so a local `webhooks listen` can receive; strict refuses that too.
     strict_webhook_urls: bool = False
+    # Several processes run the emulator on one state file (the built-in sandbox profile): every
+    # request is then a transaction on the file (see store/shared.py) instead of a late save.
+    shared_state: bool = False
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)

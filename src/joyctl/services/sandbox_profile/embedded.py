@@ -33,7 +33,9 @@ from joyctl.sandbox import (
     ScenarioSeed,
     list_scenarios,
     load_scenario_seed,
+    lock_path,
     reset,
+    state_lock,
 )
 from joyctl.settings import SANDBOX_PROFILE, Settings
 
@@ -64,12 +66,17 @@ def scenarios() -> list[ScenarioView]:
 
 
 def ensure_seeded(settings: Settings, connection: sqlite3.Connection) -> ScenarioSeed:
-    """Seed the profile from the default scenario the first time it is used."""
+    """Seed the profile from the default scenario the first time it is used (under the state's
+    lock, so two commands started at once on a new machine seed it once)."""
     path = state_file(settings.paths)
     seed = load_scenario_seed(path)
-    if seed is None:
-        seed = reset(path, DEFAULT_SCENARIO)
-        seed_profile(settings, connection, seed)
+    if seed is not None:
+        return seed
+    with state_lock(path):
+        seed = load_scenario_seed(path)
+        if seed is None:
+            seed = reset(path, DEFAULT_SCENARIO)
+            seed_profile(settings, connection, seed)
     return seed
 
 
@@ -180,17 +187,17 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
             f"unknown scenario {scenario!r}",
             hint=f"see `joyctl sandbox scenarios`: {', '.join(sorted(known))}",
         )
-    folder = settings.paths.profile_data_dir(SANDBOX_PROFILE)
-    if folder.exists():
-        shutil.rmtree(folder)
     from joyctl.ledger.db import open_ledger
 
-    seed = reset(state_file(settings.paths), scenario)
-    connection = open_ledger(settings.paths.ledger_file(SANDBOX_PROFILE))
-    try:
-        seed_profile(settings, connection, seed)
-    finally:
-        connection.close()
+    path = state_file(settings.paths)
+    with state_lock(path):
+        _empty_folder(settings.paths.profile_data_dir(SANDBOX_PROFILE), keep=lock_path(path))
+        seed = reset(path, scenario)
+        connection = open_ledger(settings.paths.ledger_file(SANDBOX_PROFILE))
+        try:
+            seed_profile(settings, connection, seed)
+        finally:
+            connection.close()
     return ResetReport(
         scenario=scenario,
         state_file=str(state_file(settings.paths)),
@@ -198,6 +205,19 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
         reviews=len(seed.reviews),
         ledger_reset=True,
     )
+
+
+def _empty_folder(folder: Path, *, keep: Path) -> None:
+    """Remove everything in `folder` but `keep`: the lock other processes may be waiting on."""
+    if not folder.exists():
+        return
+    for entry in folder.iterdir():
+        if entry == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 class EmbeddedSandbox:
@@ -221,6 +241,7 @@ class EmbeddedSandbox:
                 auto_consent=True,
                 rate_limits=EMBEDDED_RATE_LIMITS,
                 latency=latency,
+                shared_state=True,
             )
         )
         self.base_url = self._server.start()
