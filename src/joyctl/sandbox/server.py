@@ -22,6 +22,7 @@ from joyctl.sandbox.jsonapi import ApiError, Response, error_response
 from joyctl.sandbox.routes.control import apply_config, credentials_of, settings_of
 from joyctl.sandbox.scenarios.catalogue import build_state
 from joyctl.sandbox.scenarios.seeds import SandboxCredentials, ScenarioSeed
+from joyctl.sandbox.store.inspection import brief as brief_document
 from joyctl.sandbox.store.inspection import snapshot
 from joyctl.sandbox.store.persistence import load_state, save_state
 from joyctl.sandbox.store.records import JsonObject
@@ -245,12 +246,13 @@ class SandboxServer:
         with app.transaction():
             return ScenarioSeed.from_json(app.world.state.scenario_seed)
 
-    def inspect(self) -> JsonObject:
-        """The same document as `GET /__sandbox/state`."""
+    def inspect(self, *, brief: bool = False) -> JsonObject:
+        """The same document as `GET /__sandbox/state` (`?brief=1` with `brief`)."""
         app = self._running()
         with app.transaction():
             app.catch_up()
-            return snapshot(app.world.state, app.clock.now(), settings_of(app))
+            document = snapshot(app.world.state, app.clock.now(), settings_of(app))
+        return brief_document(document) if brief else document
 
     def serve_forever_until_signal(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until SIGINT or SIGTERM, then stop cleanly (state saved). Main thread only."""

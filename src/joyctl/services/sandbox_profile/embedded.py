@@ -14,8 +14,9 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from joyctl.config_file import write_config
 from joyctl.errors import UsageError
@@ -42,6 +43,10 @@ from joyctl.settings import SANDBOX_PROFILE, Settings
 STATE_FILE = "sandbox-state.json"
 # Real limits scaled up tenfold: pacing still runs, but trying a command takes seconds.
 EMBEDDED_RATE_LIMITS = "x10"
+
+
+class SandboxStateDocument(RootModel[dict[str, Any]]):
+    """The emulator's inspection document, as `GET /__sandbox/state` answers it."""
 
 
 class ScenarioView(BaseModel):
@@ -257,6 +262,12 @@ class EmbeddedSandbox:
 
     def close(self) -> None:
         self._server.stop()
+
+
+def sandbox_state(sandbox: EmbeddedSandbox, *, brief: bool = False) -> SandboxStateDocument:
+    """The built-in profile's emulator state as every process on it sees it now, with the
+    work whose time has come (accepted writes, job steps) done first, as a request would."""
+    return SandboxStateDocument(sandbox.server.inspect(brief=brief))
 
 
 class ServeInfo(BaseModel):
