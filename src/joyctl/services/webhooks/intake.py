@@ -16,6 +16,7 @@ from typing import Literal, TypeAlias
 from pydantic import BaseModel
 
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.webhooks.notices import ListenerNotice
 from joyctl.services.webhooks.verify import (
     DeliveryRequest,
     VerifyRules,
@@ -61,8 +62,8 @@ class ListenerStopped(BaseModel):
     unprocessed: int
 
 
-ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped
-"""What `webhooks listen` reports: that it listens, each delivery, that it stopped."""
+ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped | ListenerNotice
+"""What `webhooks listen` reports: that it listens, each delivery, notices, that it stopped."""
 
 
 class DeliveryIntake:

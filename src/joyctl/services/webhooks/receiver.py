@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from joyctl.errors import JoyctlError, UsageError
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.services.webhooks.health import ListenerHealth
 from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine, ListenLine
 from joyctl.services.webhooks.process import DeliveryProcessor, ProcessResult
 from joyctl.services.webhooks.verify import DeliveryRequest
@@ -75,6 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.receiver.accepted(line)
 
     def do_GET(self) -> None:
+        health = self.server.receiver.health
+        answer = health.answer(self.command, self.path) if health is not None else None
+        if answer is not None:  # GET /healthz, GET /readyz
+            self._answer(*answer)
+            return
         self._answer(405, {"error": "method_not_allowed"}, allow="POST")
 
     do_PUT = do_PATCH = do_DELETE = do_GET
@@ -127,7 +133,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebhookReceiver:
-    """Binds on `start()`, serves on a thread, processes on another; `stop()` ends both."""
+    """Binds on `start()`, serves on a thread, processes on another; `stop()` ends both.
+
+    `health`, when set, answers `GET /healthz` and `GET /readyz` (see health.py).
+    """
+
+    health: ListenerHealth | None = None
 
     def __init__(
         self,
@@ -197,6 +208,16 @@ class WebhookReceiver:
             self._queue.put(line.delivery_id)
         else:
             self.emit(line)
+
+    def retry(self, line: DeliveryLine) -> bool:
+        """Hand a stored, verified delivery back to the worker (one an outage left
+        unprocessed); False when it is already waiting there."""
+        with self._report_lock:
+            if line.delivery_id in self._awaiting:
+                return False
+            self._awaiting[line.delivery_id] = line
+        self._queue.put(line.delivery_id)
+        return True
 
     def emit(self, model: ListenLine) -> None:
         with self._report_lock:
