@@ -4,6 +4,10 @@ Deliveries live in the state (so a restart resumes them); a worker thread sends 
 outside the state's transaction and records every attempt. The body is fixed at the first
 attempt; each attempt gets a fresh `Klaviyo-Timestamp` and signature over body + timestamp.
 
+When a delivery is due follows the sandbox's clock, but its timestamps (`meta.timestamp`, the
+`Klaviyo-Timestamp` header) are the wall clock's: the receiver checks them against its own
+clock, which moving the sandbox's clock forward (to age tokens) does not move.
+
 When several processes share the state (the built-in sandbox profile), each runs a worker, and
 whichever sees a delivery due first claims it in the state (`claimed_until`) before sending:
 the others leave it alone until the claim is finished or has run out (its process died).
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -105,6 +110,7 @@ class DeliveryWorker:
         *,
         tick: Callable[[], None] = lambda: None,
         timeout: float = 5.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._transaction = transaction
         self._state_of = state_of
@@ -113,6 +119,7 @@ class DeliveryWorker:
         self._on_change = on_change
         self._tick = tick  # other timed work, done under the lock on every turn
         self._timeout = timeout
+        self._wall_clock = wall_clock
         self._in_flight: set[str] = set()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -191,7 +198,7 @@ class DeliveryWorker:
                 "meta": {
                     "klaviyo_account_id": state.account["id"],
                     "klaviyo_webhook_id": webhook["id"],
-                    "timestamp": iso_precise(now),
+                    "timestamp": iso_precise(self._wall_clock()),
                     "version": PAYLOAD_VERSION,
                 },
             }
@@ -210,7 +217,7 @@ class DeliveryWorker:
         )
 
     def _send(self, job: _Job) -> tuple[int | None, str | None]:
-        timestamp = formatdate(self._clock.now(), usegmt=True)
+        timestamp = formatdate(self._wall_clock(), usegmt=True)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
