@@ -70,7 +70,7 @@ def connect_oauth(
     """
     app, secret = _oauth_app(deps, client_secret)
     if not deps.profile.builtin:
-        check_someone_can_log_in(login)
+        check_someone_can_log_in(login, deps.environ)
     deps.store.check_writable()
     request = AuthorizationRequest(
         app, requested_scopes(deps), generate_state(), generate_pkce_pair()
