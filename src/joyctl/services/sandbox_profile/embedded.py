@@ -5,6 +5,10 @@ store's customers and opening balances and its write-review program in the ledge
 connection facts in config.toml, and the emulator's tokens in the profile's emulator secrets
 file. Those tokens are the emulator's own fake credentials, so they live in the profile's data
 folder instead of the OS keyring: the sandbox works on machines without a Secret Service.
+
+Every command on the profile runs its own emulator on the one state file, shared under
+transactions (`joyctl.sandbox.store.shared`): what any process does, every other sees at its
+next request, and a running listener's emulator sends the deliveries other commands cause.
 """
 
 from __future__ import annotations
@@ -226,7 +230,8 @@ def _empty_folder(folder: Path, *, keep: Path) -> None:
 
 
 class EmbeddedSandbox:
-    """The emulator for one joyctl command: started on a free loopback port, state persisted.
+    """The emulator for one joyctl command: started on a free loopback port, its state the
+    file every process of the profile shares.
 
     `open_ledger` opens a profile's ledger the way every command does (see
     `first_use.prepare_ledger`); the sandbox profile's ledger is opened first so that the
