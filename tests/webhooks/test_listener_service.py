@@ -273,7 +273,7 @@ def test_an_outage_leaves_the_delivery_stored_and_the_upkeep_finishes_it(
     try:
         secrets[_subscribe(emulator, url)] = SECRET
         service.start(url)
-        assert service.health.readiness()[0] == 200
+        _wait_until(lambda: service.health.readiness()[0] == 200)
         _control(emulator, "clock", {"freeze": True})  # holds the delivery until flushed
         _submit(emulator, email)
         _control(emulator, "settings", {"faults": "5xx=1.0"})  # Klaviyo goes down
@@ -290,12 +290,19 @@ def test_an_outage_leaves_the_delivery_stored_and_the_upkeep_finishes_it(
         awarded = lines.wait_for(lambda line: getattr(line, "awarded", 0) == 1)
         assert isinstance(awarded, DeliveryLine) and awarded.delivery_id == stored.delivery_id
         lines.wait_for(lambda line: getattr(line, "code", None) == "klaviyo_back")
-        assert service.health.readiness()[0] == 200
+        _wait_until(lambda: service.health.readiness()[0] == 200)
         assert balance(ledger, email) == 50
     finally:
         service.stop()
         receiver.stop()
         client.close()
+
+
+def _wait_until(condition: Any, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "never came true"
+        time.sleep(0.02)
 
 
 def _subscribe(server: SandboxServer, url: str) -> str:

@@ -61,8 +61,14 @@ class ListenerService:
         self._upkeep: Upkeep | None = None
 
     def start(self, url: str) -> None:
-        """Answer health requests, check what will arrive here, then keep things moving."""
+        """Answer health requests now; check what will arrive here and keep things moving on
+        the upkeep thread (Klaviyo may be slow to answer, and a stop must not wait for it)."""
         self._receiver.health = self.health
+        tasks = UpkeepTasks(self._probe, self._retry_backlog, self._receiver.push)
+        self._upkeep = Upkeep(tasks, self.health, self._receiver.emit, self._options)
+        self._upkeep.start(first=lambda: self._check_at_start(url))
+
+    def _check_at_start(self, url: str) -> None:
         with self._lock:
             ours = delivery_queries.subscriptions(self._connection)
         report = check_at_start(
@@ -77,10 +83,6 @@ class ListenerService:
             self.health.klaviyo_answered()
         for notice in report.notices:
             self._receiver.emit(notice)
-        tasks = UpkeepTasks(self._probe, self._retry_backlog, self._receiver.push)
-        self._upkeep = Upkeep(tasks, self.health, self._receiver.emit, self._options)
-        self._upkeep.run_once()  # at once: deliveries an earlier run left, a token to refresh
-        self._upkeep.start()
 
     def stop(self) -> None:
         if self._upkeep is not None:

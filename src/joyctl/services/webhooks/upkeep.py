@@ -51,10 +51,14 @@ class Upkeep:
         self._notify = notify
         self._options = options or UpkeepOptions()
         self._failures = 0
+        self._first: Callable[[], None] | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-upkeep", daemon=True)
 
-    def start(self) -> None:
+    def start(self, first: Callable[[], None] | None = None) -> None:
+        """Run `first` (the start-up checks), one round at once, then a round every interval;
+        all on the upkeep thread, so a slow Klaviyo never holds up a stop."""
+        self._first = first
         self._thread.start()
 
     def stop(self) -> None:
@@ -82,14 +86,22 @@ class Upkeep:
         return min(wait, self._options.longest_wait)
 
     def _run(self) -> None:
+        if self._first is not None:
+            self._first()
+        if not self._stopping.is_set():
+            self.run_once()  # at once: deliveries an earlier run left, a token to refresh
         while not self._stopping.wait(self.next_wait()):
             self.run_once()
+
+    def _say(self, line: ListenerNotice) -> None:
+        if not self._stopping.is_set():  # nothing after the listener said it stopped
+            self._notify(line)
 
     def _failed(self, error: JoyctlError) -> None:
         self._health.klaviyo_failed(error.message)
         self._failures += 1
         if self._failures == 1:  # said once per outage; /readyz tells the rest
-            self._notify(
+            self._say(
                 notice(
                     "klaviyo_unreachable",
                     f"Klaviyo failed: {error.message}; deliveries are still stored and answered,"
@@ -103,7 +115,7 @@ class Upkeep:
         if self._failures == 0:
             return
         self._failures = 0
-        self._notify(
+        self._say(
             notice(
                 "klaviyo_back",
                 f"Klaviyo answers again: {retried} deliveries handed back for processing,"
