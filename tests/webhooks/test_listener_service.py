@@ -328,3 +328,27 @@ def _submit(server: SandboxServer, email: str) -> None:
     with public_client(server) as client:
         answer = client.post("/client/reviews", params=params, json=review_body(email))
     assert answer.status_code == 202, answer.text
+
+
+def test_an_unforeseen_failure_is_said_and_the_upkeep_goes_on() -> None:
+    calls: list[int] = []
+    said: list[ListenerNotice] = []
+
+    def probe() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a bug")
+
+    health = ListenerHealth(
+        ledger=lambda: (True, None), signing_secret=lambda: (True, None), stale_after=60
+    )
+    upkeep = Upkeep(
+        UpkeepTasks(probe, lambda: 0, None), health, said.append, UpkeepOptions(interval=0.05)
+    )
+    upkeep.start()
+    try:
+        _wait_until(lambda: health.klaviyo() == (True, None))
+    finally:
+        upkeep.stop()
+    assert _codes(said)[0] == "upkeep_failed"
+    assert "ValueError" in said[0].message and "a bug" not in said[0].message

@@ -87,11 +87,18 @@ class Upkeep:
 
     def _run(self) -> None:
         if self._first is not None:
-            self._first()
+            self._guarded(self._first)
         if not self._stopping.is_set():
-            self.run_once()  # at once: deliveries an earlier run left, a token to refresh
+            self._guarded(self.run_once)  # at once: what an earlier run left, a token to refresh
         while not self._stopping.wait(self.next_wait()):
-            self.run_once()
+            self._guarded(self.run_once)
+
+    def _guarded(self, work: Callable[[], object]) -> None:
+        """One round that fails in an unforeseen way is said, and the next one still comes."""
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the upkeep for good
+            self._say(notice("upkeep_failed", f"internal error: {type(exc).__name__}"))
 
     def _say(self, line: ListenerNotice) -> None:
         if not self._stopping.is_set():  # nothing after the listener said it stopped
