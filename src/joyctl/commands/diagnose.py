@@ -70,7 +70,7 @@ def diagnose(
     outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:
         app.output.json_mode = True
-    if fix:
+    if fix and outcome.exit_code != ExitCode.REMOTE:  # nothing to fix while Klaviyo is away
         return _fix(app, outcome.report, since=since, yes=yes)
     render = _render_markdown if output_format is Format.MARKDOWN else _render_report
     app.output.emit(outcome.report, render)
