@@ -2,7 +2,9 @@
 
 Every secret written to the keyring is read back before the write counts; a secret lives in
 one place only (storing it in the keyring removes any copy from the file). Reads follow the
-lookup order's storage part, keyring then file, and say where the secret was found.
+lookup order's storage part, keyring then file, and say where the secret was found. A profile
+that chose the file (with --insecure-storage, where no keyring could be used) keeps to it:
+writes go there and reads look nowhere else.
 """
 
 from __future__ import annotations
