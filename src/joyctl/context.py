@@ -127,6 +127,8 @@ class AppContext:
         return credential_store(
             self.paths,
             name,
+            settings=self.settings,
+            environ=self.environ,
             backend=self.keyring_backend,
             timeout=timeout,
             insecure_storage=self.insecure_storage,

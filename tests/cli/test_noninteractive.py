@@ -68,6 +68,7 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     # The built-in sandbox profile carries the emulator's own fake credentials.
     "sandbox scenarios": {0},
     "sandbox reset": {0},
+    "sandbox state": {0},
     # Servers, stopped by SIGTERM once serving; one that needs credentials exits 4 first.
     "sandbox serve": {0, 130},
     "webhooks listen": {0, 4, 130},

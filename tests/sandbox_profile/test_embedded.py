@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -144,3 +145,23 @@ def test_an_unknown_payload_shape_is_a_usage_error(cli: Cli) -> None:
     result = cli("sandbox", "serve", "--webhook-payload", "partial")
     assert result.exit_code == 2
     assert "full, no-review-id" in result.stderr
+
+
+def test_sandbox_state_prints_the_inspection_document(cli: Cli, isolated_home: Path) -> None:
+    submitted = cli("--profile", "sandbox", "reviews", "list", "--limit", "1")
+    assert submitted.exit_code == 0, submitted.stderr
+
+    wrapped = cli("--json", "sandbox", "state")
+    plain = cli("sandbox", "state", "--brief")
+
+    assert wrapped.exit_code == 0, wrapped.stderr
+    document = json.loads(wrapped.stdout)
+    assert document["schema"] == "joyctl/1"
+    data = document["data"]
+    assert data["scenario"] == "legacy-permissions"
+    assert {"requests", "events", "profiles", "reviews", "webhooks", "deliveries"} <= set(data)
+    assert "items" in data["profiles"]
+    assert plain.exit_code == 0, plain.stderr
+    brief = json.loads(plain.stdout)
+    assert brief["scenario"] == data["scenario"]
+    assert "items" not in brief["profiles"] and "attempts" not in brief["deliveries"]

@@ -251,3 +251,14 @@ def test_replay_judges_deliveries_stored_but_never_verified(cli: Cli, shop: Shop
     verdicts = shop.query("SELECT verdict, reason FROM webhook_deliveries ORDER BY id")
     assert [tuple(row) for row in verdicts] == [("verified", None), ("rejected", "bad_signature")]
     assert int(cli_data(cli, shop, "ledger", "balance", email)["balance"]) == before + 50
+
+
+def test_a_webhook_secret_from_the_environment_must_be_one_klaviyo_takes(
+    cli: Cli, shop: Shop
+) -> None:
+    env = {**shop.env, "JOYCTL_WEBHOOK_SECRET": "too-short"}
+    url = "http://127.0.0.1:9/klaviyo/webhooks"
+    result = cli("webhooks", "create", "--endpoint", url, env=env)
+    assert result.exit_code == 2
+    assert "JOYCTL_WEBHOOK_SECRET must be at least 16 characters" in result.stderr
+    assert "too-short" not in result.stderr

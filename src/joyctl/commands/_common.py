@@ -4,10 +4,21 @@ write-review program rewards nothing."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, JoyctlError, UsageError
+
+InsecureStorageOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-storage",
+        help="Without a usable keyring, keep the profile's secrets in a 0600 file (remembered).",
+    ),
+]
+"""The option of every command that may store a secret: the profile remembers the choice."""
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -64,7 +64,12 @@ def _create_webhook(app: AppContext, endpoint: str) -> str:
     from joyctl.services.webhooks.subscriptions import create_subscription
 
     view = create_subscription(
-        app.klaviyo().client, app.credentials(), app.ledger(), endpoint_url=endpoint, topic_ids=[]
+        app.klaviyo().client,
+        app.credentials(),
+        app.ledger(),
+        endpoint_url=endpoint,
+        topic_ids=[],
+        environ=app.environ,
     )
     return f"webhook {view.id} subscribed to {', '.join(view.topics)}"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.commands._common import InsecureStorageOption, app_context
 from joyctl.commands._deps import diagnose_deps
 from joyctl.errors import ExitCode
 from joyctl.output import Output
@@ -50,23 +50,27 @@ def diagnose(
         typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply --fix without asking.")] = False,
+    insecure_storage: InsecureStorageOption = False,
 ) -> int:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4 when joyctl cannot
-    authenticate with Klaviyo at all. --fix asks before it changes anything (unless --yes);
-    without a terminal it prints the commands it would run and exits 6.
+    authenticate with Klaviyo at all, 5 when Klaviyo or the network cannot be reached. --fix
+    asks before it changes anything (unless --yes); without a terminal it prints the commands
+    it would run and exits 6. --fix may store secrets (a new grant, a webhook's signing
+    secret): --insecure-storage allows the 0600 file where no keyring can be used.
 
     Example: joyctl --profile sandbox diagnose --fix --yes
     """
     from joyctl.services.diagnose.run import run_diagnose
 
     app = app_context(ctx)
+    app.insecure_storage = app.insecure_storage or insecure_storage  # --fix may store secrets
     deps = diagnose_deps(app)
     outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:
         app.output.json_mode = True
-    if fix:
+    if fix and outcome.exit_code != ExitCode.REMOTE:  # nothing to fix while Klaviyo is away
         return _fix(app, outcome.report, since=since, yes=yes)
     render = _render_markdown if output_format is Format.MARKDOWN else _render_report
     app.output.emit(outcome.report, render)

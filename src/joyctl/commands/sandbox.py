@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from joyctl.services.sandbox_profile.embedded import ResetReport, ServeInfo
 
 app = typer.Typer(
-    help="Run, list scenarios of, and reset the local Klaviyo emulator.", no_args_is_help=True
+    help="Run, inspect, list scenarios of, and reset the local Klaviyo emulator.",
+    no_args_is_help=True,
 )
 
 
@@ -144,6 +145,28 @@ def reset(
     app = app_context(ctx)
     report = reset_sandbox(app.settings, scenario)
     app.output.emit(report, _render_reset)
+
+
+@app.command("state")
+def state(
+    ctx: typer.Context,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="Leave out each profile and each delivery attempt.")
+    ] = False,
+) -> None:
+    """Print the built-in sandbox's emulator state: the inspection document.
+
+    The same document as `GET /__sandbox/state` of `joyctl sandbox serve`: counters of
+    requests, throttles and faults, events, profiles, lists, import jobs, reviews, webhooks
+    (never their secrets), deliveries and tokens, as every joyctl process on the `sandbox`
+    profile sees them now. Printed as JSON; --json wraps it in the joyctl/1 envelope.
+
+    Example: joyctl sandbox state --brief
+    """
+    from joyctl.services.sandbox_profile.embedded import sandbox_state
+
+    app = app_context(ctx)
+    app.output.emit(sandbox_state(app.sandbox(), brief=brief))
 
 
 def _render_ready(out: Output, info: ServeInfo) -> None:

@@ -52,10 +52,12 @@ def smoke(
     unless --keep).
 
     The review webhook step fails when no enabled webhook subscribes to submitted reviews
-    (create one once with `joyctl webhooks create`); smoke never creates one itself.
+    (create one once with `joyctl webhooks create`; on a runner without a keyring, set
+    JOYCTL_WEBHOOK_SECRET for it); smoke never creates one itself.
 
-    Exit 0 when every step passes, 6 when one fails, 4 when joyctl cannot authenticate, 2 when
-    the account is live and --allow-live-account was not given.
+    Exit 0 when every step passes, 6 when one fails, 5 when only Klaviyo or the network failed
+    (nothing was judged; run it again later), 4 when joyctl cannot authenticate, 2 when the
+    account is live and --allow-live-account was not given.
 
     Example: joyctl --profile ci smoke --junit report.xml
     """

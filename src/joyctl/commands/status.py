@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from joyctl.services.connection.facts import AccountFacts
     from joyctl.services.connection.status import (
         CredentialView,
+        SecretStorageView,
         StatusReport,
         StorageView,
         TokenView,
@@ -55,6 +56,7 @@ def _render(out: Output, data: StatusReport) -> None:
             ("connected", "yes" if data.connected else "no"),
             ("account", _account(data.account)),
             ("credential", _credential(data.credential)),
+            ("secrets in", _kept_in(data.secret_storage)),
             ("storage", _storage(data.storage)),
             ("token", _token(data.token)),
             ("lookup order", data.lookup_order),
@@ -86,6 +88,15 @@ def _credential(credential: CredentialView | None) -> str:
         return "none"
     kind = {"oauth": "OAuth grant", "api_key": "private key", "access_token": "access token"}
     return f"{kind[credential.kind]} from {credential.source.value} {credential.origin}"
+
+
+def _kept_in(view: SecretStorageView) -> str:
+    if view.kind == "file":
+        return (
+            f"insecure file {view.location} (chosen with --insecure-storage;"
+            " `joyctl auth migrate` moves them)"
+        )
+    return view.location
 
 
 def _storage(storage: StorageView | None) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 from joyctl import envvars
+from joyctl.credentials.keyring_access import under_ci
 from joyctl.credentials.model import (
     CLIENT_SECRET_LOOKUP_ORDER,
     CredentialKind,
@@ -20,6 +21,7 @@ from joyctl.credentials.model import (
     OAuthTokens,
     ResolvedCredential,
     SecretKind,
+    SecretStorage,
     with_lookup_order,
 )
 from joyctl.credentials.store import CredentialStore
@@ -73,18 +75,29 @@ def resolve_klaviyo_credential(
     environ: Mapping[str, str] | None = None,
 ) -> ResolvedCredential:
     """Like find_klaviyo_credential, but having none is an AuthError naming the lookup order."""
-    found = find_klaviyo_credential(store, explicit=explicit, environ=environ)
+    variables = os.environ if environ is None else environ
+    found = find_klaviyo_credential(store, explicit=explicit, environ=variables)
     if found is None:
         raise AuthError(
             f"not connected: profile {store.profile!r} has no Klaviyo credential",
-            hint=with_lookup_order(
-                f"Run `joyctl --profile {store.profile} connect` (OAuth) or "
-                f"`joyctl --profile {store.profile} connect --api-key-stdin`, "
-                f"or set {envvars.API_KEY} or {envvars.ACCESS_TOKEN}."
-            ),
+            hint=with_lookup_order(_not_connected_advice(store, variables)),
             code="not_connected",
         )
     return found
+
+
+def _not_connected_advice(store: CredentialStore, environ: Mapping[str, str]) -> str:
+    """Connecting first on a desktop; the environment first under CI or where the profile keeps
+    its secrets in the file (a machine without a keyring), where nobody opens a browser."""
+    name = store.profile
+    connect = (
+        f"`joyctl --profile {name} connect` (OAuth) or "
+        f"`joyctl --profile {name} connect --api-key-stdin`"
+    )
+    environment = f"{envvars.API_KEY} or {envvars.ACCESS_TOKEN}"
+    if under_ci(environ) or store.storage is SecretStorage.FILE:
+        return f"Set {environment} in the environment, or connect once with {connect}."
+    return f"Run {connect}, or set {environment}."
 
 
 def resolve_client_secret(
@@ -119,6 +132,16 @@ def resolve_client_secret(
     return ResolvedCredential(
         CredentialKind.CLIENT_SECRET, stored.value, stored.source, stored.origin
     )
+
+
+def webhook_secret_from_environment(environ: Mapping[str, str]) -> SecretStr | None:
+    """The signing secret of the webhook the listener serves, when the environment holds it.
+
+    A container or CI runner hands it in as JOYCTL_WEBHOOK_SECRET; it then wins over any
+    stored secret, as every environment credential does, and is never written anywhere.
+    """
+    value = _non_blank(environ.get(envvars.WEBHOOK_SECRET))
+    return SecretStr(value) if value is not None else None
 
 
 def _klaviyo_from_environment(environ: Mapping[str, str]) -> ResolvedCredential | None:

@@ -105,6 +105,9 @@ class SandboxConfig:
     # address, so a local `webhooks listen` can receive; strict refuses that too.
     strict_webhook_urls: bool = False
     webhook_payload: str = "full"  # "full" | "no-review-id" (see WEBHOOK_PAYLOADS)
+    # Several processes run the emulator on one state file (the built-in sandbox profile): every
+    # request is then a transaction on the file (see store/shared.py) instead of a late save.
+    shared_state: bool = False
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)

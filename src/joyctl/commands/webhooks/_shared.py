@@ -17,9 +17,11 @@ WebhookIdArg = Annotated[
 
 
 def webhook_deps(app: AppContext) -> WebhookDeps:
-    """The ledger, the credential store, and a Klaviyo client made only if it is needed."""
+    """The ledger, the credential store, and a Klaviyo client made only if it is needed; the
+    signing secret from JOYCTL_WEBHOOK_SECRET when the environment holds one."""
     from datetime import timedelta
 
+    from joyctl.credentials import webhook_secret_from_environment
     from joyctl.services.webhooks.listen import WebhookDeps, memoized
 
     profile = app.settings.profile
@@ -30,4 +32,6 @@ def webhook_deps(app: AppContext) -> WebhookDeps:
         connection_info=dict(profile.connection),
         ledger_path=app.paths.ledger_file(profile.name),
         lookup_window=timedelta(seconds=profile.review_lookup_window),
+        webhook_secret=webhook_secret_from_environment(app.environ),
+        public_url=profile.webhook_endpoint,
     )

@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from joyctl.commands._common import app_context, confirm_or_require_yes, warn_if_program_off
+from joyctl.commands._common import (
+    InsecureStorageOption,
+    app_context,
+    confirm_or_require_yes,
+    warn_if_program_off,
+)
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
 
@@ -41,7 +46,7 @@ def list_(ctx: typer.Context) -> None:
     from joyctl.services.webhooks.subscriptions import list_subscriptions
 
     app = app_context(ctx)
-    hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger())
+    hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger(), app.environ)
     app.output.emit(hooks, _render_list)
 
 
@@ -55,17 +60,24 @@ def create(
         typer.Option(help="Topic id (repeatable); default event:klaviyo.submitted_review."),
     ] = None,
     name: Annotated[str, typer.Option(help="Name shown in Klaviyo.")] = "joyctl reviews",
+    insecure_storage: InsecureStorageOption = False,
 ) -> None:
-    """Subscribe an endpoint to review submissions, with a new secret kept in the keyring.
+    """Subscribe an endpoint to review submissions, with a signing secret joyctl keeps.
 
-    The secret is generated here, sent to Klaviyo once, and stored in the profile's
-    credential store under the new webhook's id; it is never printed.
+    The secret is JOYCTL_WEBHOOK_SECRET when that is set (CI and containers: keep it in your
+    secret store, and give `webhooks listen` the same variable; joyctl stores it nowhere).
+    Otherwise it is generated here, sent to Klaviyo once, and kept where the profile keeps its
+    secrets (the keyring, or the 0600 file chosen with --insecure-storage) under the new
+    webhook's id. It is never printed. Where it will go is checked before Klaviyo is asked.
 
-    Example: joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
+    Examples:
+      joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
+      JOYCTL_WEBHOOK_SECRET=... joyctl --profile ci webhooks create --endpoint URL
     """
     from joyctl.services.webhooks.subscriptions import create_subscription
 
     app = app_context(ctx)
+    app.insecure_storage = app.insecure_storage or insecure_storage
     hook = create_subscription(
         app.klaviyo().client,
         app.credentials(),
@@ -73,6 +85,7 @@ def create(
         endpoint_url=endpoint,
         topic_ids=topic or [],
         name=name,
+        environ=app.environ,
     )
     app.output.emit(hook, _render_created)
     warn_if_program_off(app)
@@ -145,13 +158,14 @@ def _render_list(out: Output, data: list[WebhookView]) -> None:
 
 
 def _render_created(out: Output, data: WebhookView) -> None:
+    secret = {"env": "from JOYCTL_WEBHOOK_SECRET (stored nowhere)"}.get(data.secret, data.secret)
     out.fields(
         [
             ("id", data.id),
             ("endpoint", data.endpoint_url),
             ("topics", " ".join(data.topics)),
             ("enabled", "yes" if data.enabled else "no"),
-            ("secret", data.secret),
+            ("secret", secret),
         ]
     )
     out.success(f"webhook {data.id} created; receive with: joyctl webhooks listen")

@@ -15,6 +15,7 @@ from joyctl.output import SCHEMA, Output, to_jsonable
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
+    from joyctl.services.webhooks.notices import ListenerNotice
     from joyctl.services.webhooks.outcomes import ReviewOutcome
     from joyctl.services.webhooks.process import ReplaySummary
 
@@ -45,6 +46,14 @@ KeepRejectedOption = Annotated[
 ListenPushOption = Annotated[
     bool, typer.Option(help="Send the Joy events and points each delivery earns to Klaviyo.")
 ]
+CheckIntervalOption = Annotated[
+    float,
+    typer.Option(
+        min=1.0,
+        metavar="SECONDS",
+        help="How often to check Klaviyo, refresh the token and retry what an outage left.",
+    ),
+]
 
 
 def listen(
@@ -57,6 +66,7 @@ def listen(
     max_connections: MaxConnectionsOption = 64,
     keep_rejected: KeepRejectedOption = 1000,
     push: ListenPushOption = True,
+    check_interval: CheckIntervalOption = 60.0,
 ) -> None:
     """Receive Klaviyo webhook deliveries and reward the reviews they carry.
 
@@ -75,6 +85,14 @@ def listen(
     10 s to finish); what was stored but not processed is finished by `joyctl webhooks replay`.
     A port in use exits 2.
 
+    Made to run unattended for weeks (README, "Running the listener as a service"): at start
+    it warns when no enabled webhook points at it or its signing secret is unknown; GET
+    /healthz and GET /readyz answer JSON on the same port; every --check-interval it checks
+    Klaviyo, which keeps an OAuth grant fresh (each refreshed token is stored where the
+    profile keeps its secrets), and while Klaviyo is down deliveries are stored and answered,
+    then processed once it is back (checks back off up to every 10 minutes). The signing
+    secret is JOYCTL_WEBHOOK_SECRET when set, else the one `webhooks create` stored.
+
     Klaviyo delivers only over https: put a TLS proxy or tunnel in front of this.
 
     Example: joyctl webhooks listen --port 8780
@@ -82,6 +100,7 @@ def listen(
     from joyctl.loopback import is_loopback_host
     from joyctl.services.webhooks.listen import listen as run_listener
     from joyctl.services.webhooks.receiver import ListenOptions
+    from joyctl.services.webhooks.upkeep import UpkeepOptions
 
     app = app_context(ctx)
     if not path.startswith("/"):
@@ -98,7 +117,10 @@ def listen(
         keep_rejected=keep_rejected,
     )
     warn_if_program_off(app)
-    stopped = run_listener(webhook_deps(app), options, lambda line: _report(app, line), push=push)
+    upkeep = UpkeepOptions(interval=check_interval)
+    stopped = run_listener(
+        webhook_deps(app), options, lambda line: _report(app, line), push=push, upkeep=upkeep
+    )
     _report(app, stopped)
 
 
@@ -159,7 +181,8 @@ def _report(app: AppContext, line: ListenLine) -> None:
         return
     if line.kind == "listening":
         out.info(f"listening on {line.url} for account {line.account_id}; Ctrl-C stops")
-        _warn_backlog(out, line.unprocessed)
+        if line.unprocessed:
+            out.warn(f"{line.unprocessed} stored deliveries were not processed: retrying them now")
         if line.unmatched:
             out.warn(
                 f"{_plural(line.unmatched, 'review event')} kept unmatched:"
@@ -168,8 +191,18 @@ def _report(app: AppContext, line: ListenLine) -> None:
     elif line.kind == "stopped":
         out.info(f"stopped after {line.deliveries} deliveries")
         _warn_backlog(out, line.unprocessed)
+    elif line.kind == "notice":
+        _notice(out, line)
     else:
         out.info(_delivery_text(line))
+
+
+def _notice(out: Output, line: ListenerNotice) -> None:
+    text = f"{line.message}; {line.hint}" if line.hint else line.message
+    if line.level == "warning":
+        out.warn(text)
+    else:
+        out.info(f"{line.at}  {text}")
 
 
 def _warn_backlog(out: Output, unprocessed: int) -> None:

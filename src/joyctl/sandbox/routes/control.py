@@ -24,7 +24,7 @@ from joyctl.sandbox.faults import FaultInjector, parse_faults
 from joyctl.sandbox.jsonapi import Response, invalid, json_response
 from joyctl.sandbox.scenarios.catalogue import build_state
 from joyctl.sandbox.scenarios.seeds import SandboxCredentials
-from joyctl.sandbox.store.inspection import snapshot
+from joyctl.sandbox.store.inspection import brief, snapshot
 from joyctl.sandbox.store.records import JsonObject
 from joyctl.sandbox.store.state import SandboxState
 
@@ -77,8 +77,7 @@ def get_state(ctx: RequestContext, app: SandboxApp) -> Response:
     """`?brief=1` leaves out the per-profile items and per-attempt lists (large in benchmarks)."""
     document = snapshot(app.world.state, app.clock.now(), settings_of(app))
     if ctx.param("brief") in ("1", "true"):
-        document["profiles"].pop("items", None)
-        document["deliveries"].pop("attempts", None)
+        document = brief(document)
     return json_response(200, document, "application/json")
 
 

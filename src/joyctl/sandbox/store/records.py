@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 JsonObject = dict[str, Any]
 
@@ -200,6 +200,8 @@ class DeliveryRecord(TypedDict):
     attempts: int
     next_attempt_at: float
     body: str | None  # fixed at the first attempt so retries send the same bytes
+    # Sandbox time until which one process is sending it (a shared state: see deliveries.py).
+    claimed_until: NotRequired[float]
 
 
 class DeliveryAttemptRecord(TypedDict):

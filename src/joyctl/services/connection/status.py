@@ -18,9 +18,11 @@ from pydantic import BaseModel
 
 from joyctl.credentials import (
     LOOKUP_ORDER,
+    SERVICE_NAME,
     CredentialKind,
     CredentialSource,
     ResolvedCredential,
+    SecretStorage,
     resolve_klaviyo_credential,
 )
 from joyctl.errors import (
@@ -61,6 +63,14 @@ class SecretPlace(BaseModel):
     origin: str
 
 
+class SecretStorageView(BaseModel):
+    """Where the profile writes its secrets, known without asking the keyring anything."""
+
+    kind: SecretStorage
+    remembered: bool  # chosen earlier and kept in config.toml (else: the keyring, by default)
+    location: str  # the keyring service, or the insecure file's path
+
+
 class StorageView(BaseModel):
     backend: str | None
     available: bool
@@ -97,6 +107,7 @@ class StatusReport(BaseModel):
     connected_at: str | None
     credential: CredentialView | None
     lookup_order: str
+    secret_storage: SecretStorageView
     storage: StorageView | None
     token: TokenView | None
     scopes: ScopeView
@@ -182,6 +193,7 @@ def _connected(
         connected_at=deps.profile.connection.get("connected_at"),
         credential=_credential_view(credential),
         lookup_order=LOOKUP_ORDER,
+        secret_storage=_secret_storage(deps),
         storage=_storage_if_stored(deps, credential),
         token=access.token,
         scopes=ScopeView(granted=access.granted, required=required, missing=missing),
@@ -216,6 +228,7 @@ def _failed(
         connected_at=deps.profile.connection.get("connected_at"),
         credential=_credential_view(credential) if credential else None,
         lookup_order=LOOKUP_ORDER,
+        secret_storage=_secret_storage(deps),
         storage=storage,
         token=None,
         scopes=ScopeView(granted=None, required=_required(deps), missing=None),
@@ -244,6 +257,17 @@ def _credential_view(credential: ResolvedCredential) -> CredentialView:
     return CredentialView(
         kind=kind, source=credential.source, origin=credential.origin, refreshable=refreshable
     )
+
+
+def _secret_storage(deps: ConnectionDeps) -> SecretStorageView:
+    store = deps.store
+    if store.storage is SecretStorage.FILE:
+        location = str(store.file_path)
+    elif deps.profile.builtin:
+        location = "the sandbox profile's own file (the emulator's fake credentials)"
+    else:
+        location = f"OS keyring, service '{SERVICE_NAME}'"
+    return SecretStorageView(kind=store.storage, remembered=store.storage_chosen, location=location)
 
 
 def _storage_if_stored(deps: ConnectionDeps, credential: ResolvedCredential) -> StorageView | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from joyctl.errors import ExitCode
+from joyctl.errors import ExitCode, RemoteError
 from joyctl.services.diagnose import DiagnoseReport, Probe, Status, run_checks
 from joyctl.services.diagnose.bundle import BundleWritten, write_bundle
 from joyctl.services.rewards.sources import parse_time
@@ -50,8 +50,12 @@ def build_probe(deps: DiagnoseDeps, since: str | None) -> Probe:
     )
 
 
-def exit_code_for(report: DiagnoseReport) -> int:
+def exit_code_for(report: DiagnoseReport, *, unreachable: bool = False) -> int:
+    """4 when joyctl cannot authenticate, 5 when that is because Klaviyo or the network
+    failed (`unreachable`), 6 when a check fails, else 0."""
     statuses = {check.id: check.status for check in report.checks}
+    if statuses.get("authentication") is Status.FAIL and unreachable:
+        return ExitCode.REMOTE
     if statuses.get("credentials") is Status.FAIL or statuses.get("authentication") is Status.FAIL:
         return ExitCode.AUTH
     return ExitCode.CHECK_FAILED if report.failed else ExitCode.OK
@@ -70,7 +74,8 @@ def run_diagnose(
     written = None
     if bundle is not None:
         written = write_bundle(bundle, report, probe.profile, probe.connection, _secrets(probe))
-    return DiagnoseOutcome(report, exit_code_for(report), written)
+    unreachable = isinstance(probe.remote_error("account"), RemoteError)
+    return DiagnoseOutcome(report, exit_code_for(report, unreachable=unreachable), written)
 
 
 def _secrets(probe: Probe) -> list[str]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.ledger.db import transaction
 from joyctl.ledger.deliveries import Verdict
+from joyctl.services.webhooks.notices import ListenerNotice
 from joyctl.services.webhooks.outcomes import ReviewOutcome
 from joyctl.services.webhooks.verify import (
     DeliveryRequest,
@@ -80,8 +81,8 @@ class ListenerStopped(BaseModel):
     unprocessed: int
 
 
-ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped
-"""What `webhooks listen` reports: that it listens, each delivery, that it stopped."""
+ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped | ListenerNotice
+"""What `webhooks listen` reports: that it listens, each delivery, notices, that it stopped."""
 
 
 class DeliveryIntake:
