@@ -19,13 +19,13 @@ from joyctl.ledger.health import (
     UNREADABLE,
     DamagedLedgerError,
     describe,
-    header_problem,
     is_damage_on_open,
     structure_problems,
 )
 from joyctl.paths import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
 
 BUSY_TIMEOUT_MS = 10_000
+EMPTY_FILE = "the file is empty (0 bytes)"
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
@@ -80,7 +80,10 @@ def open_ledger(path: Path) -> sqlite3.Connection:
     if not path.exists():
         create_ledger(path)
     try:
-        problem = header_problem(path)
+        # Never open the file outside SQLite here: closing any other descriptor of a database
+        # drops the POSIX locks SQLite holds on it in this process (a listener's connections,
+        # say), so its header is left to SQLite ("file is not a database", below).
+        problem = EMPTY_FILE if path.stat().st_size == 0 else None
     except OSError as exc:
         raise JoyctlError(
             f"cannot read the ledger {path}: {exc.strerror or exc}",

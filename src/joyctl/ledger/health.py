@@ -146,7 +146,9 @@ def describe(error: BaseException) -> str:
     if isinstance(error, UnicodeDecodeError):
         return "SQLite reports damage in a name that is not even text"
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    first = text.splitlines()[0]
+    # SQLite's words for a header that is not its own; said as the file check says it.
+    return "the file is not a SQLite database" if first == "file is not a database" else first
 
 
 def _schema(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
