@@ -22,6 +22,7 @@ profile, which writes the state file) may call code that takes it.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from joyctl.errors import JoyctlError
+from joyctl.files.private import PRIVATE_FILE_MODE, make_private_folder
 from joyctl.sandbox.store.persistence import load_state, write_state_file
 from joyctl.sandbox.store.state import SandboxState
 
@@ -90,8 +92,11 @@ def state_lock(state_file: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Itera
 
 
 def _acquire(path: Path, timeout: float, state_file: Path) -> IO[bytes]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+b")
+    make_private_folder(path.parent)
+    # 0600 like the state file beside it; the lock file holds only a generation counter.
+    handle = os.fdopen(
+        os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE), "a+b"
+    )
     deadline = time.monotonic() + timeout
     while True:
         if _try_lock(handle):
