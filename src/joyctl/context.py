@@ -49,7 +49,11 @@ class AppContext:
     http_transport: Any = None
     keyring_backend: Any = None
     insecure_storage: bool = False
+    # Commands that repair config.toml (`config set`, `profiles ...`) read it as it is; every
+    # other command refuses to start while a setting it could read is unusable.
+    settings_as_written: bool = False
     _settings: Settings | None = None
+    _settings_checked: bool = False
     _ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict)
     _sandbox: EmbeddedSandbox | None = None
     _sessions: list[KlaviyoSession] = field(default_factory=list)
@@ -82,6 +86,9 @@ class AppContext:
             from joyctl.settings import load_settings
 
             self._settings = load_settings(self.paths, self.environ, self.options.profile)
+        if not self._settings_checked and not self.settings_as_written:
+            self._settings.check()
+            self._settings_checked = True
         return self._settings
 
     @property

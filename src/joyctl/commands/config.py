@@ -29,6 +29,7 @@ def path_(ctx: typer.Context) -> None:
     from joyctl.services.setup.config import config_paths
 
     app = app_context(ctx)
+    app.settings_as_written = True  # where the files are, even while one holds a bad value
     app.output.emit(config_paths(app.settings), _render_paths)
 
 
@@ -63,6 +64,7 @@ def set_(
     from joyctl.services.setup.config import set_setting
 
     app = app_context(ctx)
+    app.settings_as_written = True  # so a bad value can be replaced
     result = set_setting(app.settings, key, value)
     app.output.emit(result, _render_saved)
 
