@@ -153,7 +153,11 @@ def _report_usage(app: AppContext, error: typer.TyperException) -> int:
     from typer._click.exceptions import UsageError as ClickUsageError
 
     if isinstance(error, NoArgsIsHelpError) and error.ctx is not None:
-        app.output.stderr.write(error.ctx.get_help() + "\n")
+        if app.output.json_mode:  # the envelope, not the help text on stderr
+            hint = f"see `{error.ctx.command_path} --help`"
+            app.output.error(UsageError("a command is missing", hint=hint))
+        else:
+            app.output.stderr.write(error.ctx.get_help() + "\n")
         return ExitCode.USAGE
     command_path = "joyctl"
     if isinstance(error, ClickUsageError) and error.ctx is not None:

@@ -40,7 +40,6 @@ T = TypeVar("T")
 
 KEYRING_TIMEOUT_RANGE = (0.1, 600.0)
 WEBHOOK_TOLERANCE_RANGE = (1, 7 * 24 * 3600)
-URL_LIMIT = 2048
 CLIENT_ID_LIMIT = 256
 SCOPES_LIMIT = 64
 
@@ -87,18 +86,7 @@ class Resolved(Generic[T]):
 
 
 def _parse_url(value: str, what: str) -> str:
-    text = values.text(value, what=what, limit=URL_LIMIT, error=ConfigError)
-    hint = "use an http(s) URL, e.g. https://a.klaviyo.com"
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - reading it checks the port is a number in range
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"{what}: {values.shown(value)} is not an http(s) URL", hint=hint)
-    if " " in text:
-        raise ConfigError(f"{what}: {values.shown(value)} holds a space", hint=hint)
-    return text.rstrip("/")
+    return values.http_url(value, what=what, error=ConfigError)
 
 
 def _parse_port(value: str, what: str) -> int:

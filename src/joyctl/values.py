@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from joyctl.errors import JoyctlError, UsageError
 
@@ -22,6 +23,9 @@ LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 MOMENT_RANGE = "from 1970-01-01 to 9999-12-30"
 MOMENT_EXAMPLE = "e.g. 2026-01-31 or 2026-01-31T12:00:00Z"
 LONGEST_DB_INTEGER = 2**63 - 1  # SQLite's INTEGER
+
+URL_LIMIT = 2048
+URL_HINT = "use an http(s) URL, e.g. https://a.klaviyo.com"
 
 _WHOLE = re.compile(r"[+-]?\d{1,20}")
 _DECIMAL = re.compile(r"[+-]?(?:\d{1,20}(?:\.\d{0,20})?|\.\d{1,20})(?:[eE][+-]?\d{1,3})?")
@@ -98,6 +102,21 @@ def moment(text: str, *, what: str, error: ErrorClass = UsageError) -> datetime:
 def _with_offset(raw: str) -> str:
     # Python 3.11 reads "Z" already; older spellings like "+0000" are left to fromisoformat.
     return raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+
+
+def http_url(value: str, *, what: str, error: ErrorClass = UsageError) -> str:
+    """An http or https URL with a host (and a valid port, if any), without a trailing slash."""
+    checked = text(value, what=what, limit=URL_LIMIT, error=error)
+    try:
+        parts = urlsplit(checked)
+        parts.port  # noqa: B018 - reading it checks that the port is a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise error(f"{what}: {shown(value)} is not an http(s) URL", hint=URL_HINT)
+    if " " in checked:
+        raise error(f"{what}: {shown(value)} holds a space", hint=URL_HINT)
+    return checked.rstrip("/")
 
 
 def text(value: str, *, what: str, limit: int, error: ErrorClass = UsageError) -> str:

@@ -26,8 +26,9 @@ def status(ctx: typer.Context) -> int:
 
     The credential is checked with Klaviyo (an expired OAuth token is refreshed on the way).
     Exit 0 when connected with every required scope; 4 when not connected, disconnected or
-    missing access (the fix command is printed); 5 when Klaviyo cannot be reached. --json
-    prints the shape documented in the README under "Status JSON".
+    missing access (the fix command is printed); 3 when Klaviyo's answer cannot be read; 5
+    when Klaviyo cannot be reached. --json prints the shape documented in the README under
+    "Status JSON".
     """
     from joyctl.services.connection.status import check_status
 
@@ -38,7 +39,8 @@ def status(ctx: typer.Context) -> int:
         problem = report.problem
         hint = problem.hint
         if report.fix is not None and report.fix not in (hint or ""):
-            hint = f"{hint or ''} To fix it, run `{report.fix}`.".strip()
+            said = (hint or "").rstrip(".")
+            hint = f"{said}; to fix it, run `{report.fix}`" if said else f"run `{report.fix}`"
         app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
     for warning in report.warnings:
         app.output.warn(warning)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import email_option, input_file, moment_option, resource_id
 from joyctl.commands._common import app_context
+from joyctl.commands.reviews._choices import StatusChoice, TypeChoice
 from joyctl.commands.reviews._render import render_summary, rule_values_text
 from joyctl.errors import UsageError
 from joyctl.output import Output
@@ -25,10 +27,12 @@ def simulate(
     email: Annotated[str | None, typer.Option(help="Reviewer's email.")] = None,
     content: Annotated[str | None, typer.Option(help="Review text.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id.")] = None,
-    status: Annotated[str, typer.Option(help="Klaviyo review status.")] = "published",
+    status: Annotated[StatusChoice, typer.Option(help="Klaviyo review status.")] = (
+        StatusChoice.PUBLISHED
+    ),
     review_type: Annotated[
-        str, typer.Option("--type", help="review, question, rating or store.")
-    ] = "review",
+        TypeChoice, typer.Option("--type", help="review, question, rating or store.")
+    ] = TypeChoice.REVIEW,
     verified: Annotated[bool, typer.Option(help="Verified purchase.")] = False,
     image: Annotated[list[str] | None, typer.Option(help="Image URL (repeatable).")] = None,
     created: Annotated[
@@ -55,27 +59,29 @@ def simulate(
     from joyctl.services.rewards.sources import incoming_from_fields, read_review_file
 
     app = app_context(ctx)
+    connected = moment_option("--connected-at", connected_at)
     if file is not None:
-        reviews: Any = read_review_file(file, origin="simulate")
+        reviews: Any = read_review_file(input_file("--file", file), origin="simulate")
     elif email and content is not None:
+        written = moment_option("--created", created)
         fields = {
-            "id": review_id,
-            "email": email,
+            "id": resource_id("--id", review_id),
+            "email": email_option("--email", email),
             "content": content,
             "product_id": product,
-            "status": status,
-            "review_type": review_type,
+            "status": status.value,
+            "review_type": review_type.value,
             "verified": verified,
             "images": image or [],
-            "created": created,
+            "created": written.isoformat() if written else None,
         }
         reviews = [incoming_from_fields(fields, origin="simulate")]
     else:
         raise UsageError("nothing to simulate", hint="pass --file FILE, or --email and --content")
     connection = app.ledger()
     facts_source = dict(app.settings.profile.connection)
-    if connected_at:
-        facts_source["connected_at"] = connected_at
+    if connected is not None:
+        facts_source["connected_at"] = connected.isoformat()
     report = simulate_reviews(
         connection,
         current_program(connection),

@@ -23,7 +23,7 @@ from joyctl.credentials import (
     ResolvedCredential,
     resolve_klaviyo_credential,
 )
-from joyctl.errors import CredentialStoreError, ExitCode, JoyctlError, RemoteError
+from joyctl.errors import CredentialStoreError, DataError, ExitCode, JoyctlError, RemoteError
 from joyctl.klaviyo.auth import OAuthAuth
 from joyctl.klaviyo.oauth import OAuthApp
 from joyctl.klaviyo.resources.accounts import get_account
@@ -194,9 +194,11 @@ def _failed(
     credential: ResolvedCredential | None = None,
     storage: StorageView | None,
 ) -> StatusReport:
-    exit_code = ExitCode.REMOTE if isinstance(error, RemoteError) else ExitCode.AUTH
-    # Reconnecting helps a missing or dead credential, not a network or keyring failure.
-    reconnect = not isinstance(error, RemoteError | CredentialStoreError)
+    # A network failure (5) or an answer joyctl cannot read (3) is said as such, as every other
+    # command says it; the rest means the profile is not usably connected (4).
+    exit_code = error.exit_code if isinstance(error, RemoteError | DataError) else ExitCode.AUTH
+    # Reconnecting helps a missing or dead credential, not a network, data or keyring failure.
+    reconnect = not isinstance(error, RemoteError | DataError | CredentialStoreError)
     fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,
