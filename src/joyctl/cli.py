@@ -8,16 +8,17 @@ internal error that shows a traceback (without local variables) only with --debu
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from joyctl import __version__
 from joyctl.context import AppContext, GlobalOptions
-from joyctl.errors import ExitCode, JoyctlError, UsageError
+from joyctl.errors import ExitCode, JoyctlError, UsageError, hint_for
 
 COMPLETE_VAR = "_JOYCTL_COMPLETE"
 
@@ -93,6 +94,13 @@ def build_app() -> typer.Typer:
     return app
 
 
+@functools.cache
+def _command() -> Any:
+    """The command tree, built once per process: it is stateless, and building it is most of
+    the cost of a command that stops at a usage error (tests run thousands in one process)."""
+    return typer.main.get_command(build_app())
+
+
 def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
     """Run joyctl and return its exit status; nothing escapes as an exception."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -109,8 +117,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
 
         completion_init()
     try:
-        command = typer.main.get_command(build_app())
-        result = command.main(
+        result = _command().main(
             args=args,
             prog_name="joyctl",
             complete_var=COMPLETE_VAR,
@@ -119,6 +126,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         )
         return result if isinstance(result, int) else ExitCode.OK
     except JoyctlError as error:
+        error.hint = hint_for(error, app.command_path)
         app.output.error(error)
         return error.exit_code
     except typer.TyperException as error:

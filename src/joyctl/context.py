@@ -52,6 +52,7 @@ class AppContext:
     # Commands that repair config.toml (`config set`, `profiles ...`) read it as it is; every
     # other command refuses to start while a setting it could read is unusable.
     settings_as_written: bool = False
+    command_path: str = "joyctl"  # the command running, for hints such as `... --help`
     _settings: Settings | None = None
     _settings_checked: bool = False
     _ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict)

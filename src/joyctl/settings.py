@@ -125,6 +125,8 @@ def _parse_scopes(value: str, what: str) -> list[str]:
     hint = f"scopes look like reviews:read (at most {SCOPES_LIMIT}, separated by spaces)"
     if bad:
         raise ConfigError(f"{what}: {values.shown(bad[0])} is not a scope", hint=hint)
+    if not scopes:
+        raise ConfigError(f"{what}: no scopes given", hint=hint)
     if len(scopes) > SCOPES_LIMIT:
         raise ConfigError(f"{what}: {len(scopes)} scopes are too many", hint=hint)
     return list(dict.fromkeys(scopes))

@@ -51,7 +51,8 @@ def get(ctx: typer.Context, key: KeyArg) -> None:
     app.output.emit(get_setting(app.settings, key), _render_value)
 
 
-@app.command("set")
+# ignore_unknown_options lets a negative VALUE through to validation instead of reading as a flag.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
     key: KeyArg,

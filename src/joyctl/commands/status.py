@@ -8,7 +8,7 @@ import typer
 
 from joyctl.commands._common import app_context
 from joyctl.commands._deps import connection_deps
-from joyctl.errors import JoyctlError
+from joyctl.errors import ExitCode, JoyctlError, hint_for
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -41,7 +41,10 @@ def status(ctx: typer.Context) -> int:
         if report.fix is not None and report.fix not in (hint or ""):
             said = (hint or "").rstrip(".")
             hint = f"{said}; to fix it, run `{report.fix}`" if said else f"run `{report.fix}`"
-        app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
+        error = JoyctlError(problem.message, hint=hint, code=problem.code)
+        error.exit_code = ExitCode(report.exit_code)
+        error.hint = hint_for(error, "joyctl status")
+        app.output.error(error)
     for warning in report.warnings:
         app.output.warn(warning)
     return report.exit_code

@@ -86,9 +86,9 @@ def export(
     from joyctl.services.ledger_admin.operations import export_customers
 
     app = app_context(ctx)
+    fmt = _format(file_format)
     if output is None and app.output.json_mode:
         raise UsageError("--json needs --output FILE", hint="stdout holds the exported records")
-    fmt = _format(file_format)
     if output is not None:
         output_file("--output", output)
     result = export_customers(

@@ -23,7 +23,14 @@ from joyctl.credentials import (
     ResolvedCredential,
     resolve_klaviyo_credential,
 )
-from joyctl.errors import CredentialStoreError, DataError, ExitCode, JoyctlError, RemoteError
+from joyctl.errors import (
+    CredentialStoreError,
+    DataError,
+    ExitCode,
+    JoyctlError,
+    RemoteError,
+    hint_for,
+)
 from joyctl.klaviyo.auth import OAuthAuth
 from joyctl.klaviyo.oauth import OAuthApp
 from joyctl.klaviyo.resources.accounts import get_account
@@ -215,7 +222,9 @@ def _failed(
         scopes=ScopeView(granted=None, required=_required(deps), missing=None),
         features=[],
         capabilities=None,
-        problem=Problem(code=error.code, message=error.message, hint=error.hint),
+        problem=Problem(
+            code=error.code, message=error.message, hint=hint_for(error, "joyctl status")
+        ),
         fix=fix,
         warnings=[],
     )
