@@ -161,7 +161,9 @@ ARGUMENT_COMMANDS = {
 }
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=(moment_text | number_text).filter(_not_help))
 @pytest.mark.parametrize("kind", list(ARGUMENT_COMMANDS))
 def test_any_argument_value_exits_2_through_the_cli(module_cli: Cli, kind: str, text: str) -> None:

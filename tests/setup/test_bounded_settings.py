@@ -148,7 +148,9 @@ def _reset(paths: Paths, text: str = SHOP) -> None:
     paths.config_file.write_text(text, encoding="utf-8")
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=typed_text.filter(lambda text: text.strip() not in {"--help", "-h"}))
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.key for spec in SPECS])
 def test_config_set_saves_only_what_config_show_can_use(
@@ -170,6 +172,7 @@ def test_config_set_saves_only_what_config_show_can_use(
     assert json.loads(shown.stdout)["data"]["value"] == envelope["data"]["value"]
 
 
+@settings(deadline=None)
 @given(text=typed_text.filter(lambda text: "\x00" not in text))
 @pytest.mark.parametrize("spec", ENV_SPECS, ids=[spec.key for spec in ENV_SPECS])
 def test_any_environment_value_is_usable_or_named(spec: Any, text: str) -> None:
@@ -193,18 +196,17 @@ def toml_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
     yield _paths(tmp_path_factory.mktemp("toml-values"))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(value=toml_values)
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.key for spec in SPECS])
 def test_any_toml_value_is_usable_or_names_file_key_and_what_is_allowed(
     toml_home: Paths, spec: Any, value: Any
 ) -> None:
-    if spec.scope == "global":
-        document: dict[str, Any] = {spec.key: value}
-    else:
-        document = {"profiles": {"shop": {"base_url": "http://127.0.0.1:9", spec.key: value}}}
-        if spec.key == "base_url":
-            document["profiles"]["shop"]["base_url"] = value
+    shop: dict[str, Any] = {"base_url": "http://127.0.0.1:9"}
+    document: dict[str, Any] = {"profiles": {"shop": shop}}
+    (document if spec.scope == "global" else shop)[spec.key] = value
     _reset(toml_home, tomli_w.dumps(document))
     try:
         settings = _checked(toml_home, {}, "shop")
