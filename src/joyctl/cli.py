@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from joyctl import __version__
-from joyctl.context import AppContext, GlobalOptions
+from joyctl import __version__, envvars
+from joyctl.context import AppContext, GlobalOptions, truthy
 from joyctl.errors import ExitCode, JoyctlError, UsageError, hint_for
 
 COMPLETE_VAR = "_JOYCTL_COMPLETE"
@@ -95,10 +95,24 @@ def build_app() -> typer.Typer:
 
 
 @functools.cache
-def _command() -> Any:
+def _command(json_mode: bool = False) -> Any:
     """The command tree, built once per process: it is stateless, and building it is most of
-    the cost of a command that stops at a usage error (tests run thousands in one process)."""
-    return typer.main.get_command(build_app())
+    the cost of a command that stops at a usage error (tests run thousands in one process).
+
+    Under --json its help is plain text that is returned, not printed: a group run without a
+    command raises an error built from its help, which the rich formatter would print on stdout
+    ahead of the JSON envelope.
+    """
+    command = typer.main.get_command(build_app())
+    if json_mode:
+        _plain_help(command)
+    return command
+
+
+def _plain_help(command: Any) -> None:
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
@@ -109,7 +123,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         sys.stdout.write(f"joyctl {__version__}\n")
         return ExitCode.OK
     app = app or AppContext()
-    if "--json" in args:
+    if "--json" in args or truthy(app.environ.get(envvars.JSON)):
         app.output.json_mode = True  # so a usage error before the callback still gets JSON
     if COMPLETE_VAR in os.environ:
         # Shell completion (completions/) calls back into joyctl; register Typer's shells.
@@ -117,7 +131,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
 
         completion_init()
     try:
-        result = _command().main(
+        result = _command(app.output.json_mode).main(
             args=args,
             prog_name="joyctl",
             complete_var=COMPLETE_VAR,

@@ -62,11 +62,11 @@ class AppContext:
     def configure(self, options: GlobalOptions) -> None:
         """Apply the root callback's options; env vars fill in what flags left unset."""
         self.options = options
-        if not options.json_mode and _truthy(self.environ.get(envvars.JSON)):
+        if not options.json_mode and truthy(self.environ.get(envvars.JSON)):
             options.json_mode = True
-        if not options.debug and _truthy(self.environ.get(envvars.DEBUG)):
+        if not options.debug and truthy(self.environ.get(envvars.DEBUG)):
             options.debug = True
-        if not options.no_input and _truthy(self.environ.get(envvars.NO_INPUT)):
+        if not options.no_input and truthy(self.environ.get(envvars.NO_INPUT)):
             options.no_input = True
         self.output.json_mode = options.json_mode
         self.output.quiet = options.quiet
@@ -95,7 +95,7 @@ class AppContext:
     @property
     def unattended(self) -> bool:
         """--no-input (or JOYCTL_NO_INPUT) or CI: nobody is there to answer, whatever stdin is."""
-        return self.options.no_input or _truthy(self.environ.get("CI"))
+        return self.options.no_input or truthy(self.environ.get("CI"))
 
     @property
     def interactive(self) -> bool:
@@ -195,5 +195,6 @@ class AppContext:
         self._ledgers.clear()
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
+    """How the on/off variables (JOYCTL_JSON, JOYCTL_DEBUG, JOYCTL_NO_INPUT, CI) are read."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}

@@ -246,6 +246,9 @@ def check_json(case: Case, result: Result) -> None:
     assert "\n" not in problem["message"]
     assert problem["hint"], envelope
     _says(case, f"{problem['message']} {problem['hint']}")
+    if case.answer == "rate_limited":
+        # The waits said on stderr without --json are in the envelope instead.
+        assert envelope["warnings"] and all("waiting" in w for w in envelope["warnings"])
 
 
 @pytest.mark.parametrize("json_mode", [False, True], ids=["text", "json"])
