@@ -112,7 +112,7 @@ COMMAND_LINE = [
         "--type",
         "bogus",
         says="--type",
-    ),  # fmt: skip
+    ),
     usage(
         "submit-type",
         *SHOP,
@@ -125,7 +125,7 @@ COMMAND_LINE = [
         "--type",
         "bogus",
         says="--type",
-    ),  # fmt: skip
+    ),
     usage("simulate-nothing", "reviews", "simulate", says="nothing to simulate"),
     usage("replay-push-dry", *SHOP, "reviews", "replay", "--push", "--dry-run", says="--dry-run"),
     usage("program-set-nothing", "program", "set", says="KEY VALUE"),
@@ -167,7 +167,27 @@ ENVIRONMENT = [
         ExitCode.USAGE,
         "cannot read",
         env={envvars.HOME: "{txt}"},
-    ),  # fmt: skip
+    ),
+    env_case("api-key-newline", envvars.API_KEY, "pk_abc\ndef", subprocess=True),
+    env_case("api-key-control", envvars.API_KEY, "pk_\x01", *SHOP, "webhooks", "list"),
+    env_case("api-key-accent", envvars.API_KEY, "pk_é", *SHOP, "reviews", "replay"),
+    env_case("api-key-long", envvars.API_KEY, "pk_" + "a" * 5000),
+    env_case("access-token-space", envvars.ACCESS_TOKEN, "a b"),
+    env_case("access-token-tab", envvars.ACCESS_TOKEN, "a\tb", *SHOP, "webhooks", "topics"),
+    Case(
+        "client-secret-newline",
+        (*SHOP, "connect"),
+        ExitCode.USAGE,
+        envvars.CLIENT_SECRET,
+        {envvars.CLIENT_ID: "client-1", envvars.CLIENT_SECRET: "s\ns"},
+    ),
+    Case(
+        "two-credentials",
+        (*SHOP, "status"),
+        ExitCode.USAGE,
+        "both",
+        {envvars.API_KEY: "pk_" + "0" * 34, envvars.ACCESS_TOKEN: "token"},
+    ),
 ]
 
 CONFIG_FILE = [
@@ -178,13 +198,13 @@ CONFIG_FILE = [
         "status",
         says="keyring_timeout",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     config_case("toml-timeout-inf", "keyring_timeout = inf\n", *SHOP, "status", says="0.1 to 600"),
     config_case("toml-timeout-negative", "keyring_timeout = -1\n", says="keyring_timeout"),
     config_case("toml-timeout-zero", "keyring_timeout = 0\n", says="keyring_timeout"),
     config_case(
         "toml-timeout-tiny", "keyring_timeout = 1e-300\n", *SHOP, "status", says="keyring_timeout"
-    ),  # fmt: skip
+    ),
     config_case("toml-timeout-text", 'keyring_timeout = "abc"\n', says="keyring_timeout"),
     config_case("toml-timeout-bool", "keyring_timeout = true\n", says="true or false"),
     config_case("toml-timeout-list", "keyring_timeout = [1]\n", says="a list"),
@@ -200,7 +220,7 @@ CONFIG_FILE = [
         "ledger",
         "verify",
         says="no profile named",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-profiles-number", "profiles = 5\n", says="profiles is not a table", alone=True
     ),
@@ -209,7 +229,7 @@ CONFIG_FILE = [
         "toml-connection-number",
         "[profiles.other]\nconnection = 5\n",
         says="connection is not a table",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-base-url-number",
         "[profiles.other]\nbase_url = 5\n",
@@ -217,7 +237,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="base_url",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-base-url-ftp",
         '[profiles.other]\nbase_url = "ftp://x"\n',
@@ -225,7 +245,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="[profiles.other] base_url",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-redirect-text",
         '[profiles.other]\nredirect_port = "abc"\n',
@@ -233,7 +253,7 @@ CONFIG_FILE = [
         "other",
         "connect",
         says="redirect_port",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-redirect-range",
         "[profiles.other]\nredirect_port = 99999\n",
@@ -242,7 +262,7 @@ CONFIG_FILE = [
         "config",
         "show",
         says="65535",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-scopes-number",
         "[profiles.other]\nrequired_scopes = 5\n",
@@ -250,7 +270,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="required_scopes",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-scopes-word",
         '[profiles.other]\nrequired_scopes = ["nocolon"]\n',
@@ -258,7 +278,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="not a scope",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-scopes-numbers",
         "[profiles.other]\nrequired_scopes = [1, 2]\n",
@@ -266,7 +286,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="required_scopes",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-revision-number",
         "[profiles.other]\nrevision = 5\n",
@@ -274,7 +294,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="revision",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-client-id-list",
         "[profiles.other]\nclient_id = [1]\n",
@@ -283,7 +303,7 @@ CONFIG_FILE = [
         "config",
         "show",
         says="client_id",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-cutover-word",
         '[profiles.other]\nreview_permission_cutover = "x"\n',
@@ -291,7 +311,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="review_permission_cutover",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-cutover-number",
         "[profiles.other]\nreview_permission_cutover = 1\n",
@@ -299,7 +319,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="review_permission_cutover",
-    ),  # fmt: skip
+    ),
     config_case(
         "toml-endpoint-word",
         '[profiles.other]\nwebhook_endpoint = "x"\n',
@@ -307,7 +327,7 @@ CONFIG_FILE = [
         "other",
         "status",
         says="webhook_endpoint",
-    ),  # fmt: skip
+    ),
     config_case("toml-invalid", "keyring_timeout = \n", says="not valid TOML"),
     config_case("toml-deep", "a = " + "[" * 5000 + "]" * 5000 + "\n", says="too deeply"),
     config_case("toml-huge", "# " + "x" * (1024 * 1024) + "\n", says="larger than"),
@@ -317,7 +337,7 @@ CONFIG_FILE = [
         "config",
         "show",
         says="keyring_timeout",
-    ),  # fmt: skip
+    ),
 ]
 
 CONFIG_SET = [
@@ -369,7 +389,7 @@ DATES = [
         "bogus",
         says="--since",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage("replay-since-month", *SHOP, "reviews", "replay", "--since", "2026-13-01", says="ISO"),
     usage("replay-since-edge", *SHOP, "reviews", "replay", "--since", EDGE_MOMENT, says="range"),
     usage("replay-since-early", *SHOP, "reviews", "replay", "--since", "0001-01-01", says="range"),
@@ -388,7 +408,7 @@ DATES = [
         "--until",
         "2026-01-01",
         says="after --until",
-    ),  # fmt: skip
+    ),
     usage("webhooks-replay-since", "webhooks", "replay", "--since", "yesterday", says="--since"),
     usage("webhooks-replay-edge", "webhooks", "replay", "--since", EDGE_MOMENT, says="range"),
     usage("diagnose-since-word", *SHOP, "diagnose", "--since", "bogus", says="--since"),
@@ -403,7 +423,7 @@ DATES = [
         EDGE_MOMENT,
         "--dry-run",
         says="range",
-    ),  # fmt: skip
+    ),
     usage("backfill-until-edge", *SHOP, "backfill", "events", "--until", "10000-01-01"),
     usage(
         "backfill-window",
@@ -415,7 +435,7 @@ DATES = [
         "--until",
         "2026-01-01",
         says="after --until",
-    ),  # fmt: skip
+    ),
     usage("backfill-profiles-since", *SHOP, "backfill", "profiles", "--since", "bogus"),
     usage(
         "simulate-created",
@@ -428,7 +448,7 @@ DATES = [
         "--created",
         "bogus",
         says="--created",
-    ),  # fmt: skip
+    ),
     usage(
         "simulate-created-edge",
         "reviews",
@@ -440,7 +460,7 @@ DATES = [
         "--created",
         EDGE_MOMENT,
         says="range",
-    ),  # fmt: skip
+    ),
     usage(
         "simulate-connected-at",
         "reviews",
@@ -452,7 +472,7 @@ DATES = [
         "--connected-at",
         "bogus",
         says="--connected-at",
-    ),  # fmt: skip
+    ),
     usage("audience-after-word", "audiences", "create", "x", "--last-activity-after", "soon"),
     usage(
         "audience-after-edge",
@@ -462,7 +482,7 @@ DATES = [
         "--last-activity-after",
         EDGE_MOMENT,
         says="neither a date nor an age",
-    ),  # fmt: skip
+    ),
     usage(
         "audience-before-age",
         "audiences",
@@ -471,7 +491,7 @@ DATES = [
         "--last-activity-before",
         "99999999999d",
         says="neither a date nor an age",
-    ),  # fmt: skip
+    ),
 ]
 
 NUMBERS_AND_IDS = [
@@ -486,7 +506,7 @@ NUMBERS_AND_IDS = [
         "x",
         says="points",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage(
         "adjust-negative-huge",
         *SHOP,
@@ -497,7 +517,7 @@ NUMBERS_AND_IDS = [
         "--reason",
         "x",
         says="points",
-    ),  # fmt: skip
+    ),
     usage("adjust-digits", *SHOP, "ledger", "adjust", "ann@example.com", HUGE, "--reason", "x"),
     usage("adjust-fraction", *SHOP, "ledger", "adjust", "ann@example.com", "1.5", "--reason", "x"),
     usage("adjust-word", *SHOP, "ledger", "adjust", "ann@example.com", "many", "--reason", "x"),
@@ -511,7 +531,7 @@ NUMBERS_AND_IDS = [
         "--reason",
         "a\nb",
         says="--reason",
-    ),  # fmt: skip
+    ),
     usage(
         "adjust-reason-long",
         *SHOP,
@@ -522,7 +542,7 @@ NUMBERS_AND_IDS = [
         "--reason",
         LONG,
         says="--reason",
-    ),  # fmt: skip
+    ),
     usage(
         "adjust-key-long",
         *SHOP,
@@ -535,7 +555,7 @@ NUMBERS_AND_IDS = [
         "--idempotency-key",
         LONG,
         says="--idempotency-key",
-    ),  # fmt: skip
+    ),
     usage("history-before-zero", *SHOP, "ledger", "history", "ann@example.com", "--before", "0"),
     usage(
         "history-before-huge",
@@ -545,7 +565,7 @@ NUMBERS_AND_IDS = [
         "ann@example.com",
         "--before",
         "99999999999999999999",
-    ),  # fmt: skip
+    ),
     usage("history-before-digits", *SHOP, "ledger", "history", "ann@example.com", "--before", HUGE),
     usage("history-limit-zero", *SHOP, "ledger", "history", "ann@example.com", "--limit", "0"),
     usage("history-limit-huge", *SHOP, "ledger", "history", "ann@example.com", "--limit", HUGE),
@@ -573,7 +593,7 @@ NUMBERS_AND_IDS = [
         "notaurl",
         says="--endpoint",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage(
         "webhook-create-http",
         *SHOP,
@@ -582,7 +602,7 @@ NUMBERS_AND_IDS = [
         "--endpoint",
         "http://hooks.example.com/x",
         says="https",
-    ),  # fmt: skip
+    ),
     usage("webhook-create-ipv6", *SHOP, "webhooks", "create", "--endpoint", "https://[::1"),
     usage(
         "webhook-create-name",
@@ -594,7 +614,7 @@ NUMBERS_AND_IDS = [
         "--name",
         "a\nb",
         says="--name",
-    ),  # fmt: skip
+    ),
     usage("points-least-negative", "audiences", "create", "x", "--points-at-least", "-1"),
     usage(
         "points-least-huge",
@@ -603,7 +623,7 @@ NUMBERS_AND_IDS = [
         "x",
         "--points-at-least",
         "99999999999999999999999",
-    ),  # fmt: skip
+    ),
     usage("points-most-huge", "audiences", "create", "x", "--points-at-most", "1000000001"),
     usage(
         "points-crossed",
@@ -615,7 +635,7 @@ NUMBERS_AND_IDS = [
         "--points-at-most",
         "5",
         says="swap",
-    ),  # fmt: skip
+    ),
     usage("birthday-month-zero", "audiences", "create", "x", "--birthday-month", "0"),
     usage(
         "birthday-month-huge",
@@ -624,7 +644,7 @@ NUMBERS_AND_IDS = [
         "x",
         "--birthday-month",
         "99999999999999999999999",
-    ),  # fmt: skip
+    ),
     usage("audience-status", "audiences", "create", "x", "--status", "bogus", says="--status"),
     usage("audience-tier", "audiences", "create", "x", "--tier", "", says="--tier"),
     usage("audience-sample-negative", "audiences", "show", "x", "--sample", "-1"),
@@ -638,7 +658,7 @@ NUMBERS_AND_IDS = [
         "--list",
         "Abc123",
         says="nosuch",
-    ),  # fmt: skip
+    ),
     usage("audience-map-both", *SHOP, "audiences", "map", "x", "--list", "A", "--list-name", "B"),
     usage("audience-map-neither", *SHOP, "audiences", "map", "x", says="--list"),
     usage("audience-sync-unknown", *SHOP, "audiences", "sync", "nosuch", says="nosuch"),
@@ -661,7 +681,7 @@ NUMBERS_AND_IDS = [
         "nosuch",
         says="nosuch",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-resume-options",
         *SHOP,
@@ -672,7 +692,7 @@ NUMBERS_AND_IDS = [
         "--since",
         "2026-01-01",
         says="--resume",
-    ),  # fmt: skip
+    ),
     usage("backfill-profiles-resume", *SHOP, "backfill", "profiles", "--resume", "nosuch"),
     usage("smoke-timeout-zero", *SHOP, "smoke", "--timeout", "0", says="--timeout"),
     usage("smoke-timeout-nan", *SHOP, "smoke", "--timeout", "nan", says="--timeout"),
@@ -688,6 +708,14 @@ NUMBERS_AND_IDS = [
     usage("listen-max-body-huge", "webhooks", "listen", "--max-body", "99999999999999999999"),
     usage("listen-path", "webhooks", "listen", "--path", "hooks", says="start with '/'"),
     usage("sandbox-port", "sandbox", "serve", "--port", "99999", says="out of range"),
+    usage("sandbox-host", "sandbox", "serve", "--host", "bad host", says="cannot serve"),
+    usage("sandbox-state-folder", "sandbox", "serve", "--state", "{dir}", says="--state"),
+    usage("sandbox-rate-limits", "sandbox", "serve", "--rate-limits", "bogus", says="rate-limit"),
+    usage("sandbox-rate-tiny", "sandbox", "serve", "--rate-limits", "x1e-300", says="factor"),
+    usage("sandbox-faults", "sandbox", "serve", "--faults", "5xx=nan", says="probability"),
+    usage("sandbox-latency", "sandbox", "serve", "--faults", "latency=99999999999ms", says="60s"),
+    usage("sandbox-scenario", "sandbox", "serve", "--scenario", "nosuch", says="nosuch"),
+    usage("listen-host", "webhooks", "listen", "--host", "bad host", "--port", "0", says="listen"),
 ]
 
 EMAILS = [
@@ -706,7 +734,7 @@ EMAILS = [
         "notanemail",
         says="--email",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage(
         "simulate-email",
         "reviews",
@@ -716,7 +744,7 @@ EMAILS = [
         "--content",
         "x",
         says="--email",
-    ),  # fmt: skip
+    ),
     usage(
         "submit-email",
         *SHOP,
@@ -727,7 +755,7 @@ EMAILS = [
         "--content",
         "x",
         says="--email",
-    ),  # fmt: skip
+    ),
     usage(
         "submit-rating",
         *SHOP,
@@ -740,19 +768,17 @@ EMAILS = [
         "--rating",
         "9",
         says="--rating",
-    ),  # fmt: skip
+    ),
 ]
 
 FILES = [
     usage("import-missing", *SHOP, "ledger", "import", "{missing}", says="does not exist"),
     usage("import-folder", *SHOP, "ledger", "import", "{dir}", says="directory"),
     usage("import-extension", *SHOP, "ledger", "import", "{txt}", says="format"),
-    usage(
-        "import-format", *SHOP, "ledger", "import", "{events}", "--format", "xml", says="format"
-    ),  # fmt: skip
+    usage("import-format", *SHOP, "ledger", "import", "{events}", "--format", "xml", says="format"),
     usage(
         "import-quarantine-folder", *SHOP, "ledger", "import", "{events}", "--quarantine", "{dir}"
-    ),  # fmt: skip
+    ),
     usage(
         "import-quarantine-inside",
         *SHOP,
@@ -762,11 +788,11 @@ FILES = [
         "--quarantine",
         "{inside_file}",
         says="not a folder",
-    ),  # fmt: skip
+    ),
     usage("export-folder", *SHOP, "ledger", "export", "--output", "{dir}"),
     usage(
         "export-inside", *SHOP, "ledger", "export", "--output", "{inside_file}", says="not a folder"
-    ),  # fmt: skip
+    ),
     usage("export-format", *SHOP, "ledger", "export", "--format", "xml", says="format"),
     usage("backup-folder", *SHOP, "ledger", "backup", "{dir}"),
     usage("backup-inside", *SHOP, "ledger", "backup", "{inside_file}", says="not a folder"),
@@ -779,16 +805,16 @@ FILES = [
         "{missing}",
         says="does not exist",
         subprocess=True,
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-source-folder", *SHOP, "backfill", "events", "--source", "{dir}", says="folder"
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-source-extension", *SHOP, "backfill", "events", "--source", "{txt}", says="format"
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-ledger-format", *SHOP, "backfill", "events", "--format", "csv", says="--format"
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-quarantine-inside",
         *SHOP,
@@ -799,7 +825,7 @@ FILES = [
         "--quarantine",
         "{inside_file}",
         says="not a folder",
-    ),  # fmt: skip
+    ),
     usage(
         "backfill-quarantine-input",
         *SHOP,
@@ -810,7 +836,7 @@ FILES = [
         "--quarantine",
         "{events}",
         says="input file",
-    ),  # fmt: skip
+    ),
     usage("simulate-file-missing", "reviews", "simulate", "--file", "{missing}"),
     usage("simulate-file-folder", "reviews", "simulate", "--file", "{dir}", says="folder"),
     usage("program-file-missing", "program", "set", "--from-file", "{missing}"),
@@ -819,7 +845,7 @@ FILES = [
     usage("smoke-junit-inside", *SHOP, "smoke", "--junit", "{inside_file}", says="--junit"),
     usage(
         "diagnose-bundle-inside", *SHOP, "diagnose", "--bundle", "{inside_file}", says="--bundle"
-    ),  # fmt: skip
+    ),
     usage("diagnose-bundle-folder", *SHOP, "diagnose", "--bundle", "{dir}", says="--bundle"),
 ]
 

@@ -29,6 +29,7 @@ from joyctl.errors import (
     ExitCode,
     JoyctlError,
     RemoteError,
+    UsageError,
     hint_for,
 )
 from joyctl.klaviyo.auth import OAuthAuth
@@ -201,11 +202,12 @@ def _failed(
     credential: ResolvedCredential | None = None,
     storage: StorageView | None,
 ) -> StatusReport:
-    # A network failure (5) or an answer joyctl cannot read (3) is said as such, as every other
-    # command says it; the rest means the profile is not usably connected (4).
-    exit_code = error.exit_code if isinstance(error, RemoteError | DataError) else ExitCode.AUTH
-    # Reconnecting helps a missing or dead credential, not a network, data or keyring failure.
-    reconnect = not isinstance(error, RemoteError | DataError | CredentialStoreError)
+    # A network failure (5), an answer joyctl cannot read (3) or a malformed environment (2) is
+    # said as every other command says it; the rest means the profile is not usably connected.
+    said_as_such = RemoteError | DataError | UsageError
+    exit_code = error.exit_code if isinstance(error, said_as_such) else ExitCode.AUTH
+    # Reconnecting helps a missing or dead credential, not the failures above or the keyring's.
+    reconnect = not isinstance(error, said_as_such | CredentialStoreError)
     fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,
