@@ -5,8 +5,8 @@ and the exit code the README's table documents for that kind of problem, with a 
 must say. `test_bad_input_corpus.py` runs every case through the real CLI.
 
 Placeholders in arguments are paths the test makes: {events} a good JSON Lines file, {txt} a file
-whose extension names no format, {dir} a folder, {missing} a path that does not exist, and
-{inside_file} a path whose parent is a file.
+whose extension names no format, {dir} a folder, {missing} a path that does not exist,
+{inside_file} a path whose parent is a file, and {deep_toml} a TOML file nested 3000 deep.
 """
 
 from __future__ import annotations
@@ -667,6 +667,10 @@ NUMBERS_AND_IDS = [
     usage("program-points-nan", "program", "set", "points_per_review", "nan"),
     usage("program-points-negative", "program", "set", "points_per_review", "-5"),
     usage("program-points-huge", "program", "set", "points_per_review", HUGE),
+    usage("program-starts-edge", "program", "set", "starts_at", EDGE_MOMENT, says="starts_at"),
+    usage("program-ends-early", "program", "set", "ends_at", "0001-01-01T00:00:00+23:59"),
+    usage("program-period-digits", "program", "set", "frequency_period_days", HUGE),
+    usage("program-file-deep", "program", "set", "--from-file", "{deep_toml}", says="deeply"),
     usage("backfill-status-limit", "backfill", "status", "--limit", "0", says="--limit"),
     usage("backfill-status-huge", "backfill", "status", "--limit", "99999999999999999999999"),
     usage("backfill-status-unknown", "backfill", "status", "nosuch", says="nosuch"),

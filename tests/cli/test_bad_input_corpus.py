@@ -184,12 +184,15 @@ def _prepare(corpus: Corpus, folder: Path) -> None:
     notes = folder / "notes.txt"
     notes.write_text("not records\n", encoding="utf-8")
     (folder / "a-folder").mkdir()
+    deep = folder / "deep.toml"
+    deep.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
     corpus.files.update(
         events=str(events),
         txt=str(notes),
         dir=str(folder / "a-folder"),
         missing=str(folder / "missing.jsonl"),
         inside_file=str(notes / "x.csv"),
+        deep_toml=str(deep),
     )
     for args in (["ledger", "verify"], ["-p", "shop", "ledger", "import", str(customers)]):
         done = corpus.cli.run(args)
