@@ -859,7 +859,6 @@ ANSWERS = [
     answer("status-empty", "empty", ExitCode.DATA, "status", says="no body"),
     answer("status-no-account", "not_jsonapi", ExitCode.DATA, "status", says="Account"),
     answer("status-501", "html_501", ExitCode.REMOTE, "status", says="501"),
-    answer("status-429", "rate_limited", ExitCode.REMOTE, "status", says="throttling"),
     answer("status-401", "unauthorized", ExitCode.AUTH, "status", says="credentials"),
     answer("webhooks-list-text", "text", ExitCode.DATA, "webhooks", "list"),
     answer("webhooks-list-501", "html_501", ExitCode.REMOTE, "webhooks", "list"),

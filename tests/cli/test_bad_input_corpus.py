@@ -9,18 +9,21 @@ Klaviyo before checking them would reach the server (it counts requests). Each c
 exit with the documented code; say one error line and one hint line (the JSON error envelope,
 with stderr empty, under --json); never say "internal error" or show a traceback; leave every
 ledger row, and config.toml, as they were; and leave `ledger verify` passing. The cases marked
-`subprocess` also run in a fresh interpreter, as a user would run them.
+`subprocess` also run in a fresh interpreter, as a user would run them (each in its own copy of
+the home, two at a time).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -118,11 +121,7 @@ class Corpus:
         return f'[profiles.shop]\nbase_url = "{self.klaviyo.url}"\n'
 
     def write_config(self, case: Case) -> None:
-        if case.config is None:
-            text = self.base_config()
-        else:
-            text = case.config if case.alone else case.config + "\n" + self.base_config()
-        self.config_file.write_text(text, encoding="utf-8")
+        self.config_file.write_text(_config_text(self, case), encoding="utf-8")
 
     def args(self, case: Case) -> list[str]:
         return [arg.format(**self.files) if "{" in arg else arg for arg in case.args]
@@ -131,9 +130,19 @@ class Corpus:
         return {k: v.format(**self.files) if "{" in v else v for k, v in case.env.items()}
 
     def snapshot(self) -> dict[str, Any]:
-        """Every row of every ledger under the home, with the schema."""
-        ledgers = sorted((self.home / "data").rglob("ledger.sqlite3"))
-        return {str(path.relative_to(self.home)): _rows(path) for path in ledgers}
+        return _snapshot(self.home)
+
+
+def _config_text(corpus: Corpus, case: Case) -> str:
+    if case.config is None:
+        return corpus.base_config()
+    return case.config if case.alone else case.config + "\n" + corpus.base_config()
+
+
+def _snapshot(home: Path) -> dict[str, Any]:
+    """Every row of every ledger under the home, with the schema."""
+    ledgers = sorted((home / "data").rglob("ledger.sqlite3"))
+    return {str(path.relative_to(home)): _rows(path) for path in ledgers}
 
 
 def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -274,18 +283,31 @@ def test_a_bad_input_is_refused_as_documented(
 SUBPROCESS_CASES = [case for case in CASES if case.subprocess]
 
 
-@pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[case.id for case in SUBPROCESS_CASES])
-def test_a_bad_input_is_refused_by_the_installed_command(corpus: Corpus, case: Case) -> None:
-    corpus.write_config(case)
-    corpus.klaviyo.answer, corpus.klaviyo.requests = case.answer, 0
-    before = corpus.snapshot()
-    environ = {
-        **corpus.cli.environ,
-        **corpus.env(case),
-        "PYTHONPATH": str(ROOT / "src"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-    try:
+@dataclass(frozen=True)
+class FreshRun:
+    result: Result
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def fresh_runs(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, FreshRun]:
+    """The subprocess cases, two at a time (one per core), each in its own copy of the home."""
+    folder = tmp_path_factory.mktemp("fresh-runs")
+
+    def run(case: Case) -> FreshRun:
+        home = folder / case.id
+        shutil.copytree(corpus.home, home)
+        config = resolve_paths({envvars.HOME: str(home)}).config_file
+        config.write_text(_config_text(corpus, case), encoding="utf-8")
+        before = _snapshot(home)
+        environ = {
+            **corpus.cli.environ,
+            envvars.HOME: str(home),
+            **corpus.env(case),
+            "PYTHONPATH": str(ROOT / "src"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
         done = subprocess.run(
             [sys.executable, "-m", "joyctl", *corpus.args(case)],
             capture_output=True,
@@ -294,10 +316,23 @@ def test_a_bad_input_is_refused_by_the_installed_command(corpus: Corpus, case: C
             timeout=60,
             check=False,
         )
-    finally:
-        corpus.write_config(Case("base", (), 0))
-    check_text(case, Result(done.returncode, done.stdout, done.stderr))
-    assert corpus.snapshot() == before
+        return FreshRun(Result(done.returncode, done.stdout, done.stderr), before, _snapshot(home))
+
+    corpus.klaviyo.answer, corpus.klaviyo.requests = None, 0  # none of them may reach Klaviyo
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ids = [case.id for case in SUBPROCESS_CASES]
+        runs = dict(zip(ids, pool.map(run, SUBPROCESS_CASES), strict=True))
+    assert corpus.klaviyo.requests == 0
+    return runs
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[case.id for case in SUBPROCESS_CASES])
+def test_a_bad_input_is_refused_by_the_installed_command(
+    fresh_runs: dict[str, FreshRun], case: Case
+) -> None:
+    run = fresh_runs[case.id]
+    check_text(case, run.result)
+    assert run.after == run.before
 
 
 def test_the_corpus_is_large_and_covers_every_kind_of_input() -> None:
