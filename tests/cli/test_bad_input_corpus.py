@@ -217,15 +217,18 @@ def unusable_keyring(corpus: Corpus) -> Iterator[None]:
     keyring.set_keyring(previous)
 
 
-def _run_case(corpus: Corpus, case: Case, *, json_mode: bool) -> tuple[Result, int]:
+def _run_case(corpus: Corpus, case: Case, *, json_mode: bool) -> tuple[Result, int, bool]:
+    """The result, the requests Klaviyo received, and whether config.toml stayed as written."""
     corpus.write_config(case)
+    written = corpus.config_file.read_bytes()
     corpus.klaviyo.answer, corpus.klaviyo.requests = case.answer, 0
     args = ["--json", *corpus.args(case)] if json_mode else corpus.args(case)
     try:
         result = corpus.cli.run(args, env=corpus.env(case))
+        kept = corpus.config_file.read_bytes() == written
     finally:
         corpus.write_config(Case("base", (), 0))
-    return result, corpus.klaviyo.requests
+    return result, corpus.klaviyo.requests, kept
 
 
 def _says(case: Case, text: str) -> None:
@@ -269,8 +272,9 @@ def test_a_bad_input_is_refused_as_documented(
     corpus: Corpus, unusable_keyring: None, case: Case, json_mode: bool
 ) -> None:
     before = corpus.snapshot()
-    result, requests = _run_case(corpus, case, json_mode=json_mode)
+    result, requests, config_kept = _run_case(corpus, case, json_mode=json_mode)
     (check_json if json_mode else check_text)(case, result)
+    assert config_kept, "a refused command changed config.toml"
     if case.answer is None:
         assert requests == 0, "the command called Klaviyo before checking its input"
     assert corpus.snapshot() == before
