@@ -8,16 +8,17 @@ internal error that shows a traceback (without local variables) only with --debu
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from joyctl import __version__
-from joyctl.context import AppContext, GlobalOptions
-from joyctl.errors import ExitCode, JoyctlError, UsageError
+from joyctl import __version__, envvars
+from joyctl.context import AppContext, GlobalOptions, truthy
+from joyctl.errors import ExitCode, JoyctlError, UsageError, hint_for
 
 COMPLETE_VAR = "_JOYCTL_COMPLETE"
 
@@ -93,6 +94,27 @@ def build_app() -> typer.Typer:
     return app
 
 
+@functools.cache
+def _command(json_mode: bool = False) -> Any:
+    """The command tree, built once per process: it is stateless, and building it is most of
+    the cost of a command that stops at a usage error (tests run thousands in one process).
+
+    Under --json its help is plain text that is returned, not printed: a group run without a
+    command raises an error built from its help, which the rich formatter would print on stdout
+    ahead of the JSON envelope.
+    """
+    command = typer.main.get_command(build_app())
+    if json_mode:
+        _plain_help(command)
+    return command
+
+
+def _plain_help(command: Any) -> None:
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+
+
 def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int:
     """Run joyctl and return its exit status; nothing escapes as an exception."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -101,7 +123,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         sys.stdout.write(f"joyctl {__version__}\n")
         return ExitCode.OK
     app = app or AppContext()
-    if "--json" in args:
+    if "--json" in args or truthy(app.environ.get(envvars.JSON)):
         app.output.json_mode = True  # so a usage error before the callback still gets JSON
     if COMPLETE_VAR in os.environ:
         # Shell completion (completions/) calls back into joyctl; register Typer's shells.
@@ -109,8 +131,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
 
         completion_init()
     try:
-        command = typer.main.get_command(build_app())
-        result = command.main(
+        result = _command(app.output.json_mode).main(
             args=args,
             prog_name="joyctl",
             complete_var=COMPLETE_VAR,
@@ -119,6 +140,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         )
         return result if isinstance(result, int) else ExitCode.OK
     except JoyctlError as error:
+        error.hint = hint_for(error, app.command_path)
         app.output.error(error)
         return error.exit_code
     except typer.TyperException as error:
@@ -157,7 +179,11 @@ def _report_usage(app: AppContext, error: typer.TyperException) -> int:
     from typer._click.exceptions import UsageError as ClickUsageError
 
     if isinstance(error, NoArgsIsHelpError) and error.ctx is not None:
-        app.output.stderr.write(error.ctx.get_help() + "\n")
+        if app.output.json_mode:  # the envelope, not the help text on stderr
+            hint = f"see `{error.ctx.command_path} --help`"
+            app.output.error(UsageError("a command is missing", hint=hint))
+        else:
+            app.output.stderr.write(error.ctx.get_help() + "\n")
         return ExitCode.USAGE
     command_path = "joyctl"
     if isinstance(error, ClickUsageError) and error.ctx is not None:

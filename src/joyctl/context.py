@@ -50,7 +50,12 @@ class AppContext:
     http_transport: Any = None
     keyring_backend: Any = None
     insecure_storage: bool = False
+    # Commands that repair config.toml (`config set`, `profiles ...`) read it as it is; every
+    # other command refuses to start while a setting it could read is unusable.
+    settings_as_written: bool = False
+    command_path: str = "joyctl"  # the command running, for hints such as `... --help`
     _settings: Settings | None = None
+    _settings_checked: bool = False
     _ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict)
     _sandbox: EmbeddedSandbox | None = None
     _sessions: list[KlaviyoSession] = field(default_factory=list)
@@ -58,11 +63,11 @@ class AppContext:
     def configure(self, options: GlobalOptions) -> None:
         """Apply the root callback's options; env vars fill in what flags left unset."""
         self.options = options
-        if not options.json_mode and _truthy(self.environ.get(envvars.JSON)):
+        if not options.json_mode and truthy(self.environ.get(envvars.JSON)):
             options.json_mode = True
-        if not options.debug and _truthy(self.environ.get(envvars.DEBUG)):
+        if not options.debug and truthy(self.environ.get(envvars.DEBUG)):
             options.debug = True
-        if not options.no_input and _truthy(self.environ.get(envvars.NO_INPUT)):
+        if not options.no_input and truthy(self.environ.get(envvars.NO_INPUT)):
             options.no_input = True
         self.output.json_mode = options.json_mode
         self.output.quiet = options.quiet
@@ -83,12 +88,15 @@ class AppContext:
             from joyctl.settings import load_settings
 
             self._settings = load_settings(self.paths, self.environ, self.options.profile)
+        if not self._settings_checked and not self.settings_as_written:
+            self._settings.check()
+            self._settings_checked = True
         return self._settings
 
     @property
     def unattended(self) -> bool:
         """--no-input (or JOYCTL_NO_INPUT) or CI: nobody is there to answer, whatever stdin is."""
-        return self.options.no_input or _truthy(self.environ.get("CI"))
+        return self.options.no_input or truthy(self.environ.get("CI"))
 
     @property
     def interactive(self) -> bool:
@@ -202,5 +210,6 @@ class AppContext:
         self._ledgers.clear()
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
+    """How the on/off variables (JOYCTL_JSON, JOYCTL_DEBUG, JOYCTL_NO_INPUT, CI) are read."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}

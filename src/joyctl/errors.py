@@ -130,3 +130,17 @@ class InterruptedRunError(JoyctlError):
 
     code = "interrupted"
     exit_code = ExitCode.INTERRUPTED
+
+
+def hint_for(error: JoyctlError, command: str = "joyctl") -> str | None:
+    """The error's own hint, else a general one for its kind, so no failure ends without one."""
+    if error.hint:
+        return error.hint
+    general = {
+        ExitCode.ERROR: "rerun with --debug for details",
+        ExitCode.USAGE: f"see `{command} --help`",
+        ExitCode.DATA: "rerun with --debug to see what joyctl received",
+        ExitCode.AUTH: "`joyctl status` shows the credential and what it may do",
+        ExitCode.REMOTE: "rerun later; `joyctl status` checks the connection to Klaviyo",
+    }
+    return general.get(error.exit_code)

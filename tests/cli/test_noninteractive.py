@@ -299,7 +299,7 @@ def test_environment_overrides_what_ci_needs(cli: Cli) -> None:
 def test_a_bad_environment_value_names_its_variable(cli: Cli) -> None:
     result = cli("config", "get", "keyring_timeout", env={envvars.KEYRING_TIMEOUT: "soon"})
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: not a number")
+    assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: 'soon' is not a number")
     assert f"unset {envvars.KEYRING_TIMEOUT}" in result.stderr
 
 

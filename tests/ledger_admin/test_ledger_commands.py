@@ -339,8 +339,8 @@ def test_export_to_stdout_and_its_refusals(cli: Cli, tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8").startswith("email,external_id,")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv")]
     unwritable = cli("ledger", "export", "--output", str(target / "inside-a-file.csv"))
-    assert unwritable.exit_code == 1
-    assert f"cannot write {target / 'inside-a-file.csv'}" in unwritable.stderr
+    assert unwritable.exit_code == 2  # a bad argument, refused before the ledger is read
+    assert f"--output: {target} is not a folder" in unwritable.stderr
     assert "internal error" not in unwritable.stderr
 
 

@@ -26,6 +26,7 @@ def app_context(ctx: typer.Context) -> AppContext:
     if found is None:  # the root callback always sets it; this guards direct sub-app use
         found = AppContext()
         ctx.obj = found
+    found.command_path = ctx.command_path
     return found
 
 

@@ -42,7 +42,12 @@ def connect(
     ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=1.0, help="Seconds to wait for the browser login."),
+        typer.Option(
+            "--timeout",
+            min=1.0,
+            max=3600.0,
+            help="Seconds to wait for the browser login (1 to 3600).",
+        ),
     ] = 300.0,
     insecure_storage: InsecureStorageOption = False,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import email_option, moment_option, output_file, resource_id
 from joyctl.commands._common import InsecureStorageOption, app_context
 from joyctl.commands._deps import diagnose_deps
 from joyctl.errors import ExitCode
@@ -66,6 +67,12 @@ def diagnose(
 
     app = app_context(ctx)
     app.insecure_storage = app.insecure_storage or insecure_storage  # --fix may store secrets
+    email = None if email is None else email_option("--email", email)
+    review = None if review is None else resource_id("--review", review)
+    since_moment = moment_option("--since", since)
+    since = since_moment.isoformat() if since_moment else None
+    if bundle is not None:
+        output_file("--bundle", bundle)
     deps = diagnose_deps(app)
     outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
     if output_format is Format.JSON:

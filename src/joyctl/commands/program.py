@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import LIST_LIMIT_MAX, input_file
 from joyctl.commands._common import app_context
 from joyctl.errors import UsageError
 from joyctl.output import Output
@@ -59,7 +60,7 @@ def set_(
 
     app = app_context(ctx)
     if from_file is not None and key is None:
-        result = set_program_from_file(app.ledger(), from_file)
+        result = set_program_from_file(app.ledger(), input_file("--from-file", from_file))
     elif from_file is None and key is not None and value is not None:
         result = set_program_value(app.ledger(), key, value)
     else:
@@ -72,7 +73,12 @@ def set_(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Versions to show.")] = 20,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=LIST_LIMIT_MAX, help="Versions to show (1-10000)."
+        ),
+    ] = 20,
 ) -> None:
     """List the program's recorded versions, newest first, with the keys each one changed."""
     from joyctl.services.rewards.program import program_history

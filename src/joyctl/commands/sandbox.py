@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import output_file
 from joyctl.commands._common import app_context
 from joyctl.output import Output
 
@@ -94,6 +95,8 @@ def serve(
     from joyctl.services.sandbox_profile.embedded import serve as serve_sandbox
 
     app = app_context(ctx)
+    if state is not None:
+        output_file("--state", state)  # read when it exists, written on the way out
     if not is_loopback_host(host):
         app.output.warn(f"binding {host}: anyone who can reach it can use this emulator")
     config = SandboxConfig(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import output_file
 from joyctl.commands._common import app_context
 from joyctl.output import Output
 
@@ -26,8 +27,9 @@ def smoke(
         float,
         typer.Option(
             min=1.0,
+            max=3600.0,
             metavar="SECONDS",
-            help="How long a step waits for Klaviyo to show what it wrote.",
+            help="How long a step waits for Klaviyo to show what it wrote (1 to 3600).",
         ),
     ] = 120.0,
     keep: Annotated[
@@ -65,6 +67,8 @@ def smoke(
     from joyctl.services.smoke.run import SmokeTarget, run_smoke
 
     app = app_context(ctx)
+    if junit is not None:
+        output_file("--junit", junit)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
     target = SmokeTarget(profile=lambda: app.settings.profile, open_session=app.klaviyo)
     report = run_smoke(target, options, lambda step: _progress(app.output, step), junit=junit)

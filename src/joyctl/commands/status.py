@@ -8,7 +8,7 @@ import typer
 
 from joyctl.commands._common import app_context, warn_if_program_off
 from joyctl.commands._deps import connection_deps
-from joyctl.errors import JoyctlError
+from joyctl.errors import ExitCode, JoyctlError, hint_for
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ def status(ctx: typer.Context) -> int:
 
     The credential is checked with Klaviyo (an expired OAuth token is refreshed on the way).
     Exit 0 when connected with every required scope; 4 when not connected, disconnected or
-    missing access (the fix command is printed); 5 when Klaviyo cannot be reached. --json
-    prints the shape documented in the README under "Status JSON".
+    missing access (the fix command is printed); 3 when Klaviyo's answer cannot be read; 5
+    when Klaviyo cannot be reached. --json prints the shape documented in the README under
+    "Status JSON".
     """
     from joyctl.services.connection.status import check_status
 
@@ -39,8 +40,12 @@ def status(ctx: typer.Context) -> int:
         problem = report.problem
         hint = problem.hint
         if report.fix is not None and report.fix not in (hint or ""):
-            hint = f"{hint or ''} To fix it, run `{report.fix}`.".strip()
-        app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
+            said = (hint or "").rstrip(".")
+            hint = f"{said}; to fix it, run `{report.fix}`" if said else f"run `{report.fix}`"
+        error = JoyctlError(problem.message, hint=hint, code=problem.code)
+        error.exit_code = ExitCode(report.exit_code)
+        error.hint = hint_for(error, "joyctl status")
+        app.output.error(error)
     for warning in report.warnings:
         app.output.warn(warning)
     if report.connected:  # before connecting, connecting is the thing to do

@@ -30,6 +30,9 @@ from joyctl.errors import AuthError, UsageError
 _EXPLICIT_SOURCES = (CredentialSource.FLAG, CredentialSource.STDIN)
 
 
+SECRET_LIMIT = 4096  # far more than any Klaviyo key or token
+
+
 def explicit_credential(
     kind: CredentialKind,
     value: str,
@@ -111,7 +114,7 @@ def resolve_client_secret(
         _check_explicit(explicit, (CredentialKind.CLIENT_SECRET,))
         return explicit
     variables = os.environ if environ is None else environ
-    from_environment = _non_blank(variables.get(envvars.CLIENT_SECRET))
+    from_environment = _from_variable(variables, envvars.CLIENT_SECRET)
     if from_environment is not None:
         return ResolvedCredential(
             CredentialKind.CLIENT_SECRET,
@@ -145,8 +148,8 @@ def webhook_secret_from_environment(environ: Mapping[str, str]) -> SecretStr | N
 
 
 def _klaviyo_from_environment(environ: Mapping[str, str]) -> ResolvedCredential | None:
-    api_key = _non_blank(environ.get(envvars.API_KEY))
-    access_token = _non_blank(environ.get(envvars.ACCESS_TOKEN))
+    api_key = _from_variable(environ, envvars.API_KEY)
+    access_token = _from_variable(environ, envvars.ACCESS_TOKEN)
     if api_key is not None and access_token is not None:
         # Picking one silently would hide which account a CI job really talks to.
         raise UsageError(
@@ -184,6 +187,24 @@ def _klaviyo_from_store(store: CredentialStore) -> ResolvedCredential | None:
         stored.origin,
         tokens=tokens,
     )
+
+
+def _from_variable(environ: Mapping[str, str], name: str) -> str | None:
+    """A secret from the environment, refused (never shown) when it cannot be one.
+
+    It is sent in an HTTP header, so a pasted line break, a space or a non-ASCII character
+    would otherwise fail deep in the HTTP library, or be sent to Klaviyo as part of the key.
+    """
+    value = _non_blank(environ.get(name))
+    if value is None:
+        return None
+    if len(value) > SECRET_LIMIT or not value.isascii() or not value.isprintable() or " " in value:
+        raise UsageError(
+            f"{name} holds characters a credential cannot have"
+            " (spaces, line breaks, control or non-ASCII characters)",
+            hint=f"copy the secret again into {name}; it is never printed",
+        )
+    return value
 
 
 def _non_blank(value: str | None) -> str | None:

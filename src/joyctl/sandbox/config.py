@@ -60,6 +60,9 @@ def parse_webhook_payload(text: str) -> str:
     return value
 
 
+RATE_FACTOR_RANGE = (0.001, 1_000_000.0)
+
+
 def parse_rate_limits(text: str) -> RateLimitMode:
     """Parse `real`, `off` or `x<factor>` (for example `x10`: ten times Klaviyo's limits)."""
     value = text.strip().lower()
@@ -70,11 +73,11 @@ def parse_rate_limits(text: str) -> RateLimitMode:
             factor = float(value[1:])
         except ValueError:
             factor = 0.0
-        if factor > 0 and math.isfinite(factor):
+        if RATE_FACTOR_RANGE[0] <= factor <= RATE_FACTOR_RANGE[1]:
             return RateLimitMode("scaled", factor)
     raise UsageError(
         f"Unknown rate-limit mode {text!r}.",
-        hint="Use 'real', 'off' or 'x<factor>' such as 'x10'.",
+        hint="Use 'real', 'off' or 'x<factor>' such as 'x10' (a factor from 0.001 to 1000000).",
     )
 
 

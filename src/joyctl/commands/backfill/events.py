@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import input_file, moment_option, output_file, resource_id
 from joyctl.commands._common import app_context, exit_after
-from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.commands.backfill._shared import ProgressDisplay, sigterm_interrupts
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
@@ -73,22 +74,42 @@ def events(
              "--live-flows": live_flows or None}  # fmt: skip
     request = None
     if resume is None:
+        _check_source(source, file_format, quarantine)
         request = EventBackfillRequest(
             source=source or "ledger",
             file_format=file_format,
-            since=parse_when("--since", since),
-            until=parse_when("--until", until),
+            since=moment_option("--since", since),
+            until=moment_option("--until", until),
             metrics=metric or [],
             batch_size=batch_size or 1000,
             live_flows=live_flows,
             quarantine=str(quarantine) if quarantine else None,
         )
+        if request.since and request.until and request.since > request.until:
+            raise UsageError("--since is after --until", hint="swap them")
     else:
         _refuse_with_resume(given)
     if dry_run:
         _plan(app, request, resume)
         return ExitCode.OK
     return _send(app, request, resume)
+
+
+def _check_source(source: str | None, file_format: str | None, quarantine: Path | None) -> None:
+    """A file source, its format and the quarantine file, before the ledger or Klaviyo."""
+    from joyctl.files.formats import FileFormat, choose_format
+
+    if quarantine is not None:
+        output_file("--quarantine", quarantine)
+    given = FileFormat.named(file_format) if file_format is not None else None
+    if source is None or source == "ledger":
+        if given is not None:
+            raise UsageError("--format applies to files, not to --source ledger")
+        return
+    path = input_file("--source", Path(source).expanduser())
+    choose_format(path, given)
+    if quarantine is not None and quarantine.expanduser().resolve() == path.resolve():
+        raise UsageError("the quarantine file cannot be the input file", hint="--quarantine PATH")
 
 
 def _refuse_with_resume(given: dict[str, Any]) -> None:
@@ -110,8 +131,11 @@ def _plan(app: Any, request: Any, resume: str | None) -> None:
 
 def _send(app: Any, request: Any, resume: str | None) -> int:
     from joyctl.services.backfill.events import backfill_events
+    from joyctl.services.backfill.runs import show_backfill_run
 
     connection = app.ledger()
+    if resume is not None:
+        show_backfill_run(connection, resource_id("--resume", resume))  # before the credential
     client = app.klaviyo().client
     data_dir = app.paths.profile_data_dir(app.settings.profile.name)
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill events") as display:

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import moment_option, resource_id
 from joyctl.commands._common import app_context, exit_after
-from joyctl.commands.backfill._shared import ProgressDisplay, parse_when, sigterm_interrupts
+from joyctl.commands.backfill._shared import ProgressDisplay, sigterm_interrupts
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
@@ -43,7 +44,7 @@ def profiles(
     app = app_context(ctx)
     if resume is not None and since is not None:
         raise UsageError("--resume continues a run with its own --since; drop --since")
-    request = ProfileBackfillRequest(since=parse_when("--since", since))
+    request = ProfileBackfillRequest(since=moment_option("--since", since))
     if dry_run:
         from joyctl.services.backfill.profiles import plan_profiles
 
@@ -56,8 +57,11 @@ def profiles(
 
 def _send(app: Any, request: Any, resume: str | None) -> int:
     from joyctl.services.backfill.profiles import backfill_profiles
+    from joyctl.services.backfill.runs import show_backfill_run
 
     connection = app.ledger()
+    if resume is not None:
+        show_backfill_run(connection, resource_id("--resume", resume))  # before the credential
     client = app.klaviyo().client
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill profiles") as display:
 

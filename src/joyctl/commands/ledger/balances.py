@@ -6,9 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl import values
+from joyctl.commands._args import POINTS_MAX, ROW_ID_MAX
 from joyctl.commands._common import app_context
 from joyctl.commands.ledger._shared import EmailArg
 from joyctl.output import Output
+
+REASON_LIMIT = 1000
+KEY_LIMIT = 200
 
 if TYPE_CHECKING:
     from joyctl.services.ledger_admin.operations import AdjustResult, BalanceView, HistoryView
@@ -27,7 +32,10 @@ def history(
     email: EmailArg,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Entries to show (1-1000).")] = 20,
     before: Annotated[
-        int | None, typer.Option("--before", help="Only entries older than this entry id.")
+        int | None,
+        typer.Option(
+            "--before", min=1, max=ROW_ID_MAX, help="Only entries older than this entry id."
+        ),
     ] = None,
 ) -> None:
     """Show a customer's point entries, newest first, each with its reason or review id."""
@@ -41,7 +49,14 @@ def history(
 def adjust(
     ctx: typer.Context,
     email: EmailArg,
-    points: Annotated[int, typer.Argument(help="Points to add, or to take when negative.")],
+    points: Annotated[
+        int,
+        typer.Argument(
+            min=-POINTS_MAX,
+            max=POINTS_MAX,
+            help="Points to add, or to take when negative (at most 1000000000 either way).",
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")],
     idempotency_key: Annotated[
         str | None,
@@ -57,6 +72,9 @@ def adjust(
     from joyctl.services.ledger_admin.operations import adjust_points
 
     app = app_context(ctx)
+    reason = values.text(reason, what="--reason", limit=REASON_LIMIT)
+    if idempotency_key is not None:
+        idempotency_key = values.text(idempotency_key, what="--idempotency-key", limit=KEY_LIMIT)
     result = adjust_points(
         app.ledger(), email, points, reason=reason, idempotency_key=idempotency_key
     )

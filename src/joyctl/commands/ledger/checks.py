@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import output_file
 from joyctl.commands._common import app_context, confirm_or_require_yes, exit_after
 from joyctl.errors import CheckFailedError, ExitCode
 from joyctl.output import Output
@@ -40,6 +41,7 @@ def backup(
     from joyctl.services.ledger_admin.location import backup_ledger
 
     app = app_context(ctx)
+    output_file("FILE", file)
     name = app.settings.profile.name
     source = app.paths.ledger_file(name)
     result = backup_ledger(lambda: app.ledger(name), source, file, force=force)

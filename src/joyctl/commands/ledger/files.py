@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import input_file, output_file
 from joyctl.commands._common import app_context, exit_after
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
@@ -47,10 +48,14 @@ def import_(
     from joyctl.services.ledger_admin.operations import import_customers
 
     app = app_context(ctx)
+    fmt = _format(file_format)
+    input_file("FILE", file)
+    if quarantine is not None:
+        output_file("--quarantine", quarantine)
     result = import_customers(
         app.ledger(),
         file,
-        file_format=_format(file_format),
+        file_format=fmt,
         quarantine=quarantine,
         on_batch=lambda records: app.output.debug(f"{records} records read"),
     )
@@ -81,9 +86,11 @@ def export(
     from joyctl.services.ledger_admin.operations import export_customers
 
     app = app_context(ctx)
+    fmt = _format(file_format)
     if output is None and app.output.json_mode:
         raise UsageError("--json needs --output FILE", hint="stdout holds the exported records")
-    fmt = _format(file_format)
+    if output is not None:
+        output_file("--output", output)
     result = export_customers(
         app.ledger(), app.output.stdout, file_format=fmt, output=output, force=force
     )

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import email_option, moment_option, resource_id
 from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.reviews._choices import StatusChoice, TypeChoice
 from joyctl.commands.reviews._render import render_summary
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
@@ -24,7 +26,7 @@ def replay(
         str | None, typer.Option(help="Reviews created at or before (ISO 8601).")
     ] = None,
     status: Annotated[
-        str | None, typer.Option(help="Only reviews with this Klaviyo status.")
+        StatusChoice | None, typer.Option(help="Only reviews with this Klaviyo status.")
     ] = None,
     review_id: Annotated[
         list[str] | None, typer.Option("--id", help="Only this review (repeatable).")
@@ -52,8 +54,13 @@ def replay(
     if push and dry_run:
         raise UsageError("--push sends what the replay records; --dry-run records nothing")
     selection = ReplayFilter(
-        since=_when(since), until=_when(until), status=status, ids=review_id or []
+        since=moment_option("--since", since),
+        until=moment_option("--until", until),
+        status=status.value if status else None,
+        ids=[resource_id("--id", one) for one in review_id or []],
     )
+    if selection.since and selection.until and selection.since > selection.until:
+        raise UsageError("--since is after --until", hint="swap them")
     connection = app.ledger()
     session = app.klaviyo()
     summary = replay_reviews(
@@ -106,8 +113,8 @@ def submit(
     title: Annotated[str | None, typer.Option(help="Review title.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id (Shopify).")] = None,
     review_type: Annotated[
-        str, typer.Option("--type", help="review, question, rating or store.")
-    ] = "review",
+        TypeChoice, typer.Option("--type", help="review, question, rating or store.")
+    ] = TypeChoice.REVIEW,
     incentive: Annotated[
         str, typer.Option(help="Klaviyo incentive_type; reviews rewarded with points disclose it.")
     ] = "loyalty_points",
@@ -127,8 +134,8 @@ def submit(
 
     app = app_context(ctx)
     review = ClientReview(
-        review_type=review_type,
-        email=email,
+        review_type=review_type.value,
+        email=email_option("--email", email),
         author=author,
         content=content,
         rating=rating,
@@ -138,11 +145,3 @@ def submit(
     )
     result = submit_review(app.klaviyo().client, review, allow_live_account=allow_live_account)
     app.output.emit(result, lambda out, data: out.success(f"review by {data.email} submitted"))
-
-
-def _when(value: str | None) -> Any:
-    if value is None:
-        return None
-    from joyctl.services.rewards.sources import parse_time
-
-    return parse_time(value)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import email_option, input_file, moment_option, resource_id
 from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.reviews._choices import StatusChoice, TypeChoice
 from joyctl.commands.reviews._render import render_summary, rule_values_text
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
@@ -26,11 +28,12 @@ def simulate(
     content: Annotated[str | None, typer.Option(help="Review text.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id.")] = None,
     status: Annotated[
-        str, typer.Option(help="Klaviyo review status; a file's reviews without one: published.")
-    ] = "published",
+        StatusChoice,
+        typer.Option(help="Klaviyo review status; a file's reviews without one: published."),
+    ] = StatusChoice.PUBLISHED,
     review_type: Annotated[
-        str, typer.Option("--type", help="review, question, rating or store.")
-    ] = "review",
+        TypeChoice, typer.Option("--type", help="review, question, rating or store.")
+    ] = TypeChoice.REVIEW,
     verified: Annotated[bool, typer.Option(help="Verified purchase.")] = False,
     image: Annotated[list[str] | None, typer.Option(help="Image URL (repeatable).")] = None,
     created: Annotated[
@@ -77,25 +80,29 @@ def simulate(
     app = app_context(ctx)
     source = SimulatedReviews()
     reviews: Any = None
-    if file is None and email and content is not None:
+    connected = moment_option("--connected-at", connected_at)
+    if file is not None:
+        file = input_file("--file", file)
+    elif email and content is not None:
+        written = moment_option("--created", created)
         fields = {
-            "id": review_id,
-            "email": email,
+            "id": None if review_id is None else resource_id("--id", review_id),
+            "email": email_option("--email", email),
             "content": content,
             "product_id": product,
-            "status": status,
-            "review_type": review_type,
+            "status": status.value,
+            "review_type": review_type.value,
             "verified": verified,
             "images": image or [],
-            "created": created,
+            "created": written.isoformat() if written else None,
         }
         reviews = [source.review(fields)]
     elif file is None:
         raise UsageError("nothing to simulate", hint="pass --file FILE, or --email and --content")
     connection = app.ledger()
     facts_source = dict(app.settings.profile.connection)
-    if connected_at:
-        facts_source["connected_at"] = connected_at
+    if connected is not None:
+        facts_source["connected_at"] = connected.isoformat()
     program, facts = current_program(connection), program_connection_facts(facts_source, connection)
     if file is not None:
         report = simulate_review_file(

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl import values
+from joyctl.commands._args import resource_id
 from joyctl.commands._common import (
     InsecureStorageOption,
     app_context,
@@ -14,6 +16,8 @@ from joyctl.commands._common import (
 )
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
+
+NAME_LIMIT = 200
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.subscriptions import DeletedWebhook, TopicsReport, WebhookView
@@ -74,16 +78,20 @@ def create(
       joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
       JOYCTL_WEBHOOK_SECRET=... joyctl --profile ci webhooks create --endpoint URL
     """
-    from joyctl.services.webhooks.subscriptions import create_subscription
+    from joyctl.services.webhooks.subscriptions import check_endpoint, create_subscription
 
     app = app_context(ctx)
     app.insecure_storage = app.insecure_storage or insecure_storage
+    values.http_url(endpoint, what="--endpoint")  # shape and length; the path is kept as given
+    url = check_endpoint(endpoint)
+    topics = [resource_id("--topic", one) for one in topic or []]
+    name = values.text(name, what="--name", limit=NAME_LIMIT)
     hook = create_subscription(
         app.klaviyo().client,
         app.credentials(),
         app.ledger(),
-        endpoint_url=endpoint,
-        topic_ids=topic or [],
+        endpoint_url=url,
+        topic_ids=topics,
         name=name,
         environ=app.environ,
     )
@@ -111,6 +119,7 @@ def _set_enabled(ctx: typer.Context, webhook_id: str, *, enabled: bool) -> None:
     from joyctl.services.webhooks.subscriptions import set_enabled
 
     app = app_context(ctx)
+    webhook_id = resource_id("WEBHOOK_ID", webhook_id)
     hook = set_enabled(
         app.klaviyo().client, app.credentials(), app.ledger(), webhook_id, enabled=enabled
     )
@@ -130,6 +139,7 @@ def delete(
     from joyctl.services.webhooks.subscriptions import delete_subscription
 
     app = app_context(ctx)
+    webhook_id = resource_id("WEBHOOK_ID", webhook_id)
     confirm_or_require_yes(app, f"Delete webhook {webhook_id}?", yes=yes)
     result = delete_subscription(app.klaviyo().client, app.credentials(), app.ledger(), webhook_id)
     app.output.emit(result, _render_deleted)

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import ROW_ID_MAX, moment_option
 from joyctl.commands._common import app_context, exit_after, warn_if_program_off
 from joyctl.commands.webhooks._shared import webhook_deps
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
-from joyctl.output import SCHEMA, Output, to_jsonable
+from joyctl.output import Output, to_jsonable
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.intake import DeliveryLine, ListenLine
@@ -25,11 +26,18 @@ PathOption = Annotated[str, typer.Option(help="URL path Klaviyo posts to.")]
 ToleranceOption = Annotated[
     int | None,
     typer.Option(
-        min=1, help="Seconds a delivery may be old (default: the webhook_tolerance setting)."
+        min=1,
+        max=7 * 24 * 3600,
+        help="Seconds a delivery may be old, 1-604800 (default: the webhook_tolerance setting).",
     ),
 ]
 MaxBodyOption = Annotated[
-    int, typer.Option(min=1024, help="Largest delivery accepted, in bytes (chunked ones too).")
+    int,
+    typer.Option(
+        min=1024,
+        max=64 * 1024 * 1024,
+        help="Largest delivery accepted, in bytes (chunked ones too; up to 64 MiB).",
+    ),
 ]
 MaxConnectionsOption = Annotated[
     int,
@@ -40,7 +48,9 @@ MaxConnectionsOption = Annotated[
 KeepRejectedOption = Annotated[
     int,
     typer.Option(
-        min=1, help="Rejected requests kept in the ledger as evidence; older ones are deleted."
+        min=1,
+        max=1_000_000,
+        help="Rejected requests kept in the ledger as evidence; older ones are deleted.",
     ),
 ]
 ListenPushOption = Annotated[
@@ -131,7 +141,7 @@ def replay(
     ] = None,
     delivery_id: Annotated[
         list[int] | None,
-        typer.Option("--id", help="Only this stored delivery (repeatable)."),
+        typer.Option("--id", min=1, max=ROW_ID_MAX, help="Only this stored delivery (repeatable)."),
     ] = None,
     push: Annotated[
         bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
@@ -149,14 +159,14 @@ def replay(
 
     Example: joyctl webhooks replay --since 2026-05-01
     """
-    from joyctl.services.rewards.sources import parse_time
     from joyctl.services.webhooks.listen import replay as run_replay
 
     app = app_context(ctx)
+    received_since = moment_option("--since", since)
     summary = run_replay(
         webhook_deps(app),
         ids=delivery_id or [],
-        since=parse_time(since) if since else None,
+        since=received_since,
         tolerance_seconds=app.settings.webhook_tolerance,
         push=push,
     )
@@ -176,7 +186,7 @@ def _report(app: AppContext, line: ListenLine) -> None:
     """JSON lines on stdout under --json (each its own envelope); a line on stderr otherwise."""
     out = app.output
     if out.json_mode:
-        out.stdout.write(json.dumps({"schema": SCHEMA, "data": to_jsonable(line)}) + "\n")
+        out.stdout.write(json.dumps(out.envelope("data", to_jsonable(line))) + "\n")
         out.stdout.flush()
         return
     if line.kind == "listening":

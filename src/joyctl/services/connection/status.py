@@ -28,9 +28,12 @@ from joyctl.credentials import (
 from joyctl.errors import (
     ConfigError,
     CredentialStoreError,
+    DataError,
     ExitCode,
     JoyctlError,
     RemoteError,
+    UsageError,
+    hint_for,
 )
 from joyctl.klaviyo.auth import OAuthAuth
 from joyctl.klaviyo.oauth import OAuthApp
@@ -212,11 +215,13 @@ def _failed(
     credential: ResolvedCredential | None = None,
     storage: StorageView | None,
 ) -> StatusReport:
-    exit_code = ExitCode.AUTH
-    if isinstance(error, RemoteError | ConfigError):  # an outage, or a setting (the revision)
-        exit_code = error.exit_code
-    # Reconnecting helps a missing or dead credential, not a network, keyring or setting failure.
-    reconnect = not isinstance(error, RemoteError | CredentialStoreError | ConfigError)
+    # A network failure (5), an answer joyctl cannot read (3), a malformed environment (2) or
+    # a setting such as the revision is said as every other command says it; the rest means the
+    # profile is not usably connected.
+    said_as_such = RemoteError | DataError | UsageError | ConfigError
+    exit_code = error.exit_code if isinstance(error, said_as_such) else ExitCode.AUTH
+    # Reconnecting helps a missing or dead credential, not the failures above or the keyring's.
+    reconnect = not isinstance(error, said_as_such | CredentialStoreError)
     fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,
@@ -234,7 +239,9 @@ def _failed(
         scopes=ScopeView(granted=None, required=_required(deps), missing=None),
         features=[],
         capabilities=None,
-        problem=Problem(code=error.code, message=error.message, hint=error.hint),
+        problem=Problem(
+            code=error.code, message=error.message, hint=hint_for(error, "joyctl status")
+        ),
         fix=fix,
         warnings=[],
     )

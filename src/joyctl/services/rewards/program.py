@@ -230,6 +230,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is {exc.message}", hint="write one `key = value` per line"
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests values too deeply", hint="write one `key = value` per line"
+        ) from None
 
 
 def _plain(value: object) -> object:

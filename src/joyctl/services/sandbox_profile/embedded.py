@@ -13,6 +13,7 @@ next request, and a running listener's emulator sends the deliveries other comma
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -323,4 +324,21 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
             )
         )
 
+    _bind(server, config)
     server.serve_forever_until_signal(on_ready=ready)
+
+
+def _bind(server: SandboxServer, config: SandboxConfig) -> None:
+    """Start serving, or say why the address cannot be served (exit 2, not a traceback)."""
+    where = f"{config.host}:{config.port}"
+    try:
+        server.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {config.port} is in use on {config.host}",
+                hint="stop the other process, or pick another port with --port (0: any free one)",
+            ) from None
+        raise UsageError(
+            f"cannot serve on {where}: {exc.strerror or exc}", hint="check --host and --port"
+        ) from None
