@@ -670,7 +670,7 @@ NUMBERS_AND_IDS = [
     usage("program-starts-edge", "program", "set", "starts_at", EDGE_MOMENT, says="starts_at"),
     usage("program-ends-early", "program", "set", "ends_at", "0001-01-01T00:00:00+23:59"),
     usage("program-period-digits", "program", "set", "frequency_period_days", HUGE),
-    usage("program-file-deep", "program", "set", "--from-file", "{deep_toml}", says="deeply"),
+    usage("program-file-deep", "program", "set", "--from-file", "{deep_toml}", says="too deep"),
     usage("backfill-status-limit", "backfill", "status", "--limit", "0", says="--limit"),
     usage("backfill-status-huge", "backfill", "status", "--limit", "99999999999999999999999"),
     usage("backfill-status-unknown", "backfill", "status", "nosuch", says="nosuch"),

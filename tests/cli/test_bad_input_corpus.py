@@ -203,7 +203,9 @@ def _prepare(corpus: Corpus, folder: Path) -> None:
         inside_file=str(notes / "x.csv"),
         deep_toml=str(deep),
     )
-    for args in (["ledger", "verify"], ["-p", "shop", "ledger", "import", str(customers)]):
+    # `program show` opens the sandbox ledger, which seeds the profile once (config.toml too).
+    seeding = ["program", "show"]
+    for args in (seeding, ["ledger", "verify"], ["-p", "shop", "ledger", "import", str(customers)]):
         done = corpus.cli.run(args)
         assert done.exit_code == 0, done.stderr
 

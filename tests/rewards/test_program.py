@@ -33,6 +33,8 @@ def _data(cli: Cli, *args: str) -> Any:
 
 def _versions(home: Path) -> list[tuple[Any, ...]]:
     path = home / "data" / "profiles" / "shop" / "ledger.sqlite3"
+    if not path.exists():
+        return []  # a refused command checks its input before it opens the ledger
     with closing(sqlite3.connect(path)) as connection:
         sql = "SELECT id, program, changed_keys, changed_at FROM program_versions ORDER BY id"
         return [tuple(row) for row in connection.execute(sql)]

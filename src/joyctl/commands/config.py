@@ -65,8 +65,9 @@ def set_(
     revoke_url and webhook_endpoint an http(s) URL; client_id the OAuth client id (no
     spaces); redirect_port 0 to 65535 (0 = any free port); revision a date such as 2026-07-15;
     required_scopes scopes such as reviews:read, separated by spaces; review_permission_cutover
-    an ISO 8601 date or date-time from 1970-01-01 to 9999-12-30. Anything else exits 2 and
-    nothing is saved; a value config.toml already holds is checked the same way.
+    an ISO 8601 date or date-time from 1970-01-01 to 9999-12-30; review_lookup_window 1 to
+    604800 seconds. Anything else exits 2 and nothing is saved; a value config.toml already
+    holds is checked the same way.
 
     Example: joyctl --profile mystore config set redirect_port 8765
     """

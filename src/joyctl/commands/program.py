@@ -56,12 +56,20 @@ def set_(
 
     Example: joyctl program set points_per_review 75
     """
-    from joyctl.services.rewards.program import set_program_from_file, set_program_value
+    from joyctl.services.rewards.program import (
+        check_setting_names,
+        read_program_file,
+        set_program_from_file,
+        set_program_value,
+    )
 
     app = app_context(ctx)
+    # The file and the key are checked before the ledger opens: a refused command changes nothing.
     if from_file is not None and key is None:
-        result = set_program_from_file(app.ledger(), input_file("--from-file", from_file))
+        data = read_program_file(input_file("--from-file", from_file))
+        result = set_program_from_file(app.ledger(), data)
     elif from_file is None and key is not None and value is not None:
+        check_setting_names([key])
         result = set_program_value(app.ledger(), key, value)
     else:
         raise UsageError(

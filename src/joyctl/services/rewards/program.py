@@ -146,6 +146,21 @@ def show_program(connection: sqlite3.Connection) -> ProgramView:
     )
 
 
+def check_setting_names(keys: list[str]) -> None:
+    """Refuse unknown or fixed keys before anything is opened (the command checks first)."""
+    from joyctl.engine.program_settings import check_keys
+
+    with _naming_known_keys(keys):
+        check_keys(keys)
+
+
+def read_program_file(path: Path) -> dict[str, Any]:
+    """The `key = value` lines of a program TOML file, bounded, keys checked."""
+    data = _read_toml(path)
+    check_setting_names(list(data))
+    return data
+
+
 def set_program_value(connection: sqlite3.Connection, key: str, value: str) -> ProgramChange:
     """Change one setting from its command-line text; validated by the engine's model."""
     with transaction(connection), _naming_known_keys([key]):
@@ -153,9 +168,11 @@ def set_program_value(connection: sqlite3.Connection, key: str, value: str) -> P
         return _record(connection, current, apply_setting(current, key, value), version)
 
 
-def set_program_from_file(connection: sqlite3.Connection, path: Path) -> ProgramChange:
+def set_program_from_file(
+    connection: sqlite3.Connection, path_or_data: Path | dict[str, Any]
+) -> ProgramChange:
     """Change the settings a TOML file names (flat `key = value` lines); others stay as they are."""
-    data = _read_toml(path)
+    data = _read_toml(path_or_data) if isinstance(path_or_data, Path) else path_or_data
     with transaction(connection), _naming_known_keys(list(data)):
         current, version = _load(connection)
         return _record(connection, current, program_from_mapping(data, base=current), version)
