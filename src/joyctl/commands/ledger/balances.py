@@ -11,12 +11,12 @@ from joyctl.commands.ledger._shared import EmailArg
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.services.ledger_admin.operations import AdjustResult, BalanceView, HistoryView
+    from joyctl.services.ledger_admin.balances import AdjustResult, BalanceView, HistoryView
 
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
     """Show a customer's points balance."""
-    from joyctl.services.ledger_admin.operations import customer_balance
+    from joyctl.services.ledger_admin.balances import customer_balance
 
     app = app_context(ctx)
     app.output.emit(customer_balance(app.ledger(), email), _render_balance)
@@ -31,7 +31,7 @@ def history(
     ] = None,
 ) -> None:
     """Show a customer's point entries, newest first, each with its reason or review id."""
-    from joyctl.services.ledger_admin.operations import customer_history
+    from joyctl.services.ledger_admin.balances import customer_history
 
     app = app_context(ctx)
     result = customer_history(app.ledger(), email, limit=limit, before=before)
@@ -54,7 +54,7 @@ def adjust(
 
     Example: joyctl ledger adjust ann@example.com -50 --reason "refund" --idempotency-key r-981
     """
-    from joyctl.services.ledger_admin.operations import adjust_points
+    from joyctl.services.ledger_admin.balances import adjust_points
 
     app = app_context(ctx)
     result = adjust_points(

@@ -37,6 +37,7 @@ from joyctl.sandbox import (
 )
 from joyctl.services.sandbox_profile.first_use import STATE_FILE
 from joyctl.settings import SANDBOX_PROFILE, Settings
+
 # Real limits scaled up tenfold: pacing still runs, but trying a command takes seconds.
 EMBEDDED_RATE_LIMITS = "x10"
 
