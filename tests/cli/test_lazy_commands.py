@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from joyctl.commands import ENTRIES, Entry, load
+from tests.conftest import Cli
 
 PROBE = """
 import contextlib, io, json, sys
@@ -44,3 +45,9 @@ def test_a_group_loads_only_its_own_modules() -> None:
     assert [name for name in loaded if not name.startswith("joyctl.commands._")] == [
         "joyctl.commands.config"
     ]
+
+
+def test_a_mistyped_command_is_answered_with_the_closest_one(cli: Cli) -> None:
+    result = cli("ledgr")
+    assert result.exit_code == 2
+    assert "No such command 'ledgr'. Did you mean 'ledger'?" in result.stderr

@@ -9,10 +9,12 @@ its own help is asked for. `joyctl --help` lists the summaries from the table be
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 from importlib import import_module
 from typing import Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 
@@ -154,6 +156,17 @@ class LazyGroup(TyperGroup):
         if entry.name not in self.commands:
             self.commands[entry.name] = load(entry)
         return self.commands[entry.name]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Typer suggests from the commands built so far; here that is none, so suggest from all.
+        try:
+            return self._click_resolve_command(ctx, args)
+        except UsageError as error:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches:
+                suggestions = ", ".join(f"{match!r}" for match in matches)
+                error.message = f"{error.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         # The root's help shows each entry's summary only: no command module is imported.
