@@ -4,7 +4,8 @@ The floor app is built here: a Typer app with one sub-app and two commands, one 
 a SQLite file and reads a row. Every round runs the floor, its `--help`, joyctl's `--version`
 and `--help`, and each everyday command on the built-in `sandbox` profile and on a plain
 profile (`shop`, pointed at an emulator served in another process, with a stored private key),
-one after the other, so that a busy machine slows them all alike. It prints each median and
+one after the other, so that a busy machine slows them all alike. joyctl starts as its
+installed script does (`joyctl.cli:main`), the floor as a script. It prints each median and
 best run with their ratios to the floor (commands) or to the floor's `--help` (`--help`); the
 verdict is taken on the best runs, the ones other processes slowed least.
 
@@ -154,7 +155,8 @@ def _prepare(env: dict[str, str], served: dict[str, str]) -> None:
 
 
 def _rounds(env: dict[str, str], floor: list[str], runs: int) -> dict[str, list[float]]:
-    joyctl = [sys.executable, "-m", "joyctl"]
+    # As the installed `joyctl` script runs it (the entry point), not through runpy's `-m`.
+    joyctl = [sys.executable, "-c", "from joyctl.cli import main; main()"]
     cases: dict[str, list[str]] = {
         "floor ledger balance": [*floor, "ledger", "balance", EMAIL],
         "floor --help": [*floor, "--help"],
