@@ -165,6 +165,10 @@ class Output:
     # --- messages (stderr) -----------------------------------------------------------------
 
     def _message(self, prefix: str, style: str, text: str) -> None:
+        if not self.is_terminal(self.stderr):
+            # Without a terminal Rich would print these characters unstyled; skip importing it.
+            self.stderr.write(f"{prefix}{text}\n")
+            return
         from rich.text import Text
 
         message = Text()

@@ -16,12 +16,12 @@ REASON_LIMIT = 1000
 KEY_LIMIT = 200
 
 if TYPE_CHECKING:
-    from joyctl.services.ledger_admin.operations import AdjustResult, BalanceView, HistoryView
+    from joyctl.services.ledger_admin.balances import AdjustResult, BalanceView, HistoryView
 
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
     """Show a customer's points balance."""
-    from joyctl.services.ledger_admin.operations import customer_balance
+    from joyctl.services.ledger_admin.balances import customer_balance
 
     app = app_context(ctx)
     app.output.emit(customer_balance(app.ledger(), email), _render_balance)
@@ -39,7 +39,7 @@ def history(
     ] = None,
 ) -> None:
     """Show a customer's point entries, newest first, each with its reason or review id."""
-    from joyctl.services.ledger_admin.operations import customer_history
+    from joyctl.services.ledger_admin.balances import customer_history
 
     app = app_context(ctx)
     result = customer_history(app.ledger(), email, limit=limit, before=before)
@@ -69,7 +69,7 @@ def adjust(
 
     Example: joyctl ledger adjust ann@example.com -50 --reason "refund" --idempotency-key r-981
     """
-    from joyctl.services.ledger_admin.operations import adjust_points
+    from joyctl.services.ledger_admin.balances import adjust_points
 
     app = app_context(ctx)
     reason = values.text(reason, what="--reason", limit=REASON_LIMIT)

@@ -43,9 +43,9 @@ from joyctl.sandbox import (
     reset,
     state_lock,
 )
+from joyctl.services.sandbox_profile.first_use import STATE_FILE
 from joyctl.settings import SANDBOX_PROFILE, Settings
 
-STATE_FILE = "sandbox-state.json"
 # Real limits scaled up tenfold: pacing still runs, but trying a command takes seconds.
 EMBEDDED_RATE_LIMITS = "x10"
 
