@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from joyctl.ledger.customers import CUSTOMER_COLUMNS, Customer, customer_from_row, normalize_email
+
 
 def trigger_choices(connection: sqlite3.Connection) -> dict[str, bool]:
     """Every metric the merchant enabled or disabled, by name."""
@@ -38,5 +40,15 @@ def record_choice(
 
 def customer_tier(connection: sqlite3.Connection, email: str) -> str | None:
     """The tier recorded for a customer before an import changes it (None: new or no tier)."""
-    row = connection.execute("SELECT tier FROM customers WHERE email = ?", (email,)).fetchone()
+    row = connection.execute(
+        "SELECT tier FROM customers WHERE email = ?", (normalize_email(email),)
+    ).fetchone()
     return None if row is None else row[0]
+
+
+def customer_with_id(connection: sqlite3.Connection, customer_id: int) -> Customer | None:
+    row = connection.execute(
+        f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?",  # noqa: S608 - constant columns
+        (customer_id,),
+    ).fetchone()
+    return None if row is None else customer_from_row(row)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from joyctl.sandbox.clock import iso
 from joyctl.sandbox.context import Handler, RequestContext, World
+from joyctl.sandbox.ids import hex_id
 from joyctl.sandbox.jsonapi import Response, empty_response, invalid, json_response, not_found
 from joyctl.sandbox.routes.listing import page_of
 from joyctl.sandbox.routes.validation import attributes_of, require_str, resource_data, same_id
 from joyctl.sandbox.store import flows as store
-from joyctl.sandbox.clock import iso
-from joyctl.sandbox.ids import hex_id
 from joyctl.sandbox.store.profiles import upsert_profile, validate_profile
 from joyctl.sandbox.store.records import (
     FlowActionRecord,

@@ -38,6 +38,7 @@ from joyctl.ledger.verify import CheckResult, verify_file, verify_ledger
 from joyctl.paths import make_private_folder
 from joyctl.services.ledger_admin.customer_file import COLUMNS, customer_columns, export_values
 from joyctl.services.ledger_admin.importing import load_customer_file
+from joyctl.services.triggers.feed import queue_entry_trigger
 
 MAX_HISTORY = 1000
 
@@ -204,6 +205,8 @@ def adjust_points(
                 f" {appended.entry.delta:+d} points",
                 hint="use a new key for a different adjustment",
             )
+        if appended.created:
+            queue_entry_trigger(connection, customer, appended.entry)
         balance = current_balance(connection, customer.id)
     return AdjustResult(
         **_balance_fields(customer, balance),
