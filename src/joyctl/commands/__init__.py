@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         reviews,
         sandbox,
         status,
+        triggers,
         webhooks,
     )
 
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audiences.app, name="audiences")
     app.add_typer(webhooks.app, name="webhooks")
     app.add_typer(backfill.app, name="backfill")
+    app.add_typer(triggers.app, name="triggers")
 
     from joyctl.commands import diagnose, smoke
 

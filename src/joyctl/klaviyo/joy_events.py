@@ -100,7 +100,7 @@ def metric_properties(name: str) -> tuple[str, ...]:
     """Every property an event of metric `name` carries: its own and the common ones."""
     found = joy_metric(name)
     own = found["properties"] if found is not None else ()
-    return (*own, *COMMON_PROPERTIES)
+    return tuple(dict.fromkeys((*own, *COMMON_PROPERTIES)))
 
 
 def joy_event(
