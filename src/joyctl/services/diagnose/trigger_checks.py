@@ -187,8 +187,11 @@ def check_template_variables(focus: TriggerProbe) -> CheckResult:
     if not flows:
         return skipped("template_variables", title, "no flow to read")
     events = focus.events(focus.metric_record())
-    carried = set(events[-1].event_properties) if events else set()
-    carried |= set(joy_events.metric_properties(focus.metric))
+    # What the events really carry; before any arrived, what joyctl would send.
+    if events:
+        carried = set(events[-1].event_properties)
+    else:
+        carried = set(joy_events.metric_properties(focus.metric))
     fetched = focus._remote("templates", lambda c: _templates(c, flows))
     if not fetched.ok:
         return skipped("template_variables", title, f"cannot read the templates: {fetched.problem}")
