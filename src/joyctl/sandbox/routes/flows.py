@@ -97,11 +97,9 @@ def _message_resource(message: FlowMessageRecord, base: str) -> JsonObject:
             "channel": "email",
             "created": message["created"],
             "updated": message["updated"],
-            "definition": {
-                "channel": "email",
-                "label": message["name"],
-                "content": {"subject": message["subject_line"]},
-            },
+            # No `definition`: the spec's message definitions cannot tell an email from a
+            # WhatsApp message (neither has required fields), so none validates; the action
+            # carries the subject and template.
         },
         "relationships": {
             "flow-action": {
