@@ -241,7 +241,11 @@ def _flows_and_consent(r: _Recorder) -> None:
         "type": "send-email",
         "data": {"message": {"subject_line": "S", "template_id": template_id}},
     }
-    definition = {"triggers": [{"type": "metric", "id": metric_id}], "actions": [action]}
+    definition = {
+        "triggers": [{"type": "metric", "id": metric_id}],
+        "actions": [action],
+        "entry_action_id": "a",
+    }
     body = {"data": {"type": "flow", "attributes": {"name": "F", "definition": definition}}}
     flow_id = r.call("create_flow", "POST", "/api/flows", json=body)["data"]["id"]
     r.call("get_flows", "GET", "/api/flows")

@@ -73,10 +73,15 @@ def _flow(state: SandboxState, trigger: str, status: str, variable: str, at: flo
     template = flows.create_template(state, f"{trigger} email", html, None, at)
     subject = trigger.removeprefix("Joy: ")
     action = {
+        "temporary_id": "email-1",
         "type": "send-email",
         "data": {"message": {"subject_line": subject, "template_id": template["id"]}},
     }
-    definition = {"triggers": [{"type": "metric", "id": metric["id"]}], "actions": [action]}
+    definition = {
+        "triggers": [{"type": "metric", "id": metric["id"]}],
+        "actions": [action],
+        "entry_action_id": "email-1",
+    }
     flow = flows.create_flow(state, f"{trigger} flow", definition, at)
     flows.set_flow_status(flow, status, at)
 

@@ -64,6 +64,8 @@ def create_flow(state: SandboxState, name: str, definition: Any, now: float) -> 
     actions = definition.get("actions")
     if not isinstance(actions, list) or not actions:
         raise invalid("A flow needs at least one action.", pointer=f"{pointer}/actions")
+    if not isinstance(definition.get("entry_action_id"), str):
+        raise invalid("'entry_action_id' is required.", pointer=f"{pointer}/entry_action_id")
     stamp = iso(now)
     flow = FlowRecord(
         id=short_id(),
