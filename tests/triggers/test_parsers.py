@@ -11,7 +11,7 @@ from joyctl.services.diagnose.trigger_checks import template_variables
 from joyctl.services.triggers.fire import parse_overrides
 
 NAMES = st.text(
-    alphabet=st.characters(blacklist_characters="='\"\n\r", blacklist_categories=("Cs",)),
+    alphabet=st.characters(exclude_characters="='\"\n\r", exclude_categories=["Cs"]),
     min_size=1,
 ).filter(lambda text: text.strip() == text and text != "")
 
