@@ -65,6 +65,7 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     "audiences list": {0},
     "backfill status": {0},
     "webhooks replay": {0},  # deliveries stored in the ledger, and there are none
+    "triggers list": {0},  # the catalogue and the ledger's choices
     # The built-in sandbox profile carries the emulator's own fake credentials.
     "sandbox scenarios": {0},
     "sandbox reset": {0},

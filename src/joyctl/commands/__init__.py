@@ -123,6 +123,12 @@ ENTRIES = (
         "app",
         "Send historical loyalty events and profile properties to Klaviyo, paced and resumable.",
     ),
+    Entry(
+        "triggers",
+        "triggers",
+        "app",
+        "Joy's loyalty triggers: choose them, fire one, and create their Klaviyo flows.",
+    ),
 )
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 

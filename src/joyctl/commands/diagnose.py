@@ -37,6 +37,12 @@ def diagnose(
     review: Annotated[
         str | None, typer.Option(help="Focus on why this review got no points.")
     ] = None,
+    trigger: Annotated[
+        str | None,
+        typer.Option(
+            help="With --email: why this Joy trigger's flow email did not reach the customer."
+        ),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Look at reviews since this time (default: the connection).")
     ] = None,
@@ -61,6 +67,11 @@ def diagnose(
     it would run and exits 6. --fix may store secrets (a new grant, a webhook's signing
     secret): --insecure-storage allows the 0600 file where no keyring can be used.
 
+    With --email and --trigger, only the checks on that email's path run: the trigger is
+    enabled, its metric and a recent event reached the profile, a live flow starts on it, the
+    email is valid, subscribed and not suppressed, the template's variables are carried, and a
+    Received Email followed (exit 0 when it did).
+
     Example: joyctl --profile sandbox diagnose --fix --yes
     """
     from joyctl.services.diagnose.run import run_diagnose
@@ -74,7 +85,9 @@ def diagnose(
     if bundle is not None:
         output_file("--bundle", bundle)
     deps = diagnose_deps(app)
-    outcome = run_diagnose(deps, email=email, review_id=review, since=since, bundle=bundle)
+    outcome = run_diagnose(
+        deps, email=email, review_id=review, since=since, bundle=bundle, trigger=trigger
+    )
     if output_format is Format.JSON:
         app.output.json_mode = True
     if fix and outcome.exit_code != ExitCode.REMOTE:  # nothing to fix while Klaviyo is away

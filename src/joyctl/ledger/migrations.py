@@ -269,6 +269,16 @@ CREATE INDEX webhook_events_unmatched ON webhook_events(delivery_id)
     WHERE processed_at IS NULL AND outcome = 'unmatched';
 """
 
+# Which Joy triggers the profile sends. A metric without a row keeps its default (see
+# klaviyo/joy_events.DEFAULT_ENABLED); a row records the merchant's choice.
+M009_TRIGGER_SETTINGS = """
+CREATE TABLE trigger_settings (
+    metric TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    changed_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
@@ -277,6 +287,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "audiences", M006_AUDIENCES),
     Migration(7, "rejected_deliveries_index", M007_REJECTED_DELIVERIES),
     Migration(8, "review_approvals_unmatched_events", M008_REVIEW_APPROVALS_UNMATCHED_EVENTS),
+    Migration(9, "trigger_settings", M009_TRIGGER_SETTINGS),
 )
 
 

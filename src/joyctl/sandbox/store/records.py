@@ -223,6 +223,57 @@ class CountersRecord(TypedDict):
     daily_usage: dict[str, int]  # "create_list:2026-07-20" -> requests admitted that UTC day
 
 
+class FlowRecord(TypedDict):
+    """A flow started by a metric, with its actions in order."""
+
+    id: str
+    name: str
+    status: str  # draft | manual | live
+    archived: bool
+    trigger_metric_id: str | None
+    action_ids: list[str]
+    created: str
+    updated: str
+
+
+class FlowActionRecord(TypedDict):
+    id: str
+    flow_id: str
+    action_type: str  # send-email
+    status: str
+    message_ids: list[str]
+    created: str
+    updated: str
+
+
+class FlowMessageRecord(TypedDict):
+    id: str
+    action_id: str
+    name: str
+    subject_line: str
+    template_id: str | None
+    created: str
+    updated: str
+
+
+class TemplateRecord(TypedDict):
+    id: str
+    name: str
+    editor_type: str
+    html: str
+    text: str | None
+    created: str
+    updated: str
+
+
+class EmailConsentRecord(TypedDict):
+    """A profile's email marketing consent and its suppressions ({reason, timestamp})."""
+
+    consent: str  # SUBSCRIBED | UNSUBSCRIBED | NEVER_SUBSCRIBED
+    consent_timestamp: str | None
+    suppressions: list[JsonObject]
+
+
 def new_counters() -> CountersRecord:
     return CountersRecord(
         requests={}, throttled={}, faults={}, duplicates_dropped=0, daily_usage={}

@@ -68,14 +68,26 @@ def run_diagnose(
     review_id: str | None,
     since: str | None,
     bundle: Path | None,
+    trigger: str | None = None,
 ) -> DiagnoseOutcome:
     probe = build_probe(deps, since)
-    report = run_checks(probe, email=email, review_id=review_id)
+    if trigger is not None:
+        trigger = _trigger_name(trigger, email)
+    report = run_checks(probe, email=email, review_id=review_id, trigger=trigger)
     written = None
     if bundle is not None:
         written = write_bundle(bundle, report, probe.profile, probe.connection, _secrets(probe))
     unreachable = isinstance(probe.remote_error("account"), RemoteError)
     return DiagnoseOutcome(report, exit_code_for(report, unreachable=unreachable), written)
+
+
+def _trigger_name(trigger: str, email: str | None) -> str:
+    from joyctl.errors import UsageError
+    from joyctl.services.triggers.catalogue import resolve_names
+
+    if not email:
+        raise UsageError("--trigger needs --email", hint="say whose email did not go out")
+    return resolve_names([trigger])[0]
 
 
 def _secrets(probe: Probe) -> list[str]:

@@ -24,6 +24,7 @@ from joyctl.ledger.points import (
     current_balance,
     entry_history,
 )
+from joyctl.services.triggers.feed import queue_entry_trigger
 
 MAX_HISTORY = 1000
 
@@ -156,6 +157,8 @@ def adjust_points(
                 f" {appended.entry.delta:+d} points",
                 hint="use a new key for a different adjustment",
             )
+        if appended.created:  # an enabled trigger (a positive adjustment earns) goes out with it
+            queue_entry_trigger(connection, customer, appended.entry)
         balance = current_balance(connection, customer.id)
     return AdjustResult(
         **_balance_fields(customer, balance),
