@@ -23,7 +23,7 @@ from joyctl.engine import ConnectionFacts, program_from_mapping
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import open_ledger, transaction
 from joyctl.services.rewards.pipeline import RewardPipeline
-from joyctl.services.rewards.sources import read_review_file
+from joyctl.services.rewards.sources import ReviewFile
 
 CONNECTED = datetime(2025, 1, 1, tzinfo=UTC)
 WORDS = [
@@ -87,8 +87,10 @@ def main() -> int:
         program = program_from_mapping({"enabled": True, "min_characters": 20})
         pipeline = RewardPipeline(connection, program, ConnectionFacts(CONNECTED))
         started, cpu = time.perf_counter(), time.process_time()
-        for _ in pipeline.run(read_review_file(source, origin="bench")):
+        reviews = ReviewFile(source, origin="bench")
+        for _ in pipeline.run(reviews):
             pass
+        reviews.close()
         elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
         tally = pipeline.tally
         connection.close()

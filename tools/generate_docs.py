@@ -27,7 +27,14 @@ def walk(
 ) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command in the tree, depth first, in registration order."""
     yield path, command
-    for name, sub in getattr(command, "commands", {}).items():
+    if not hasattr(command, "list_commands"):
+        return
+    import typer
+
+    ctx = typer.Context(command, info_name=path[-1])
+    # list_commands/get_command, not `.commands`: the root loads its groups only on request.
+    for name in command.list_commands(ctx):
+        sub = command.get_command(ctx, name)
         if not sub.hidden:
             yield from walk(sub, (*path, name))
 

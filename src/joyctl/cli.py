@@ -8,6 +8,7 @@ internal error that shows a traceback (without local variables) only with --debu
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -15,10 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
-from joyctl import __version__
-from joyctl.commands.completion import COMPLETE_VAR
-from joyctl.context import AppContext, GlobalOptions
-from joyctl.errors import ExitCode, JoyctlError, UsageError
+from joyctl import __version__, envvars
+from joyctl.commands import COMPLETE_VAR
+from joyctl.context import AppContext, GlobalOptions, truthy
+from joyctl.errors import ExitCode, JoyctlError, UsageError, hint_for
 
 HELP = """Administer a Shopify loyalty program and its Klaviyo integration.
 
@@ -96,8 +97,16 @@ def build_app() -> typer.Typer:
     return app
 
 
+@functools.cache
 def build_command() -> Any:
-    """The command tree the parser runs, with help made readable at 80 columns."""
+    """The command tree the parser runs, with help made readable at 80 columns.
+
+    Built once per process: it is stateless, and building it is most of the cost of a command
+    that stops at a usage error (tests run thousands in one process). Its help is plain text,
+    never Rich markup: under --json a group run without a command raises an error built from
+    its help, which the rich formatter would print on stdout ahead of the JSON envelope. The
+    root loads its commands lazily and makes each readable as it loads it.
+    """
     from joyctl.commands._help import make_readable
 
     return make_readable(typer.main.get_command(build_app()))
@@ -111,7 +120,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         sys.stdout.write(f"joyctl {__version__}\n")
         return ExitCode.OK
     app = app or AppContext()
-    if "--json" in args:
+    if "--json" in args or truthy(app.environ.get(envvars.JSON)):
         app.output.json_mode = True  # so a usage error before the callback still gets JSON
     if COMPLETE_VAR in os.environ:
         # Shell completion (completions/) calls back into joyctl; register Typer's shells.
@@ -129,6 +138,7 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         )
         return result if isinstance(result, int) else ExitCode.OK
     except JoyctlError as error:
+        error.hint = hint_for(error, app.command_path)
         app.output.error(error)
         return error.exit_code
     except typer.TyperException as error:
@@ -141,6 +151,10 @@ def run(argv: Sequence[str] | None = None, app: AppContext | None = None) -> int
         )
         return ExitCode.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the boundary: every bug ends here
+        damaged = app.ledger_damage(error)
+        if damaged is not None:
+            app.output.error(damaged)
+            return damaged.exit_code
         return _report_internal(app, error)
     finally:
         app.close()
@@ -179,8 +193,9 @@ def global_options_first(root: Any, args: list[str]) -> list[str]:
         if own:
             kept += args[index : index + own]
             index += own
-        elif not word.startswith("-") and hasattr(command, "commands"):
-            sub = command.commands.get(word)
+        elif not word.startswith("-") and hasattr(command, "get_command"):
+            # get_command, not `.commands`: the root loads a command only when it is named.
+            sub = command.get_command(None, word)
             if sub is not None:
                 insert_at = insert_at if insert_at is not None else len(kept) - 1
                 command = sub
@@ -254,7 +269,11 @@ def _report_usage(app: AppContext, error: typer.TyperException) -> int:
     from typer._click.exceptions import UsageError as ClickUsageError
 
     if isinstance(error, NoArgsIsHelpError) and error.ctx is not None:
-        app.output.stderr.write(error.ctx.get_help() + "\n")
+        if app.output.json_mode:  # the envelope, not the help text on stderr
+            hint = f"see `{error.ctx.command_path} --help`"
+            app.output.error(UsageError("a command is missing", hint=hint))
+        else:
+            app.output.stderr.write(error.ctx.get_help() + "\n")
         return ExitCode.USAGE
     command_path = "joyctl"
     if isinstance(error, ClickUsageError) and error.ctx is not None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from joyctl.credentials import CredentialStore, ResolvedCredential
+    from joyctl.errors import JoyctlError
     from joyctl.paths import Paths
     from joyctl.services.connection.session import ClientHooks, KlaviyoSession
     from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
@@ -49,7 +50,12 @@ class AppContext:
     http_transport: Any = None
     keyring_backend: Any = None
     insecure_storage: bool = False
+    # Commands that repair config.toml (`config set`, `profiles ...`) read it as it is; every
+    # other command refuses to start while a setting it could read is unusable.
+    settings_as_written: bool = False
+    command_path: str = "joyctl"  # the command running, for hints such as `... --help`
     _settings: Settings | None = None
+    _settings_checked: bool = False
     _ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict)
     _sandbox: EmbeddedSandbox | None = None
     _sessions: list[KlaviyoSession] = field(default_factory=list)
@@ -57,11 +63,11 @@ class AppContext:
     def configure(self, options: GlobalOptions) -> None:
         """Apply the root callback's options; env vars fill in what flags left unset."""
         self.options = options
-        if not options.json_mode and _truthy(self.environ.get(envvars.JSON)):
+        if not options.json_mode and truthy(self.environ.get(envvars.JSON)):
             options.json_mode = True
-        if not options.debug and _truthy(self.environ.get(envvars.DEBUG)):
+        if not options.debug and truthy(self.environ.get(envvars.DEBUG)):
             options.debug = True
-        if not options.no_input and _truthy(self.environ.get(envvars.NO_INPUT)):
+        if not options.no_input and truthy(self.environ.get(envvars.NO_INPUT)):
             options.no_input = True
         self.output.json_mode = options.json_mode
         self.output.quiet = options.quiet
@@ -83,12 +89,15 @@ class AppContext:
 
             self._settings = load_settings(self.paths, self.environ, self.options.profile)
             _name_profile_in_printed_commands(self._settings)
+        if not self._settings_checked and not self.settings_as_written:
+            self._settings.check()
+            self._settings_checked = True
         return self._settings
 
     @property
     def unattended(self) -> bool:
         """--no-input (or JOYCTL_NO_INPUT) or CI: nobody is there to answer, whatever stdin is."""
-        return self.options.no_input or _truthy(self.environ.get("CI"))
+        return self.options.no_input or truthy(self.environ.get("CI"))
 
     @property
     def interactive(self) -> bool:
@@ -104,10 +113,20 @@ class AppContext:
             from joyctl.ledger.db import open_ledger
             from joyctl.services.sandbox_profile.first_use import prepare_ledger
 
-            connection = open_ledger(self.paths.ledger_file(name))
+            path = self.paths.ledger_file(name)
+            self.paths.own_folder(path.parent)  # 0700, up to joyctl's data folder
+            connection = open_ledger(path)
             self._ledgers[name] = connection
             prepare_ledger(self.settings, name, connection)
         return self._ledgers[name]
+
+    def ledger_damage(self, error: BaseException) -> JoyctlError | None:
+        """A damaged page met in the middle of a command, told as what it is, not as a bug."""
+        if "sqlite3" not in sys.modules:
+            return None  # no ledger was opened, so no SQLite error can be behind this
+        from joyctl.ledger.health import damage_in
+
+        return damage_in(error, [self.paths.ledger_file(name) for name in self._ledgers])
 
     def credentials(self, profile: str | None = None) -> CredentialStore:
         from joyctl.services.connection.credential_store import credential_store
@@ -117,6 +136,8 @@ class AppContext:
         return credential_store(
             self.paths,
             name,
+            settings=self.settings,
+            environ=self.environ,
             backend=self.keyring_backend,
             timeout=timeout,
             insecure_storage=self.insecure_storage,
@@ -128,7 +149,8 @@ class AppContext:
             from joyctl.services.sandbox_profile.embedded import EmbeddedSandbox
 
             latency = self.environ.get(envvars.SANDBOX_LATENCY) or "short"
-            self._sandbox = EmbeddedSandbox(self.paths, self.ledger, latency)
+            payload = self.environ.get(envvars.SANDBOX_WEBHOOK_PAYLOAD)
+            self._sandbox = EmbeddedSandbox(self.paths, self.ledger, latency, payload)
         return self._sandbox
 
     def klaviyo_base_url(self) -> str:
@@ -207,5 +229,6 @@ def _name_profile_in_printed_commands(settings: Settings) -> None:
     name_profile(None if active == usual else active)
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
+    """How the on/off variables (JOYCTL_JSON, JOYCTL_DEBUG, JOYCTL_NO_INPUT, CI) are read."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}

@@ -130,3 +130,19 @@ class InterruptedRunError(JoyctlError):
 
     code = "interrupted"
     exit_code = ExitCode.INTERRUPTED
+
+
+def hint_for(error: JoyctlError, command: str = "joyctl") -> str | None:
+    """The error's own hint, else a general one for its kind, so no failure ends without one."""
+    from joyctl.command_line import command as printed
+
+    if error.hint:
+        return error.hint
+    general = {
+        ExitCode.ERROR: "rerun with --debug for details",
+        ExitCode.USAGE: f"see `{command} --help`",
+        ExitCode.DATA: "rerun with --debug to see what joyctl received",
+        ExitCode.AUTH: f"`{printed('status')}` shows the credential and what it may do",
+        ExitCode.REMOTE: f"rerun later; `{printed('status')}` checks the connection to Klaviyo",
+    }
+    return general.get(error.exit_code)

@@ -1,8 +1,10 @@
 """Everything joyctl prints goes through here (part of the cli layer).
 
 Data goes to stdout, everything else to stderr. Tables and colour appear only on a terminal;
-piped output is plain tab-separated text. `--json` wraps data in the `joyctl/1` envelope and
-keeps stderr free of data. Text that comes from Klaviyo or merchants is never read as Rich markup.
+piped output is plain tab-separated text. `--json` wraps data (or the error) in the `joyctl/1`
+envelope and leaves stderr empty: warnings go into the envelope's `warnings` list instead, and
+only logs asked for with -v or --debug still go to stderr. Text that comes from Klaviyo or
+merchants is never read as Rich markup.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class Output:
         self._stderr = stderr
         self._out_console: Console | None = None
         self._err_console: Console | None = None
+        self._warnings: list[str] = []  # under --json, until the next envelope carries them
 
     @property
     def stdout(self) -> IO[str]:
@@ -111,11 +114,19 @@ class Output:
     def emit(self, data: M, render: Renderer[M] | None = None) -> None:
         """The one way a command prints its result: the envelope under --json, else `render`."""
         if self.json_mode:
-            self.write_json({"schema": SCHEMA, "data": to_jsonable(data)})
+            self.write_json(self.envelope("data", to_jsonable(data)))
         elif render is not None:
             render(self, data)
         else:
             self.write_json(to_jsonable(data))
+
+    def envelope(self, key: str, body: Any) -> dict[str, Any]:
+        """`{"schema": ..., key: body}`, with the warnings said since the last envelope."""
+        payload = {"schema": SCHEMA, key: body}
+        if self._warnings:
+            payload["warnings"] = self._warnings
+            self._warnings = []
+        return payload
 
     def write_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -159,6 +170,10 @@ class Output:
     # --- messages (stderr) -----------------------------------------------------------------
 
     def _message(self, prefix: str, style: str, text: str) -> None:
+        if not self.is_terminal(self.stderr):
+            # Without a terminal Rich would print these characters unstyled; skip importing it.
+            self.stderr.write(f"{prefix}{text}\n")
+            return
         from rich.text import Text
 
         message = Text()
@@ -176,8 +191,12 @@ class Output:
             self._message("✓ ", "green", text)
 
     def warn(self, text: str) -> None:
-        """Warnings show under --json too: they are on stderr, which holds no data."""
-        if not self.quiet:
+        """On stderr; under --json kept for the envelope's `warnings`, so stderr stays empty."""
+        if self.quiet:
+            return
+        if self.json_mode:
+            self._warnings.append(text)
+        else:
             self._message("warning: ", "yellow", text)
 
     def hint(self, text: str) -> None:
@@ -195,7 +214,7 @@ class Output:
         """An expected error: the envelope on stdout under --json, else a message and a hint."""
         if self.json_mode:
             body = {"code": error.code, "message": error.message, "hint": error.hint}
-            self.write_json({"schema": SCHEMA, "error": body})
+            self.write_json(self.envelope("error", body))
             return
         self._message("error: ", "bold red", error.message)
         if error.hint:

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from joyctl import envvars
+from joyctl.files.private import (  # re-exported: every layer above asks paths for them
+    PRIVATE_FILE_MODE,
+    PRIVATE_FOLDER_MODE,
+    make_private_folder,
+    restrict_to_owner,
+)
 
 APP_NAME = "joyctl"
 
@@ -27,6 +33,13 @@ class Paths:
     def ledger_file(self, profile: str) -> Path:
         return self.profile_data_dir(profile) / "ledger.sqlite3"
 
+    def own_folder(self, folder: Path) -> Path:
+        """Create `folder` 0700, tightening it and the levels above it up to joyctl's root."""
+        for root in (self.config_dir, self.data_dir, self.cache_dir):
+            if folder == root or root in folder.parents:
+                return make_private_folder(folder, tighten_from=root)
+        return make_private_folder(folder)
+
 
 def resolve_paths(environ: os._Environ[str] | dict[str, str] | None = None) -> Paths:
     """JOYCTL_HOME (config/, data/, cache/ beneath it) wins over the platform's directories."""
@@ -42,3 +55,14 @@ def resolve_paths(environ: os._Environ[str] | dict[str, str] | None = None) -> P
         Path(platformdirs.user_data_dir(APP_NAME)),
         Path(platformdirs.user_cache_dir(APP_NAME)),
     )
+
+
+__all__ = [
+    "APP_NAME",
+    "PRIVATE_FILE_MODE",
+    "PRIVATE_FOLDER_MODE",
+    "Paths",
+    "make_private_folder",
+    "resolve_paths",
+    "restrict_to_owner",
+]

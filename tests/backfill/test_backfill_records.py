@@ -42,7 +42,7 @@ def test_a_record_becomes_an_event_with_utc_seconds_and_a_stable_id() -> None:
     [
         ({"email": None}, "email or external_id"),
         ({"metric": None}, "metric is missing"),
-        ({"time": "soon"}, "not ISO 8601"),
+        ({"time": "soon"}, "not an ISO 8601 date-time"),
         ({"time": "2028-01-01T00:00:00Z"}, "a year ahead"),
         ({"value": "lots"}, "not a number"),
         ({"value_currency": "dollars"}, "ISO 4217"),

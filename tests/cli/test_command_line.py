@@ -32,6 +32,8 @@ NOT_COMMANDS = {
     "joyctl smoke test ",  # the reason the smoke review is rejected
     "Automated joyctl smoke test review ",  # the smoke review's text
     "joyctl reviews",  # the default name of the webhook joyctl creates in Klaviyo
+    "it has no schema_migrations table: not a joyctl ledger",  # what a file is not
+    " is not a sound joyctl ledger backup: ",  # what a file is not
     "Klaviyo-Webhooks (joyctl sandbox)",  # the emulator's user agent
     " is not a joyctl ledger: ",  # prose about a file
     # A file of every profile's plain-text secrets cannot name one profile.

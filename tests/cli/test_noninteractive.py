@@ -61,13 +61,16 @@ NEEDS_NO_CREDENTIALS: dict[str, set[int]] = {
     "program show": {0},
     "program history": {0},
     "reviews list": {0},
+    "reviews pending": {0},
     "audiences create": {0},
     "audiences list": {0},
     "backfill status": {0},
     "webhooks replay": {0},  # deliveries stored in the ledger, and there are none
+    "triggers list": {0},  # the catalogue and the ledger's choices
     # The built-in sandbox profile carries the emulator's own fake credentials.
     "sandbox scenarios": {0},
     "sandbox reset": {2},  # wipes the sandbox profile, so it wants --yes
+    "sandbox state": {0},
     # Servers, stopped by SIGTERM once serving; one that needs credentials exits 4 first.
     "sandbox serve": {0, 130},
     "webhooks listen": {0, 4, 130},
@@ -298,7 +301,7 @@ def test_environment_overrides_what_ci_needs(cli: Cli) -> None:
 def test_a_bad_environment_value_names_its_variable(cli: Cli) -> None:
     result = cli("config", "get", "keyring_timeout", env={envvars.KEYRING_TIMEOUT: "soon"})
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: not a number")
+    assert result.stderr.startswith(f"error: {envvars.KEYRING_TIMEOUT}: 'soon' is not a number")
     assert f"unset {envvars.KEYRING_TIMEOUT}" in result.stderr
 
 

@@ -80,11 +80,14 @@ def test_reviews_simulate_reads_stdin(cli: Cli, monkeypatch: pytest.MonkeyPatch)
     assert decision["review_id"] == "r1"
 
 
-def test_a_bad_review_on_stdin_is_named_as_stdin(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_review_on_stdin_is_quarantined_beside_no_file(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, in_cwd: Path
+) -> None:
     _stdin(monkeypatch, b"{not json\n")
     result = cli("reviews", "simulate", "--file", "-")
-    assert result.exit_code == 3
-    assert "stdin:1: not valid JSON" in result.stderr
+    assert result.exit_code == 7
+    assert "quarantined in stdin.quarantine.jsonl" in result.stderr
+    assert (in_cwd / "stdin.quarantine.jsonl").exists()
 
 
 def test_program_set_reads_toml_from_stdin(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

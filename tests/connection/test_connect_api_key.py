@@ -232,3 +232,20 @@ def test_disconnect_also_removes_webhook_signing_secrets(
     names = {item["name"] for item in gone["data"]["removed"]}
     assert f"{PROFILE}:webhook:01HOOK" in names
     assert memory_keyring.entries == {}
+
+
+def test_a_disabled_program_is_said_with_the_command_that_enables_it(
+    store: Store, key_on_stdin: str
+) -> None:
+    enable = f"joyctl --profile {PROFILE} program set enabled true"
+    connected = store.run("connect", "--api-key-stdin")
+    assert connected.exit_code == 0, connected.stderr
+    assert "the write-review program is disabled" in connected.stderr
+    assert f"run `{enable}`" in connected.stderr
+    status = store.run("status")  # exit 4 here: a private key meets the webhook plan gate
+    assert f"run `{enable}`" in status.stderr
+    # The default profile needs no --profile in the command it is told.
+    as_default = store.cli("status", env={**store.env, envvars.PROFILE: PROFILE})
+    assert "run `joyctl program set enabled true`" in as_default.stderr
+    assert store.run("program", "set", "enabled", "true").exit_code == 0
+    assert "write-review program" not in store.run("status").stderr

@@ -59,7 +59,7 @@ def test_two_environment_credentials_are_refused_without_the_keyring(cli: Cli) -
     assert cli("profiles", "add", "shop").exit_code == 0
     env = {envvars.API_KEY: "pk_aaaaaaaaaaaaaaaa", envvars.ACCESS_TOKEN: "token-bbbbbbbb"}
     code, report = _status(cli, "--profile", "shop", env=env)
-    assert code == 4
+    assert code == 2  # a usage error, as in every other command
     assert "both" in report["problem"]["message"]
     assert report["storage"] is None
 

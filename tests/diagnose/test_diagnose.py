@@ -291,3 +291,23 @@ def test_profile_drift_after_a_local_adjustment(cli: Cli) -> None:
     assert drift["status"] == "warn"
     assert any(email in line for line in drift["evidence"])
     assert drift["fix"] == "joyctl backfill profiles"
+
+
+def test_an_unreachable_klaviyo_exits_5_not_4() -> None:
+    from joyctl.services.diagnose.model import DiagnoseReport, failed, passed, summarize
+    from joyctl.services.diagnose.run import exit_code_for
+
+    checks = [
+        passed("credentials", "Credentials are found", "API key from the environment"),
+        failed("authentication", "Klaviyo accepts the credentials", ["connection failed"], "-"),
+    ]
+    report = DiagnoseReport(
+        profile="down",
+        account_id=None,
+        generated_at="2026-01-01T00:00:00+00:00",
+        authenticated=False,
+        checks=checks,
+        summary=summarize(checks),
+    )
+    assert exit_code_for(report, unreachable=True) == 5
+    assert exit_code_for(report) == 4

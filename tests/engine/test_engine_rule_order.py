@@ -56,6 +56,7 @@ BREAKERS = [
     Breaker(ReasonCode.RULE_CAP, program={"rule_cap": 50}),
     Breaker(ReasonCode.DUPLICATE_CONTENT, review={"content": TEXT}),
     Breaker(ReasonCode.NOT_VERIFIED, program={"require_verified": True}),
+    Breaker(ReasonCode.MERCHANT_REJECTED, review={"merchant_rejected": True}),
     Breaker(ReasonCode.AWAITING_APPROVAL, program={"manual_approval": True}),
 ]
 

@@ -334,6 +334,15 @@ def test_manual_approval(manual_approval: bool, approved: bool, rewarded: bool) 
         assert rejection.rule_values == {"manual_approval": True, "merchant_approved": False}
 
 
+@pytest.mark.parametrize("manual_approval", [True, False])
+def test_a_merchant_rejection_earns_nothing_whatever_the_program(manual_approval: bool) -> None:
+    program = make_program(manual_approval=manual_approval)
+    review = make_review(merchant_rejected=True, merchant_approved=False)
+    rejection = as_rejection(run(review, program=program))
+    assert rejection.reason is ReasonCode.MERCHANT_REJECTED
+    assert rejection.rule_values == {"merchant_rejected": True}
+
+
 # Points
 
 

@@ -55,3 +55,28 @@ def test_the_default_quarantine_sits_beside_its_input() -> None:
     assert default_quarantine_path(Path("in/customers.csv")) == Path(
         "in/customers.csv.quarantine.jsonl"
     )
+
+
+def test_a_line_torn_by_a_kill_is_cut_off_and_written_again_whole(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    first = QuarantineLog(path, resumed=False)
+    first.add(3, "bad", {"a": 1})
+    first.close()
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"line": 8, "reason": "wor')  # the run was killed mid-write
+
+    again = QuarantineLog(path, resumed=True)
+    again.add(8, "worse", {"a": 2})
+    again.close()
+
+    entries = [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
+    assert [(entry["line"], entry["reason"]) for entry in entries] == [(3, "bad"), (8, "worse")]
+
+
+def test_text_no_utf8_file_can_hold_is_written_as_its_escape(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    log = QuarantineLog(path, resumed=False)
+    log.add(1, "odd", {"name": "a\ud800b"})
+    log.close()
+
+    assert json.loads(path.read_text(encoding="utf-8"))["record"] == {"name": "a\ud800b"}

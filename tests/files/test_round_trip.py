@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from joyctl.errors import DataError
 from joyctl.files.formats import FileFormat
+from joyctl.files.limits import MAX_INTEGER, MIN_INTEGER
 from joyctl.files.reader import START, Position, Record, read_records
 from joyctl.files.writer import RecordWriter
 
@@ -19,7 +20,7 @@ _CSV_RECORDS = st.lists(st.fixed_dictionaries({name: st.text() for name in COLUM
 _JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(min_value=MIN_INTEGER, max_value=MAX_INTEGER)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),

@@ -61,7 +61,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_not_a_database_is_a_data_error(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(DataError, match="is not a joyctl ledger"):
+    with pytest.raises(DataError, match="is damaged: the file is not a SQLite database"):
         open_ledger(path)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from joyctl.ledger.db import open_ledger, transaction
+from tests.ledger.support import InterruptedConnection
 
 
 @pytest.fixture
@@ -112,3 +113,22 @@ def test_nesting_is_refused_and_the_outer_block_rolls_back(
             ledger.execute("INSERT INTO scratch VALUES (2)")
     assert not ledger.in_transaction
     assert _rows(path) == []
+
+
+@pytest.mark.parametrize(
+    ("after", "before"),
+    [("BEGIN IMMEDIATE", None), (None, "COMMIT")],
+    ids=["as BEGIN returns", "before COMMIT runs"],
+)
+def test_an_interrupt_at_either_edge_leaves_no_transaction_open(
+    path: Path, after: str | None, before: str | None
+) -> None:
+    connection = InterruptedConnection(path, after=after, before=before)
+    try:
+        with pytest.raises(KeyboardInterrupt), transaction(connection):
+            connection.execute("INSERT INTO scratch VALUES (1)")
+        assert not connection.in_transaction
+        connection.execute("INSERT INTO scratch VALUES (2)")  # autocommit: kept at once
+        assert _rows(path) == [2]
+    finally:
+        connection.close()

@@ -163,3 +163,31 @@ def test_events_arriving_while_a_delivery_is_in_flight_go_in_the_next_one(
     sent = [item["external_id"] for d in receiver.deliveries for item in d.document["data"]]
     assert len(sent) == len(set(sent)) == 6
     assert settled["events_delivered"] == 6
+
+
+def _review_properties(receiver: Receiver, index: int) -> dict[str, Any]:
+    [item] = receiver.deliveries[index].document["data"]
+    properties: dict[str, Any] = item["payload"]["attributes"]["event_properties"]
+    return properties
+
+
+def test_the_payload_shape_is_chosen_at_start_and_changed_at_run_time(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(scenario="advanced-kdp", webhook_payload="no-review-id")
+    with running_receiver(SECRET) as receiver:
+        _subscribe(server, receiver.url)
+        _submit(server, "a@example.com")
+        _wait_for(receiver, 1)
+        without = _review_properties(receiver, 0)
+        assert "review_id" not in without
+        assert without["content"] and without["product_id"]
+        with key_client(server) as client:
+            answer = client.post("/__sandbox/settings", json={"webhook_payload": "full"})
+        assert answer.json()["webhook_payload"] == "full"
+        _submit(server, "b@example.com")
+        _wait_for(receiver, 2)
+    assert _review_properties(receiver, 1)["review_id"]
+    with key_client(server) as client:
+        refused = client.post("/__sandbox/settings", json={"webhook_payload": "partial"})
+    assert refused.status_code == 400

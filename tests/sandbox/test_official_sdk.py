@@ -265,6 +265,89 @@ def _status_value(review: Any) -> str:
     return str(inner["value"] if isinstance(inner, dict) else inner.value)
 
 
+def test_flows_templates_and_consent(sdk: Recorder) -> None:
+    profile = {"type": "profile", "attributes": {"email": "flows@example.com"}}
+    metric_ref = {"data": {"type": "metric", "attributes": {"name": "Joy: Tier Achieved"}}}
+    event = {
+        "data": {
+            "type": "event",
+            "attributes": {"properties": {}, "metric": metric_ref, "profile": {"data": profile}},
+        }
+    }
+    sdk("Events", "create_event", event)
+    metric = _until(
+        lambda: [
+            m
+            for m in sdk("Metrics", "get_metrics").data
+            if m.attributes.name == "Joy: Tier Achieved"
+        ],
+        lambda found: bool(found),
+    )[0]
+    subscribed = {
+        **profile,
+        "attributes": {
+            "email": "flows@example.com",
+            "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED"}}},
+        },
+    }
+    sdk(
+        "Profiles",
+        "bulk_subscribe_profiles",
+        {
+            "data": {
+                "type": "profile-subscription-bulk-create-job",
+                "attributes": {"profiles": {"data": [subscribed]}},
+            }
+        },
+    )
+    sdk(
+        "Profiles",
+        "bulk_suppress_profiles",
+        {
+            "data": {
+                "type": "profile-suppression-bulk-create-job",
+                "attributes": {"profiles": {"data": [profile]}},
+            }
+        },
+    )
+    template = sdk(
+        "Templates",
+        "create_template",
+        {
+            "data": {
+                "type": "template",
+                "attributes": {"name": "T", "editor_type": "CODE", "html": "<p/>"},
+            }
+        },
+    )
+    action = {
+        "temporary_id": "email-1",
+        "type": "send-email",
+        "data": {"message": {"subject_line": "Hi", "template_id": _id(template.data)}},
+    }
+    definition = {
+        "triggers": [{"type": "metric", "id": metric.id}],
+        "actions": [action],
+        "entry_action_id": "email-1",
+    }
+    flow = sdk(
+        "Flows",
+        "create_flow",
+        {"data": {"type": "flow", "attributes": {"name": "F", "definition": definition}}},
+    )
+    flow_id = _id(flow.data)
+    assert any(_id(f) == flow_id for f in sdk("Flows", "get_flows").data)
+    assert _field(sdk("Flows", "get_flow", flow_id).data, "status") == "draft"
+    live = {"data": {"type": "flow", "id": flow_id, "attributes": {"status": "live"}}}
+    assert _field(sdk("Flows", "update_flow", flow_id, live).data, "status") == "live"
+    triggered = sdk("Metrics", "get_flows_triggered_by_metric", metric.id).data
+    assert [_id(f) for f in triggered] == [flow_id]
+    (flow_action,) = sdk("Flows", "get_actions_for_flow", flow_id).data
+    (message,) = sdk("Flows", "get_flow_action_messages", _id(flow_action)).data
+    found = sdk("Flows", "get_template_for_flow_message", _id(message)).data
+    assert _id(found) == _id(template.data)
+
+
 def test_every_operation_joyctl_uses_went_through_the_sdk(sdk: Recorder) -> None:
     assert {endpoint.operation_id for endpoint in ENDPOINTS} == sdk.called
 

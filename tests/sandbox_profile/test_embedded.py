@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -86,7 +88,18 @@ def test_scenarios_lists_each_one(cli: Cli) -> None:
 
 def test_serve_prints_base_url_and_stops_cleanly_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "joyctl", "--json", "sandbox", "serve", "--rate-limits", "off"],
+        [
+            sys.executable,
+            "-m",
+            "joyctl",
+            "--json",
+            "sandbox",
+            "serve",
+            "--rate-limits",
+            "off",
+            "--webhook-payload",
+            "no-review-id",
+        ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,6 +114,7 @@ def test_serve_prints_base_url_and_stops_cleanly_on_sigterm() -> None:
                 break
         info = json.loads("".join(lines))["data"]
         assert info["private_key"].startswith("pk_")
+        assert info["webhook_payload"] == "no-review-id"
         response = httpx.get(
             f"{info['base_url']}/api/accounts",
             headers={
@@ -113,3 +127,41 @@ def test_serve_prints_base_url_and_stops_cleanly_on_sigterm() -> None:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
+
+
+def test_the_built_in_profile_takes_its_payload_shape_from_the_environment() -> None:
+    from joyctl import envvars
+    from joyctl.context import AppContext
+
+    app = AppContext(environ={**os.environ, envvars.SANDBOX_WEBHOOK_PAYLOAD: "no-review-id"})
+    try:
+        state = httpx.get(f"{app.sandbox().base_url}/__sandbox/state?brief=1").json()
+        assert state["settings"]["webhook_payload"] == "no-review-id"
+    finally:
+        app.close()
+
+
+def test_an_unknown_payload_shape_is_a_usage_error(cli: Cli) -> None:
+    result = cli("sandbox", "serve", "--webhook-payload", "partial")
+    assert result.exit_code == 2
+    assert "full, no-review-id" in result.stderr
+
+
+def test_sandbox_state_prints_the_inspection_document(cli: Cli, isolated_home: Path) -> None:
+    submitted = cli("--profile", "sandbox", "reviews", "list", "--limit", "1")
+    assert submitted.exit_code == 0, submitted.stderr
+
+    wrapped = cli("--json", "sandbox", "state")
+    plain = cli("sandbox", "state", "--brief")
+
+    assert wrapped.exit_code == 0, wrapped.stderr
+    document = json.loads(wrapped.stdout)
+    assert document["schema"] == "joyctl/1"
+    data = document["data"]
+    assert data["scenario"] == "legacy-permissions"
+    assert {"requests", "events", "profiles", "reviews", "webhooks", "deliveries"} <= set(data)
+    assert "items" in data["profiles"]
+    assert plain.exit_code == 0, plain.stderr
+    brief = json.loads(plain.stdout)
+    assert brief["scenario"] == data["scenario"]
+    assert "items" not in brief["profiles"] and "attempts" not in brief["deliveries"]

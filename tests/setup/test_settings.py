@@ -71,7 +71,8 @@ def test_set_validates_key_and_value(cli: Cli, isolated_home: Path) -> None:
     assert "known settings" in unknown.stderr
     bad_port = cli("config", "set", "redirect_port", "99999")
     assert bad_port.exit_code == 2
-    assert "port out of range" in bad_port.stderr
+    assert "out of range" in bad_port.stderr
+    assert "0 to 65535" in bad_port.stderr
     assert not (isolated_home / "config" / "config.toml").exists()
 
 

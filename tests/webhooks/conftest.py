@@ -21,6 +21,7 @@ from joyctl.services.rewards.pipeline import IncomingReview
 from joyctl.services.webhooks.intake import DeliveryIntake, DeliveryLine
 from joyctl.services.webhooks.process import DeliveryProcessor, ReviewFetcher
 from joyctl.services.webhooks.receiver import ListenOptions, WebhookReceiver
+from joyctl.services.webhooks.review_event import EventClues, Match
 from tests.conftest import Cli
 from tests.webhooks.shop import Shop, set_up_shop
 from tests.webhooks.support import KEYRING_FILE_VARIABLE, SharedFileKeyring, seed_ledger
@@ -77,14 +78,19 @@ ReceiverFactory = Callable[..., Listening]
 def start_receiver(ledger: sqlite3.Connection) -> Iterator[ReceiverFactory]:
     started: list[WebhookReceiver] = []
 
-    def start(fetch: ReviewFetcher = no_fetch, **options: Any) -> Listening:
+    def start(
+        fetch: ReviewFetcher = no_fetch,
+        lookup: Callable[[EventClues, frozenset[str]], Match] | None = None,
+        **options: Any,
+    ) -> Listening:
         lock = threading.RLock()
         secrets = {WEBHOOK: SECRET}
         listen = ListenOptions(**{"port": 0, "max_body_bytes": MAX_BODY, **options})
         intake = DeliveryIntake(
             ledger, lock, secrets.get, ACCOUNT, 300.0, keep_rejected=listen.keep_rejected
         )
-        processor = DeliveryProcessor(ledger, ConnectionFacts(CONNECTED_AT), fetch, lock=lock)
+        facts = ConnectionFacts(CONNECTED_AT)
+        processor = DeliveryProcessor(ledger, facts, fetch, lookup=lookup, lock=lock)
         listening = Listening("", ledger)
         receiver = WebhookReceiver(listen, intake, processor, listening.lines.append)
         listening.url = receiver.start()

@@ -117,6 +117,23 @@ def test_listen_on_a_port_in_use_exits_2(cli: Cli, shop: Shop) -> None:
     assert "--port" in result.stderr
 
 
+def test_create_and_listen_say_when_the_program_is_disabled(cli: Cli, shop: Shop) -> None:
+    enable = "run `joyctl program set enabled true`"
+    created = _run(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    assert created.exit_code == 0 and "program" not in created.stderr
+    assert _run(cli, shop, "program", "set", "enabled", "false").exit_code == 0
+    created = _run(cli, shop, "webhooks", "create", "--endpoint", HOOK_URL)
+    assert created.exit_code == 0, created.stderr
+    assert "the write-review program is disabled" in created.stderr
+    assert enable in created.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = _run(cli, shop, "webhooks", "listen", "--port", str(taken.getsockname()[1]))
+    assert listen.exit_code == 2
+    assert enable in listen.stderr
+
+
 def test_listen_needs_an_absolute_path(cli: Cli, shop: Shop) -> None:
     result = _run(cli, shop, "webhooks", "listen", "--path", "hooks")
     assert result.exit_code == 2
@@ -129,7 +146,7 @@ def test_replay_of_nothing_and_of_unknown_ids(cli: Cli, shop: Shop) -> None:
     assert missing.exit_code == 2
     assert "no stored delivery 42" in missing.stderr
     bad_date = _run(cli, shop, "webhooks", "replay", "--since", "yesterday")
-    assert bad_date.exit_code == 3
+    assert bad_date.exit_code == 2
 
 
 def test_debug_logging_never_shows_the_webhook_secret(cli: Cli, shop: Shop) -> None:
@@ -145,14 +162,54 @@ def test_debug_logging_never_shows_the_webhook_secret(cli: Cli, shop: Shop) -> N
 def test_delivery_lines_say_what_happened() -> None:
     from joyctl.commands.webhooks.receive import _delivery_text
     from joyctl.services.webhooks.intake import DeliveryLine
+    from joyctl.services.webhooks.outcomes import ReviewOutcome
 
     base = {"delivery_id": 7, "received_at": "2026-05-01T10:00:00+00:00", "webhook_id": "01H"}
+    reviews = [
+        ReviewOutcome(
+            external_id="e1", review_id="r1", kind="awarded", outcome="awarded 50", points=50
+        ),
+        ReviewOutcome(
+            external_id="e2",
+            review_id="r2",
+            kind="rejected",
+            outcome="rejected TOO_SHORT",
+            reason="TOO_SHORT",
+        ),
+        ReviewOutcome(external_id="e3", review_id="r3", kind="held", outcome="held for approval"),
+        ReviewOutcome(
+            external_id="e4",
+            review_id=None,
+            kind="unmatched",
+            outcome="unmatched",
+            reason="no review by ann@example.com was created within 10 minutes of T",
+        ),
+        ReviewOutcome(
+            external_id="e5", review_id="r5", kind="already_done", outcome="already done"
+        ),
+    ]
     verified = DeliveryLine(
-        **base, status_code=200, verdict="verified", events=2, processed=2, awarded=1, points=50
+        **base,
+        status_code=200,
+        verdict="verified",
+        events=6,
+        processed=5,
+        awarded=1,
+        points=50,
+        rejected=1,
+        held=1,
+        unmatched=1,
+        ignored=1,
+        reviews=reviews,
     )
     assert _delivery_text(verified).endswith(
-        "delivery 7: verified (200) 2 events, 2 decided, 0 repeated, awarded 50 points for 1 review"
+        "delivery 7: verified (200) 6 events: review r1 awarded 50, review r2 rejected TOO_SHORT,"
+        " review r3 held for approval, event e4 unmatched (no review by ann@example.com was"
+        " created within 10 minutes of T), review r5 already done; 1 other event ignored;"
+        " 50 points for 1 review; unmatched events are kept for `joyctl webhooks replay`"
     )
+    one = DeliveryLine(**base, status_code=200, verdict="verified", events=1, reviews=reviews[:1])
+    assert _delivery_text(one).endswith("delivery 7: verified (200) 1 event: review r1 awarded 50")
     rejected = DeliveryLine(
         **base, status_code=401, verdict="rejected", reason="bad_signature", detail="no match"
     )
@@ -194,3 +251,14 @@ def test_replay_judges_deliveries_stored_but_never_verified(cli: Cli, shop: Shop
     verdicts = shop.query("SELECT verdict, reason FROM webhook_deliveries ORDER BY id")
     assert [tuple(row) for row in verdicts] == [("verified", None), ("rejected", "bad_signature")]
     assert int(cli_data(cli, shop, "ledger", "balance", email)["balance"]) == before + 50
+
+
+def test_a_webhook_secret_from_the_environment_must_be_one_klaviyo_takes(
+    cli: Cli, shop: Shop
+) -> None:
+    env = {**shop.env, "JOYCTL_WEBHOOK_SECRET": "too-short"}
+    url = "http://127.0.0.1:9/klaviyo/webhooks"
+    result = cli("webhooks", "create", "--endpoint", url, env=env)
+    assert result.exit_code == 2
+    assert "JOYCTL_WEBHOOK_SECRET must be at least 16 characters" in result.stderr
+    assert "too-short" not in result.stderr

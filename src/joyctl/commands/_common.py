@@ -1,12 +1,24 @@
 """Helpers every command module shares: reaching the AppContext, asking for confirmation,
-and finishing with a failure status after the result is printed."""
+finishing with a failure status after the result is printed, and warning that the
+write-review program rewards nothing."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, JoyctlError, UsageError
+
+InsecureStorageOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-storage",
+        help="Without a usable keyring, keep the profile's secrets in a 0600 file (remembered).",
+    ),
+]
+"""The option of every command that may store a secret: the profile remembers the choice."""
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -14,6 +26,7 @@ def app_context(ctx: typer.Context) -> AppContext:
     if found is None:  # the root callback always sets it; this guards direct sub-app use
         found = AppContext()
         ctx.obj = found
+    found.command_path = ctx.command_path
     return found
 
 
@@ -53,3 +66,16 @@ def exit_after(app: AppContext, error: JoyctlError) -> ExitCode:
     else:
         app.output.error(error)
     return error.exit_code
+
+
+def warn_if_program_off(app: AppContext) -> None:
+    """Warn when reviews would earn nothing now, naming the command that changes it."""
+    from joyctl.services.rewards.program import program_notice
+
+    notice = program_notice(app.ledger())
+    if notice is None:
+        return
+    settings = app.settings
+    name = settings.profile_name.value
+    flag = "" if name == settings.default_profile else f" --profile {name}"
+    app.output.warn(f"{notice.problem}; run `joyctl{flag} {notice.fix}`")

@@ -49,7 +49,12 @@ def _create_webhook(app: AppContext, endpoint: str) -> str:
     from joyctl.services.webhooks.subscriptions import create_subscription
 
     view = create_subscription(
-        app.klaviyo().client, app.credentials(), app.ledger(), endpoint_url=endpoint, topic_ids=[]
+        app.klaviyo().client,
+        app.credentials(),
+        app.ledger(),
+        endpoint_url=endpoint,
+        topic_ids=[],
+        environ=app.environ,
     )
     return f"webhook {view.id} subscribed to {', '.join(view.topics)}"
 
@@ -68,6 +73,7 @@ def _replay(app: AppContext) -> str:
         facts,
         ReplayFilter(since=facts.connected_at),
         dry_run=False,
+        data_dir=app.paths.profile_data_dir(app.settings.profile.name),
     )
     reviews, points = counted(summary.reviews, "review"), counted(summary.points, "point")
     return f"{reviews}: {summary.awarded:,} awarded ({points})"

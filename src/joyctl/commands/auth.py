@@ -20,8 +20,12 @@ app = typer.Typer(help="Manage where the profile's secrets are kept.", no_args_i
 def migrate(ctx: typer.Context) -> int:
     """Move the profile's secrets from the insecure file into the OS keyring.
 
-    Each secret is read back from the keyring before it leaves the file. A different value
-    already in the keyring is a conflict: both copies are kept and the exit status is 4.
+    Each secret is read back from the keyring before it leaves the file, and the profile
+    moves with them: its later writes (refreshed tokens, webhook secrets) go to the keyring.
+    A different value already in the keyring is a conflict: both copies are kept, the profile
+    stays on the file and the exit status is 4.
+
+    Example: joyctl --profile mystore auth migrate
     """
     from joyctl.services.connection.migrate import migrate_secrets
 
@@ -41,7 +45,10 @@ def migrate(ctx: typer.Context) -> int:
 
 def _render(out: Output, data: MigrationResult) -> None:
     if not data.moved and not data.conflicts:
-        out.success(f"nothing to move: profile {data.profile} has no secrets in an insecure file")
+        out.success(
+            f"nothing to move: profile {data.profile} has no secrets in an insecure file;"
+            f" it keeps its secrets in the {data.secret_storage.value}"
+        )
         return
     for name in data.moved:
         out.success(f"moved {name} into the keyring ({data.keyring_backend})")
@@ -49,3 +56,5 @@ def _render(out: Output, data: MigrationResult) -> None:
         out.warn(f"{name} differs in the keyring; both copies were kept")
     if data.file_removed:
         out.info(f"removed {data.insecure_file}")
+    if data.secret_storage.value == "keyring" and not data.conflicts:
+        out.info(f"profile {data.profile} now keeps its secrets in the keyring")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from joyctl.commands import COMPLETE_VAR
 from joyctl.commands._common import app_context
 from joyctl.errors import ExitCode
 
@@ -19,9 +20,6 @@ class Shell(StrEnum):
     BASH = "bash"
     ZSH = "zsh"
     FISH = "fish"
-
-
-COMPLETE_VAR = "_JOYCTL_COMPLETE"  # the variable the script sets when it calls joyctl back
 
 
 def completion_script(shell: Shell) -> str:

@@ -29,6 +29,7 @@ def path_(ctx: typer.Context) -> None:
     from joyctl.services.setup.config import config_paths
 
     app = app_context(ctx)
+    app.settings_as_written = True  # where the files are, even while one holds a bad value
     app.output.emit(config_paths(app.settings), _render_paths)
 
 
@@ -50,7 +51,8 @@ def get(ctx: typer.Context, key: KeyArg) -> None:
     app.output.emit(get_setting(app.settings, key), _render_value)
 
 
-@app.command("set")
+# ignore_unknown_options lets a negative VALUE through to validation instead of reading as a flag.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
     key: KeyArg,
@@ -58,11 +60,21 @@ def set_(
 ) -> None:
     """Validate and save one setting in config.toml (never a secret).
 
+    What each setting takes: default_profile a profile name; keyring_timeout 0.1 to 600
+    seconds; webhook_tolerance 1 to 604800 whole seconds; base_url, authorize_url, token_url,
+    revoke_url and webhook_endpoint an http(s) URL; client_id the OAuth client id (no
+    spaces); redirect_port 0 to 65535 (0 = any free port); revision a date such as 2026-07-15;
+    required_scopes scopes such as reviews:read, separated by spaces; review_permission_cutover
+    an ISO 8601 date or date-time from 1970-01-01 to 9999-12-30; review_lookup_window 1 to
+    604800 seconds. Anything else exits 2 and nothing is saved; a value config.toml already
+    holds is checked the same way.
+
     Example: joyctl --profile mystore config set redirect_port 8765
     """
     from joyctl.services.setup.config import set_setting
 
     app = app_context(ctx)
+    app.settings_as_written = True  # so a bad value can be replaced
     result = set_setting(app.settings, key, value)
     app.output.emit(result, _render_saved)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.command_line import command
-from joyctl.commands._common import app_context
+from joyctl.commands._common import InsecureStorageOption, app_context, warn_if_program_off
 from joyctl.commands._deps import connection_deps
 from joyctl.commands._stdin import pasted_url, secret_from_stdin, stdin_is_terminal
 from joyctl.context import AppContext
@@ -43,23 +43,26 @@ def connect(
     ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=1.0, help="Seconds to wait for the browser login."),
-    ] = 300.0,
-    insecure_storage: Annotated[
-        bool,
         typer.Option(
-            "--insecure-storage",
-            help="Without a usable keyring, keep secrets in a 0600 file (says where).",
+            "--timeout",
+            min=1.0,
+            max=3600.0,
+            help="Seconds to wait for the browser login (1 to 3600).",
         ),
-    ] = False,
+    ] = 300.0,
+    insecure_storage: InsecureStorageOption = False,
 ) -> None:
     """Connect the profile to a Klaviyo account: OAuth in a browser, or a private key.
 
     OAuth opens the browser ($BROWSER is honoured) and waits for Klaviyo's redirect on
     http://127.0.0.1:PORT/callback (PORT is the profile's redirect_port). The OAuth client secret
     comes from JOYCTL_KLAVIYO_CLIENT_SECRET, --client-secret-stdin or the keyring, never from the
-    command line. The credential is checked with Klaviyo before anything is stored; connecting
-    again replaces the previous grant or key. The built-in sandbox profile needs no browser.
+    command line. Where the secret will be kept is checked before the browser opens, and the
+    credential with Klaviyo before anything is stored; connecting again replaces the previous
+    grant or key. With --insecure-storage on a machine without a usable keyring, the profile
+    keeps its secrets in a 0600 file and remembers it: refreshed tokens and webhook secrets go
+    there too (`joyctl auth migrate` moves them to a keyring later). The built-in sandbox
+    profile needs no browser.
 
     Examples:
       joyctl --profile mystore connect
@@ -80,6 +83,7 @@ def connect(
             app, secret_stdin=client_secret_stdin, browser=not no_browser, paste=paste, wait=timeout
         )
     app.output.emit(result, _render_connected)
+    warn_if_program_off(app)
 
 
 def _check_combination(api_key: bool, secret_stdin: bool, paste: bool, no_browser: bool) -> None:

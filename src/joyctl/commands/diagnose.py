@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.command_line import command
-from joyctl.commands._common import app_context
+from joyctl.commands._args import email_option, moment_option, output_file, resource_id
+from joyctl.commands._common import InsecureStorageOption, app_context
 from joyctl.commands._deps import diagnose_deps
 from joyctl.commands._files import refuse_stdio
 from joyctl.context import AppContext
@@ -39,6 +40,12 @@ def diagnose(
     review: Annotated[
         str | None, typer.Option(help="Focus on why this review got no points.")
     ] = None,
+    trigger: Annotated[
+        str | None,
+        typer.Option(
+            help="With --email: why this Joy trigger's flow email did not reach the customer."
+        ),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Look at reviews since this time (default: the connection).")
     ] = None,
@@ -57,16 +64,25 @@ def diagnose(
         typer.Option(help="Apply the safe fixes in order (reconnect, webhook, replay, push)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply --fix without asking.")] = False,
+    insecure_storage: InsecureStorageOption = False,
 ) -> int:
     """Check every reason points or Klaviyo data go missing; show evidence and the fix.
 
     Each check says pass, warn, fail or skip (with the reason it cannot tell), its evidence and
     the command that fixes it. The report ends with the whole repair, every step --fix takes,
     each as a command. Exit 0 when nothing fails (warnings allowed), 6 when a check fails, 4
-    when joyctl cannot authenticate with Klaviyo at all.
+    when joyctl cannot authenticate with Klaviyo at all, 5 when Klaviyo or the network cannot
+    be reached.
 
     --fix shows that repair and asks before it changes anything (unless --yes); without a
-    terminal it prints the steps it would take and exits 6.
+    terminal it prints the steps it would take and exits 6. --fix may store secrets (a new
+    grant, a webhook's signing secret): --insecure-storage allows the 0600 file where no
+    keyring can be used.
+
+    With --email and --trigger, only the checks on that email's path run: the trigger is
+    enabled, its metric and a recent event reached the profile, a live flow starts on it, the
+    email is valid, subscribed and not suppressed, the template's variables are carried, and a
+    Received Email followed (exit 0 when it did).
 
     Example: joyctl --profile sandbox diagnose --fix --yes
     """
@@ -74,13 +90,21 @@ def diagnose(
 
     app = app_context(ctx)
     refuse_stdio(bundle, "--bundle", "stdout carries the report; give the archive a file name")
+    app.insecure_storage = app.insecure_storage or insecure_storage  # --fix may store secrets
+    email = None if email is None else email_option("--email", email)
+    review = None if review is None else resource_id("--review", review)
+    since_moment = moment_option("--since", since)
+    since = since_moment.isoformat() if since_moment else None
+    if bundle is not None:
+        output_file("--bundle", bundle)
     deps = diagnose_deps(app)
     outcome = run_diagnose(
-        deps, email=email, review_id=review, since=since, bundle=bundle, force_bundle=force
-    )
+        deps, email=email, review_id=review, since=since, bundle=bundle, force_bundle=force,
+        trigger=trigger,
+    )  # fmt: skip
     if output_format is Format.JSON:
         app.output.json_mode = True
-    if fix:
+    if fix and outcome.exit_code != ExitCode.REMOTE:  # nothing to fix while Klaviyo is away
         return _fix(app, outcome.report, since=since, yes=yes)
     render = _render_markdown if output_format is Format.MARKDOWN else _render_report
     app.output.emit(outcome.report, render)

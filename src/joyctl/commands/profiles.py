@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.context import AppContext
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def list_(ctx: typer.Context) -> None:
     """List profiles; the built-in `sandbox` profile is always there."""
     from joyctl.services.setup.profiles import list_profiles
 
-    app = app_context(ctx)
+    app = _context(ctx)
     app.output.emit(list_profiles(app.settings), _render_list)
 
 
@@ -59,7 +60,7 @@ def add(
     from joyctl.services.setup.profiles import add_profile
 
     urls = {"authorize_url": authorize_url, "token_url": token_url, "revoke_url": revoke_url}
-    app = app_context(ctx)
+    app = _context(ctx)
     result = add_profile(
         app.settings,
         name,
@@ -76,7 +77,7 @@ def use(ctx: typer.Context, name: NameArg) -> None:
     """Make a profile the default for commands run without --profile."""
     from joyctl.services.setup.profiles import use_profile
 
-    app = app_context(ctx)
+    app = _context(ctx)
     result = use_profile(app.settings, name)
     app.output.emit(result, lambda out, data: out.success(f"now using profile {data.name}"))
 
@@ -93,12 +94,20 @@ def remove(
     """Remove a profile's settings. Its ledger is kept unless --delete-ledger is given."""
     from joyctl.services.setup.profiles import remove_profile
 
-    app = app_context(ctx)
+    app = _context(ctx)
     app.settings.get_profile(name)
     what = "and its ledger " if delete_ledger else ""
     confirm_or_require_yes(app, f"remove profile {name} {what}", yes=yes)
     result = remove_profile(app.settings, name, delete_ledger=delete_ledger)
     app.output.emit(result, _render_removed)
+
+
+def _context(ctx: typer.Context) -> AppContext:
+    """The context reading config.toml as written, so profiles can be managed while a setting
+    holds a bad value (each command still refuses what it would use itself)."""
+    app = app_context(ctx)
+    app.settings_as_written = True
+    return app
 
 
 def _render_list(out: Output, data: list[ProfileSummary]) -> None:

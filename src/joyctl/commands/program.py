@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.command_line import command
+from joyctl.commands._args import LIST_LIMIT_MAX, input_file
 from joyctl.commands._common import app_context
 from joyctl.commands._files import is_stdio, stdin_as_file
 from joyctl.errors import UsageError
@@ -24,7 +25,7 @@ app = typer.Typer(
 
 @app.command("show")
 def show(ctx: typer.Context) -> None:
-    """Show every program setting, its value and what it does.
+    """Show every program setting: its value, its default and what it does.
 
     The program is the latest version recorded in the ledger, or the defaults before any change.
     """
@@ -59,16 +60,24 @@ def set_(
 
     Example: joyctl program set points_per_review 75
     """
-    from joyctl.services.rewards.program import set_program_from_file, set_program_value
+    from joyctl.services.rewards.program import (
+        check_setting_names,
+        read_program_file,
+        set_program_from_file,
+        set_program_value,
+    )
 
     app = app_context(ctx)
+    # The file and the key are checked before the ledger opens: a refused command changes nothing.
     if from_file is not None and key is None:
         if is_stdio(from_file):
             with stdin_as_file(app, "--from-file", ".toml") as copied:
-                result = set_program_from_file(app.ledger(), copied)
+                data = read_program_file(copied)
         else:
-            result = set_program_from_file(app.ledger(), from_file)
+            data = read_program_file(input_file("--from-file", from_file))
+        result = set_program_from_file(app.ledger(), data)
     elif from_file is None and key is not None and value is not None:
+        check_setting_names([key])
         result = set_program_value(app.ledger(), key, value)
     else:
         raise UsageError(
@@ -81,7 +90,12 @@ def set_(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Versions to show.")] = 20,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=LIST_LIMIT_MAX, help="Versions to show (1-10000)."
+        ),
+    ] = 20,
 ) -> None:
     """List the program's recorded versions, newest first, with the keys each one changed."""
     from joyctl.services.rewards.program import program_history
@@ -103,8 +117,10 @@ def _render_show(out: Output, data: ProgramView) -> None:
         out.info(f"program {data.program_id}: defaults (never changed)")
     else:
         out.info(f"program {data.program_id}: version {data.version} of {data.changed_at}")
-    rows = [(row.key, _text(row.value), row.description) for row in data.settings]
-    out.table(["KEY", "VALUE", "DESCRIPTION"], rows)
+    rows = [
+        (row.key, _text(row.value), _text(row.default), row.description) for row in data.settings
+    ]
+    out.table(["KEY", "VALUE", "DEFAULT", "DESCRIPTION"], rows)
 
 
 def _render_set(out: Output, data: ProgramChange) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import output_file
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.commands._files import refuse_stdio
 from joyctl.output import Output
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from joyctl.services.sandbox_profile.embedded import ResetReport, ServeInfo
 
 app = typer.Typer(
-    help="Run, list scenarios of, and reset the local Klaviyo emulator.", no_args_is_help=True
+    help="Run, inspect, list scenarios of, and reset the local Klaviyo emulator.",
+    no_args_is_help=True,
 )
 
 
@@ -66,6 +68,13 @@ def serve(
         bool,
         typer.Option(help="Refuse plain-http webhook endpoints on loopback too, as Klaviyo does."),
     ] = False,
+    webhook_payload: Annotated[
+        str,
+        typer.Option(
+            help="Review webhook payload shape: full, or no-review-id (the event leaves out"
+            " review_id). Changeable while it runs: POST /__sandbox/settings."
+        ),
+    ] = "full",
 ) -> None:
     """Serve the emulator on HTTP until Ctrl-C or SIGTERM (state is saved).
 
@@ -76,6 +85,11 @@ def serve(
     Revisions are read as Klaviyo reads them (see the README, "What the emulator does not
     model", for what it assumes).
 
+    Klaviyo does not document the properties of a Submitted Review event; with
+    --webhook-payload no-review-id the deliveries name no review id, so joyctl has to find the
+    review by the event's time, email and product. POST {"webhook_payload": "full"} to
+    /__sandbox/settings switches it back while the emulator runs.
+
     Example: joyctl sandbox serve --port 8080 --rate-limits x10 --latency realistic
     """
     from joyctl.sandbox import SandboxConfig, is_loopback_host
@@ -83,6 +97,8 @@ def serve(
 
     app = app_context(ctx)
     refuse_stdio(state, "--state", "the state file is read and rewritten; give it a file name")
+    if state is not None:
+        output_file("--state", state)  # read when it exists, written on the way out
     if not is_loopback_host(host):
         app.output.warn(f"binding {host}: anyone who can reach it can use this emulator")
     config = SandboxConfig(
@@ -98,6 +114,7 @@ def serve(
         latency=latency,
         retired_revisions=retired_revisions,
         strict_webhook_urls=strict_webhook_urls,
+        webhook_payload=webhook_payload,
     )
     serve_sandbox(config, lambda info: _ready(app.output, info))
 
@@ -143,6 +160,28 @@ def reset(
     app.output.emit(report, _render_reset)
 
 
+@app.command("state")
+def state(
+    ctx: typer.Context,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="Leave out each profile and each delivery attempt.")
+    ] = False,
+) -> None:
+    """Print the built-in sandbox's emulator state: the inspection document.
+
+    The same document as `GET /__sandbox/state` of `joyctl sandbox serve`: counters of
+    requests, throttles and faults, events, profiles, lists, import jobs, reviews, webhooks
+    (never their secrets), deliveries and tokens, as every joyctl process on the `sandbox`
+    profile sees them now. Printed as JSON; --json wraps it in the joyctl/1 envelope.
+
+    Example: joyctl sandbox state --brief
+    """
+    from joyctl.services.sandbox_profile.embedded import sandbox_state
+
+    app = app_context(ctx)
+    app.output.emit(sandbox_state(app.sandbox(), brief=brief))
+
+
 def _render_ready(out: Output, info: ServeInfo) -> None:
     out.fields(
         [
@@ -156,6 +195,7 @@ def _render_ready(out: Output, info: ServeInfo) -> None:
             ("redirect uris", " ".join(info.redirect_uris)),
             ("rate limits", info.rate_limits),
             ("latency", info.latency),
+            ("webhook payload", info.webhook_payload),
         ]
     )
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import output_file
 from joyctl.commands._common import app_context
 from joyctl.commands._files import is_stdio
 from joyctl.context import AppContext
@@ -33,8 +34,9 @@ def smoke(
         float,
         typer.Option(
             min=1.0,
+            max=3600.0,
             metavar="SECONDS",
-            help="How long a step waits for Klaviyo to show what it wrote.",
+            help="How long a step waits for Klaviyo to show what it wrote (1 to 3600).",
         ),
     ] = 120.0,
     keep: Annotated[
@@ -59,10 +61,12 @@ def smoke(
     unless --keep).
 
     The review webhook step fails when no enabled webhook subscribes to submitted reviews
-    (create one once with `joyctl webhooks create`); smoke never creates one itself.
+    (create one once with `joyctl webhooks create`; on a runner without a keyring, set
+    JOYCTL_WEBHOOK_SECRET for it); smoke never creates one itself.
 
-    Exit 0 when every step passes, 6 when one fails, 4 when joyctl cannot authenticate, 2 when
-    the account is live and --allow-live-account was not given.
+    Exit 0 when every step passes, 6 when one fails, 5 when only Klaviyo or the network failed
+    (nothing was judged; run it again later), 4 when joyctl cannot authenticate, 2 when the
+    account is live and --allow-live-account was not given.
 
     Example: joyctl --profile ci smoke --junit report.xml
     """
@@ -73,6 +77,8 @@ def smoke(
     to_stdout = is_stdio(junit)
     if to_stdout and app.output.json_mode:
         raise UsageError("--junit - and --json both print on stdout", hint="give --junit a file")
+    if junit is not None and not to_stdout:
+        output_file("--junit", junit)
     options = SmokeOptions(timeout=timeout, keep=keep, allow_live_account=allow_live_account)
     target = SmokeTarget(profile=lambda: app.settings.profile, open_session=app.klaviyo)
     progress = lambda step: _progress(app.output, step)  # noqa: E731 - one line, named for reading

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from joyctl.command_line import command
-from joyctl.commands._common import app_context
+from joyctl.commands._common import app_context, warn_if_program_off
 from joyctl.commands._deps import connection_deps
-from joyctl.errors import JoyctlError
+from joyctl.errors import ExitCode, JoyctlError, hint_for
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from joyctl.services.connection.status import (
         CredentialView,
         ScopeView,
+        SecretStorageView,
         StatusReport,
         StorageView,
         TokenView,
@@ -28,8 +29,9 @@ def status(ctx: typer.Context) -> int:
 
     The credential is checked with Klaviyo (an expired OAuth token is refreshed on the way).
     Exit 0 when connected with every required scope; 4 when not connected, disconnected or
-    missing access (the fix command is printed); 5 when Klaviyo cannot be reached. --json
-    prints the shape documented in the README under "Status JSON".
+    missing access (the fix command is printed); 3 when Klaviyo's answer cannot be read; 5
+    when Klaviyo cannot be reached. --json prints the shape documented in the README under
+    "Status JSON".
     """
     from joyctl.services.connection.status import check_status
 
@@ -40,10 +42,16 @@ def status(ctx: typer.Context) -> int:
         problem = report.problem
         hint = problem.hint
         if report.fix is not None and report.fix not in (hint or ""):
-            hint = f"{hint or ''} To fix it, run `{report.fix}`.".strip()
-        app.output.error(JoyctlError(problem.message, hint=hint, code=problem.code))
+            said = (hint or "").rstrip(".")
+            hint = f"{said}; to fix it, run `{report.fix}`" if said else f"run `{report.fix}`"
+        error = JoyctlError(problem.message, hint=hint, code=problem.code)
+        error.exit_code = ExitCode(report.exit_code)
+        error.hint = hint_for(error, command("status"))
+        app.output.error(error)
     for warning in report.warnings:
         app.output.warn(warning)
+    if report.connected:  # before connecting, connecting is the thing to do
+        warn_if_program_off(app)
     return report.exit_code
 
 
@@ -55,6 +63,7 @@ def _render(out: Output, data: StatusReport) -> None:
             ("connected", "yes" if data.connected else "no"),
             ("account", _account(data.account)),
             ("credential", _credential(data.credential)),
+            ("secrets in", _kept_in(data.secret_storage)),
             ("storage", _storage(data.storage)),
             ("token", _token(data.token)),
             ("scopes", _scopes(data.scopes)),
@@ -109,6 +118,15 @@ def _credential(credential: CredentialView | None) -> str:
         "file": f"the insecure file {credential.origin}",
     }.get(credential.source.value, f"{credential.source.value} {credential.origin}")
     return f"{kind[credential.kind]} from {where}"
+
+
+def _kept_in(view: SecretStorageView) -> str:
+    if view.kind == "file":
+        return (
+            f"insecure file {view.location} (chosen with --insecure-storage;"
+            f" `{command('auth', 'migrate')}` moves them)"
+        )
+    return view.location
 
 
 def _storage(storage: StorageView | None) -> str:

@@ -10,12 +10,15 @@ from joyctl.credentials.keyring_access import (
     DEFAULT_TIMEOUT_SECONDS,
     KEYRING_ADVICE,
     KeyringUnavailableError,
+    keyring_advice,
+    under_ci,
 )
 from joyctl.credentials.lookup import (
     explicit_credential,
     find_klaviyo_credential,
     resolve_client_secret,
     resolve_klaviyo_credential,
+    webhook_secret_from_environment,
 )
 from joyctl.credentials.model import (
     CLIENT_SECRET_LOOKUP_ORDER,
@@ -31,6 +34,7 @@ from joyctl.credentials.model import (
     SecretKind,
     SecretLocation,
     SecretRef,
+    SecretStorage,
     StorageReport,
     Stored,
     plain_store_name,
@@ -57,12 +61,16 @@ __all__ = [
     "SecretKind",
     "SecretLocation",
     "SecretRef",
+    "SecretStorage",
     "StorageReport",
     "Stored",
     "explicit_credential",
     "find_klaviyo_credential",
+    "keyring_advice",
     "plain_store_name",
+    "under_ci",
     "resolve_client_secret",
     "resolve_klaviyo_credential",
+    "webhook_secret_from_environment",
     "with_lookup_order",
 ]

@@ -19,6 +19,7 @@ from joyctl.command_line import command
 from joyctl.credentials.model import with_lookup_order
 from joyctl.errors import CredentialStoreError
 from joyctl.files.atomic import write_atomic
+from joyctl.paths import make_private_folder
 
 FILE_NAME = "credentials.json"
 FILE_FORMAT = "joyctl-credentials/1"
@@ -102,9 +103,9 @@ class InsecureFile:
 
     def _prepare_folder(self) -> None:
         folder = self.path.parent
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        # The profile's own folder, made exactly 0700 even if it existed; parents made 0700 too.
+        make_private_folder(folder)
         if os.name == "posix" and stat.S_IMODE(folder.stat().st_mode) != FOLDER_MODE:
-            # mkdir's mode is filtered by the umask and ignored for existing folders.
             os.chmod(folder, FOLDER_MODE)
 
     def _tighten_permissions(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING, TypeVar
 
@@ -28,23 +28,58 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_SECONDS = 3.0
 
-KEYRING_ADVICE = with_lookup_order(
-    "Install and unlock a Secret Service such as gnome-keyring (it needs a D-Bus session), "
-    f"or set {envvars.API_KEY} or {envvars.ACCESS_TOKEN} for this shell, "
-    "or pass --insecure-storage to keep secrets in a file only you can read (mode 0600)."
-)
-
 Result = TypeVar("Result")
+Advice = Callable[[str, bool], str]
+"""The hint for a keyring failure, from its reason and whether no keyring exists at all."""
 
 log = logging.getLogger(__name__)
 
 
-class KeyringUnavailableError(CredentialStoreError):
-    """The keyring is missing, disabled, locked, failing or too slow; `reason` says which."""
+def keyring_advice(environ: Mapping[str, str] | None = None, *, missing: bool = False) -> str:
+    """What to do when the keyring cannot be used, in the order that fits the situation.
 
-    def __init__(self, reason: str, *, advice: str = KEYRING_ADVICE) -> None:
+    Under CI, or with no keyring at all, the environment variables come first (and only
+    those not set already); on a desktop whose keyring is locked or failing, the keyring.
+    """
+    variables = {} if environ is None else environ
+    already = any(
+        variables.get(name, "").strip() for name in (envvars.API_KEY, envvars.ACCESS_TOKEN)
+    )
+    service = "install and unlock a Secret Service such as gnome-keyring (it needs a D-Bus session)"
+    environment = (
+        None
+        if already
+        else f"set {envvars.API_KEY} or {envvars.ACCESS_TOKEN} in the environment (CI, containers)"
+    )
+    insecure = (
+        "pass --insecure-storage to keep this profile's secrets in a file only you can read "
+        "(mode 0600; the profile remembers the choice)"
+    )
+    if missing or under_ci(variables):
+        steps = [environment, insecure, service]
+    else:
+        steps = [service, environment, insecure]
+    chosen = [step for step in steps if step]
+    text = ", or ".join(chosen)
+    return with_lookup_order(text[0].upper() + text[1:] + ".")
+
+
+def under_ci(environ: Mapping[str, str]) -> bool:
+    """A CI runner sets CI; nobody is there to unlock a keyring or open a browser."""
+    return environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+KEYRING_ADVICE = keyring_advice()
+
+
+class KeyringUnavailableError(CredentialStoreError):
+    """The keyring is missing, disabled, locked, failing or too slow; `reason` says which, and
+    `missing` is true when there is no keyring at all (no backend, or a disabled one)."""
+
+    def __init__(self, reason: str, *, advice: str = KEYRING_ADVICE, missing: bool = False) -> None:
         super().__init__(f"the OS keyring is unavailable: {reason}", hint=advice)
         self.reason = reason
+        self.missing = missing
 
 
 def backend_name(backend: KeyringBackend) -> str:
@@ -56,14 +91,18 @@ def backend_name(backend: KeyringBackend) -> str:
 class BoundedKeyring:
     """The keyring operations the store needs, each one bounded by `timeout` seconds."""
 
-    def __init__(self, backend: KeyringBackend | None, timeout: float) -> None:
+    def __init__(
+        self, backend: KeyringBackend | None, timeout: float, advice: Advice | None = None
+    ) -> None:
         if timeout <= 0:
             raise ValueError("the keyring timeout must be positive")
         self._requested = backend
         self._timeout = timeout
+        self._advice = advice
         self._usable: KeyringBackend | None = None
         self._name: str | None = backend_name(backend) if backend is not None else None
         self._unusable_reason: str | None = None
+        self._missing = False
 
     @property
     def timeout(self) -> float:
@@ -77,6 +116,14 @@ class BoundedKeyring:
     @property
     def unusable_reason(self) -> str | None:
         return self._unusable_reason
+
+    def unavailable(self, reason: str, *, missing: bool = False) -> KeyringUnavailableError:
+        """The error for an unusable keyring, with the advice this keyring was given."""
+        if self._advice is None:
+            return KeyringUnavailableError(reason, missing=missing)
+        return KeyringUnavailableError(
+            reason, advice=self._advice(reason, missing), missing=missing
+        )
 
     def ensure_usable(self) -> KeyringBackend:
         """Find the backend (bounded, since detection itself talks to D-Bus) and vet it."""
@@ -118,14 +165,14 @@ class BoundedKeyring:
         self._name = backend_name(backend)
         reason = _disabled_reason(backend)
         if reason is not None:
-            raise KeyringUnavailableError(reason)
+            raise KeyringUnavailableError(reason, missing=True)
         return backend
 
     def _bounded(
         self, action: str, call: Callable[[], Result], *, hide: str | None = None
     ) -> Result:
         if self._unusable_reason is not None:
-            raise KeyringUnavailableError(self._unusable_reason)
+            raise self.unavailable(self._unusable_reason, missing=self._missing)
         future: Future[Result] = Future()
 
         def work() -> None:
@@ -148,9 +195,10 @@ class BoundedKeyring:
             if error is None:
                 return future.result()
             reason = _failure_reason(error, hide)
+            self._missing = _means_missing(error)
         # Raised outside any handler so the backend's own exception is never chained on.
         self._unusable_reason = reason
-        raise KeyringUnavailableError(reason)
+        raise self.unavailable(reason, missing=self._missing)
 
 
 def _default_backend() -> KeyringBackend:
@@ -170,6 +218,14 @@ def _disabled_reason(backend: KeyringBackend) -> str | None:
     if isinstance(backend, chainer.ChainerBackend) and not chainer.ChainerBackend.backends:
         return "no keyring backend was found (the chainer backend has nothing to chain)"
     return None
+
+
+def _means_missing(error: BaseException) -> bool:
+    from keyring.errors import NoKeyringError
+
+    if isinstance(error, KeyringUnavailableError):
+        return error.missing
+    return isinstance(error, NoKeyringError)
 
 
 def _failure_reason(error: BaseException, hide: str | None) -> str:

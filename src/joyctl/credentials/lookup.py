@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from joyctl import envvars
 from joyctl.command_line import command
+from joyctl.credentials.keyring_access import under_ci
 from joyctl.credentials.model import (
     CLIENT_SECRET_LOOKUP_ORDER,
     CredentialKind,
@@ -21,12 +22,16 @@ from joyctl.credentials.model import (
     OAuthTokens,
     ResolvedCredential,
     SecretKind,
+    SecretStorage,
     with_lookup_order,
 )
 from joyctl.credentials.store import CredentialStore
 from joyctl.errors import AuthError, UsageError
 
 _EXPLICIT_SOURCES = (CredentialSource.FLAG, CredentialSource.STDIN)
+
+
+SECRET_LIMIT = 4096  # far more than any Klaviyo key or token
 
 
 def explicit_credential(
@@ -74,18 +79,29 @@ def resolve_klaviyo_credential(
     environ: Mapping[str, str] | None = None,
 ) -> ResolvedCredential:
     """Like find_klaviyo_credential, but having none is an AuthError naming the lookup order."""
-    found = find_klaviyo_credential(store, explicit=explicit, environ=environ)
+    variables = os.environ if environ is None else environ
+    found = find_klaviyo_credential(store, explicit=explicit, environ=variables)
     if found is None:
         raise AuthError(
             f"not connected: profile {store.profile!r} has no Klaviyo credential",
-            hint=with_lookup_order(
-                f"Run `{command('connect', profile=store.profile)}` (OAuth) or "
-                f"`{command('connect', '--api-key-stdin', profile=store.profile)}`, "
-                f"or set {envvars.API_KEY} or {envvars.ACCESS_TOKEN}."
-            ),
+            hint=with_lookup_order(_not_connected_advice(store, variables)),
             code="not_connected",
         )
     return found
+
+
+def _not_connected_advice(store: CredentialStore, environ: Mapping[str, str]) -> str:
+    """Connecting first on a desktop; the environment first under CI or where the profile keeps
+    its secrets in the file (a machine without a keyring), where nobody opens a browser."""
+    name = store.profile
+    connect = (
+        f"`{command('connect', profile=name)}` (OAuth) or "
+        f"`{command('connect', '--api-key-stdin', profile=name)}`"
+    )
+    environment = f"{envvars.API_KEY} or {envvars.ACCESS_TOKEN}"
+    if under_ci(environ) or store.storage is SecretStorage.FILE:
+        return f"Set {environment} in the environment, or connect once with {connect}."
+    return f"Run {connect}, or set {environment}."
 
 
 def resolve_client_secret(
@@ -99,7 +115,7 @@ def resolve_client_secret(
         _check_explicit(explicit, (CredentialKind.CLIENT_SECRET,))
         return explicit
     variables = os.environ if environ is None else environ
-    from_environment = _non_blank(variables.get(envvars.CLIENT_SECRET))
+    from_environment = _from_variable(variables, envvars.CLIENT_SECRET)
     if from_environment is not None:
         return ResolvedCredential(
             CredentialKind.CLIENT_SECRET,
@@ -122,9 +138,19 @@ def resolve_client_secret(
     )
 
 
+def webhook_secret_from_environment(environ: Mapping[str, str]) -> SecretStr | None:
+    """The signing secret of the webhook the listener serves, when the environment holds it.
+
+    A container or CI runner hands it in as JOYCTL_WEBHOOK_SECRET; it then wins over any
+    stored secret, as every environment credential does, and is never written anywhere.
+    """
+    value = _non_blank(environ.get(envvars.WEBHOOK_SECRET))
+    return SecretStr(value) if value is not None else None
+
+
 def _klaviyo_from_environment(environ: Mapping[str, str]) -> ResolvedCredential | None:
-    api_key = _non_blank(environ.get(envvars.API_KEY))
-    access_token = _non_blank(environ.get(envvars.ACCESS_TOKEN))
+    api_key = _from_variable(environ, envvars.API_KEY)
+    access_token = _from_variable(environ, envvars.ACCESS_TOKEN)
     if api_key is not None and access_token is not None:
         # Picking one silently would hide which account a CI job really talks to.
         raise UsageError(
@@ -162,6 +188,24 @@ def _klaviyo_from_store(store: CredentialStore) -> ResolvedCredential | None:
         stored.origin,
         tokens=tokens,
     )
+
+
+def _from_variable(environ: Mapping[str, str], name: str) -> str | None:
+    """A secret from the environment, refused (never shown) when it cannot be one.
+
+    It is sent in an HTTP header, so a pasted line break, a space or a non-ASCII character
+    would otherwise fail deep in the HTTP library, or be sent to Klaviyo as part of the key.
+    """
+    value = _non_blank(environ.get(name))
+    if value is None:
+        return None
+    if len(value) > SECRET_LIMIT or not value.isascii() or not value.isprintable() or " " in value:
+        raise UsageError(
+            f"{name} holds characters a credential cannot have"
+            " (spaces, line breaks, control or non-ASCII characters)",
+            hint=f"copy the secret again into {name}; it is never printed",
+        )
+    return value
 
 
 def _non_blank(value: str | None) -> str | None:

@@ -23,16 +23,17 @@ from joyctl.errors import CredentialStoreError, UsageError
 SERVICE_NAME = "joyctl"
 """The keyring service every joyctl secret is stored under."""
 
+_STORES = (
+    f"OS keyring (service '{SERVICE_NAME}') > insecure file (--insecure-storage; the only "
+    "place looked once the profile keeps its secrets there)"
+)
+
 LOOKUP_ORDER = (
-    f"flag or stdin > environment ({envvars.API_KEY}, {envvars.ACCESS_TOKEN}) > "
-    f"OS keyring (service '{SERVICE_NAME}') > insecure file (--insecure-storage)"
+    f"flag or stdin > environment ({envvars.API_KEY}, {envvars.ACCESS_TOKEN}) > {_STORES}"
 )
 """Where a Klaviyo credential is looked for, first match wins; the same for every command."""
 
-CLIENT_SECRET_LOOKUP_ORDER = (
-    f"stdin > environment ({envvars.CLIENT_SECRET}) > "
-    f"OS keyring (service '{SERVICE_NAME}') > insecure file (--insecure-storage)"
-)
+CLIENT_SECRET_LOOKUP_ORDER = f"stdin > environment ({envvars.CLIENT_SECRET}) > {_STORES}"
 """Where the OAuth client secret is looked for; it is never accepted on the command line."""
 
 
@@ -136,6 +137,13 @@ class OAuthTokens(BaseModel):
             f"the stored OAuth tokens in {where} are damaged",
             hint=with_lookup_order(f"Run `{command('connect')}` again to replace them."),
         )
+
+
+class SecretStorage(StrEnum):
+    """Where a profile keeps its secrets: chosen at the first write, then every write goes there."""
+
+    KEYRING = "keyring"
+    FILE = "file"  # the 0600 file, chosen with --insecure-storage when the keyring is unusable
 
 
 class CredentialKind(StrEnum):
@@ -255,13 +263,15 @@ class KeyringStatus:
 
 @dataclass(frozen=True)
 class StorageReport:
-    """Where each of a profile's secrets lives, for `status` and `diagnose`."""
+    """Where each of a profile's secrets lives, for `status` and `diagnose`; `storage` is
+    where the next write goes."""
 
     profile: str
     keyring: KeyringStatus
     file_path: Path
     file_exists: bool
     secrets: tuple[SecretLocation, ...]
+    storage: SecretStorage = SecretStorage.KEYRING
 
 
 @dataclass(frozen=True)
@@ -272,3 +282,4 @@ class MigrationReport:
     conflicts: tuple[str, ...]  # a different value already in the keyring; left in the file
     file_path: Path
     file_removed: bool
+    storage: SecretStorage = SecretStorage.KEYRING  # where the profile's writes go afterwards

@@ -2,13 +2,15 @@
 
 Every secret written to the keyring is read back before the write counts; a secret lives in
 one place only (storing it in the keyring removes any copy from the file). Reads follow the
-lookup order's storage part, keyring then file, and say where the secret was found.
+lookup order's storage part, keyring then file, and say where the secret was found. A profile
+that chose the file (with --insecure-storage, where no keyring could be used) keeps to it:
+writes go there and reads look nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from joyctl.credentials.keyring_access import (
     DEFAULT_TIMEOUT_SECONDS,
     BoundedKeyring,
     KeyringUnavailableError,
+    keyring_advice,
 )
 from joyctl.credentials.model import (
     CredentialSource,
@@ -30,6 +33,7 @@ from joyctl.credentials.model import (
     SecretKind,
     SecretLocation,
     SecretRef,
+    SecretStorage,
     StorageReport,
     Stored,
     with_lookup_order,
@@ -47,6 +51,19 @@ def migrate_advice() -> str:
     )
 
 
+StorageChosen = Callable[[SecretStorage], None]
+
+
+def _advice_for(environ: Mapping[str, str] | None) -> Callable[[str, bool], str] | None:
+    if environ is None:
+        return None
+
+    def advice(_reason: str, missing: bool) -> str:
+        return keyring_advice(environ, missing=missing)
+
+    return advice
+
+
 class CredentialStore:
     """Typed secrets of one profile.
 
@@ -54,6 +71,12 @@ class CredentialStore:
     keyring's detected backend (tests pass an in-memory one). `allow_insecure_file` is the
     user's --insecure-storage: only then may a write fall back to the file when the keyring
     is unavailable. Nothing touches the keyring until a method needs it.
+
+    `storage` is where the profile keeps its secrets, as it chose before (None: not chosen yet,
+    so the keyring, falling back to the file only when allowed). Once a profile keeps them in
+    the file, every write goes there and reads look nowhere else, so a machine without a
+    keyring never waits for one; `on_storage_chosen` is told whenever the choice is made or
+    changes, to remember it. `environ` fits the advice of keyring errors to the situation.
     """
 
     def __init__(
@@ -64,16 +87,62 @@ class CredentialStore:
         backend: KeyringBackend | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         allow_insecure_file: bool = False,
+        storage: SecretStorage | None = None,
+        on_storage_chosen: StorageChosen | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.profile = profile
         self.allow_insecure_file = allow_insecure_file
-        self._keyring = BoundedKeyring(backend, timeout)
+        self._storage = storage
+        self._on_storage_chosen = on_storage_chosen
+        self._keyring = BoundedKeyring(backend, timeout, _advice_for(environ))
         self._file = InsecureFile(folder)
         SecretRef(profile, SecretKind.API_KEY)  # validates the profile name now, not later
 
     @property
     def file_path(self) -> Path:
         return self._file.path
+
+    @property
+    def storage(self) -> SecretStorage:
+        """Where the next write goes (the keyring until the profile chose the file)."""
+        return self._storage or SecretStorage.KEYRING
+
+    @property
+    def storage_chosen(self) -> bool:
+        """Whether the profile has made its choice (a write or `auth migrate` made it)."""
+        return self._storage is not None
+
+    def adopt_earlier_choice(self) -> None:
+        """A profile from before the choice was remembered, whose credential is in the file,
+        chose the file: keep using it (and say so at the next write)."""
+        if self._storage is not None:
+            return
+        in_file = self._file.read_all()
+        credential = (self.ref(SecretKind.OAUTH_TOKENS), self.ref(SecretKind.API_KEY))
+        if any(ref.username in in_file for ref in credential):
+            self._storage = SecretStorage.FILE
+
+    def _choose(self, storage: SecretStorage) -> None:
+        if self._storage is storage:
+            return
+        self._storage = storage
+        if self._on_storage_chosen is not None:
+            self._on_storage_chosen(storage)
+
+    def check_writable(self) -> SecretStorage:
+        """Where a write would go, asked before anything is done that a failed write would
+        waste (a browser login, a webhook created in Klaviyo). Raises KeyringUnavailableError
+        when the keyring is needed, cannot be used, and the file is not allowed."""
+        if self.storage is SecretStorage.FILE:
+            return SecretStorage.FILE
+        try:
+            self._keyring.get(self.ref(SecretKind.API_KEY).username)
+        except KeyringUnavailableError:
+            if self.allow_insecure_file:
+                return SecretStorage.FILE
+            raise
+        return SecretStorage.KEYRING
 
     def ref(self, kind: SecretKind, webhook_id: str | None = None) -> SecretRef:
         return SecretRef(self.profile, kind, webhook_id)
@@ -132,6 +201,8 @@ class CredentialStore:
         An unreachable keyring is an error only when the file holds none of them either,
         since the keyring might hold one.
         """
+        if self.storage is SecretStorage.FILE:
+            return self._read_file_only(refs)
         unreachable: KeyringUnavailableError | None = None
         for ref in refs:
             try:
@@ -148,20 +219,37 @@ class CredentialStore:
                 secret = SecretStr(in_file[ref.username])
                 return ref, Stored(secret, CredentialSource.FILE, str(self.file_path))
         if unreachable is not None:
-            raise KeyringUnavailableError(unreachable.reason)
+            raise self._keyring.unavailable(unreachable.reason, missing=unreachable.missing)
+        return None
+
+    def _read_file_only(
+        self, refs: Sequence[SecretRef]
+    ) -> tuple[SecretRef, Stored[SecretStr]] | None:
+        in_file = self._file.read_all()
+        for ref in refs:
+            if ref.username in in_file:
+                secret = SecretStr(in_file[ref.username])
+                return ref, Stored(secret, CredentialSource.FILE, str(self.file_path))
         return None
 
     def write(self, ref: SecretRef, secret: SecretStr) -> SecretLocation:
-        """Store in the keyring (verified by reading back), or in the file if allowed."""
+        """Store where the profile keeps its secrets: the keyring (verified by reading back),
+        or the file once chosen; a keyring that cannot be used falls back to the file (which
+        the profile then keeps) only when allowed."""
         text = secret.get_secret_value()
         if not text or text != text.strip():
             raise UsageError(f"refusing to store an empty or space-padded {ref.kind.value}")
+        if self.storage is SecretStorage.FILE:
+            self._file.put(ref.username, text)
+            note = "stored unencrypted: this profile keeps its secrets in the insecure file"
+            return SecretLocation(ref.username, CredentialSource.FILE, str(self.file_path), note)
         try:
             self._store_verified(ref.username, text)
         except KeyringUnavailableError as exc:
             if not self.allow_insecure_file:
                 raise
             self._file.put(ref.username, text)
+            self._choose(SecretStorage.FILE)
             return SecretLocation(
                 ref.username,
                 CredentialSource.FILE,
@@ -169,6 +257,7 @@ class CredentialStore:
                 note=f"stored unencrypted because {exc.reason}",
             )
         self._file.remove(ref.username)
+        self._choose(SecretStorage.KEYRING)
         return SecretLocation(ref.username, CredentialSource.KEYRING, self._backend_name())
 
     def delete(self, ref: SecretRef) -> DeleteOutcome:
@@ -216,7 +305,12 @@ class CredentialStore:
         if status.available and failure is not None:  # it stopped answering part way through
             status = KeyringStatus(self._keyring.name, available=False, reason=failure)
         return StorageReport(
-            self.profile, status, self.file_path, self._file.exists(), tuple(locations)
+            self.profile,
+            status,
+            self.file_path,
+            self._file.exists(),
+            tuple(locations),
+            self.storage,
         )
 
     def _in_keyring(self, username: str) -> bool:
@@ -227,24 +321,35 @@ class CredentialStore:
 
     def migrate_to_keyring(self) -> MigrationReport:
         """Move every secret of the file into the keyring, verifying each before deleting it
-        from the file. A different value already in the keyring is a conflict: both stay."""
+        from the file, and the profile with them: its later writes go to the keyring. A
+        different value already in the keyring is a conflict: both stay, and so does the
+        profile's choice until it is resolved."""
         entries = self._file.read_all()
         moved: list[str] = []
         conflicts: list[str] = []
-        for username, text in entries.items():
-            try:
+        if not entries and self.storage is SecretStorage.KEYRING:
+            return MigrationReport((), (), self.file_path, file_removed=True)
+        try:
+            self._keyring.ensure_usable()
+            for username, text in entries.items():
                 existing = self._keyring.get(username)
                 if existing is None:
                     self._store_verified(username, text)
-            except KeyringUnavailableError as exc:
-                raise KeyringUnavailableError(exc.reason, advice=migrate_advice()) from None
-            if existing is not None and existing != text:
-                conflicts.append(username)
-                continue
-            self._file.remove(username)
-            moved.append(username)
+                if existing is not None and existing != text:
+                    conflicts.append(username)
+                    continue
+                self._file.remove(username)
+                moved.append(username)
+        except KeyringUnavailableError as exc:
+            raise KeyringUnavailableError(exc.reason, advice=migrate_advice()) from None
+        if not conflicts:
+            self._choose(SecretStorage.KEYRING)
         return MigrationReport(
-            tuple(moved), tuple(conflicts), self.file_path, file_removed=not self._file.exists()
+            tuple(moved),
+            tuple(conflicts),
+            self.file_path,
+            file_removed=not self._file.exists(),
+            storage=self.storage,
         )
 
     def _store_verified(self, username: str, text: str) -> None:

@@ -1,4 +1,4 @@
-"""The thirteen review-reward checks, in the order of the domain reference (section 6).
+"""The review-reward checks, in the order of the domain reference (section 6).
 
 Each check returns None when the review passes it, or the reason code with the values it
 compared. `rules.decide` runs them in order and reports the first failure:
@@ -15,7 +15,12 @@ compared. `rules.decide` runs them in order and reports the first failure:
 10 RULE_CAP           points from this rule still below rule_cap
 11 DUPLICATE_CONTENT  text not rewarded before for this customer, nor for anyone within the window
 12 NOT_VERIFIED       a verified purchase, when require_verified is on
-13 AWAITING_APPROVAL  approved by the merchant, when manual_approval is on
+13 MERCHANT_REJECTED  not disapproved by the merchant (`joyctl reviews reject`)
+   AWAITING_APPROVAL  approved by the merchant, when manual_approval is on
+
+Rule 13 is the approval queue: a disapproved review earns nothing whatever the program says
+(Joy: "A disapproved review earns nothing"); one not yet approved waits while manual approval
+is on.
 
 Every time comparison uses the review's `created_at`, never the time of the decision.
 """
@@ -237,6 +242,12 @@ def _not_verified(candidate: Candidate) -> Failure | None:
     return ReasonCode.NOT_VERIFIED, {"require_verified": True, "verified": False}
 
 
+def _merchant_rejected(candidate: Candidate) -> Failure | None:
+    if not candidate.review.merchant_rejected:
+        return None
+    return ReasonCode.MERCHANT_REJECTED, {"merchant_rejected": True}
+
+
 def _awaiting_approval(candidate: Candidate) -> Failure | None:
     if not candidate.program.manual_approval or candidate.review.merchant_approved:
         return None
@@ -252,5 +263,6 @@ _CANDIDATE_RULES: tuple[Callable[[Candidate], Failure | None], ...] = (
     _rule_cap,
     _duplicate_content,
     _not_verified,
+    _merchant_rejected,
     _awaiting_approval,
 )

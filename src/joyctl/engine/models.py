@@ -52,6 +52,7 @@ class ReasonCode(StrEnum):
     RULE_CAP = "RULE_CAP"
     DUPLICATE_CONTENT = "DUPLICATE_CONTENT"
     NOT_VERIFIED = "NOT_VERIFIED"
+    MERCHANT_REJECTED = "MERCHANT_REJECTED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
 
 
@@ -66,7 +67,9 @@ class Review:
     connection date, frequency limit, duplicate window) is measured against it rather than
     against processing time, so replaying a review months later decides it exactly as the live
     webhook would have.
-    `merchant_approved` is joyctl's own approval-queue state, not a Klaviyo attribute.
+    `merchant_approved` and `merchant_rejected` are joyctl's own approval-queue verdicts
+    (`joyctl reviews approve|reject`), not Klaviyo attributes: Joy's "Default status for
+    reviews: Pending" holds reviews until someone approves or disapproves them.
     """
 
     review_id: str
@@ -80,6 +83,7 @@ class Review:
     images: tuple[str, ...] = ()
     verified: bool = False
     merchant_approved: bool = False
+    merchant_rejected: bool = False
 
 
 @dataclass(frozen=True, slots=True)

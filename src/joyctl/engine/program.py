@@ -11,11 +11,13 @@ its attributes.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from joyctl import values
 
 DEFAULT_PROGRAM_ID = "write-review"
 OFF_WORDS = frozenset({"off", "none", "no", "false", "disabled"})
@@ -135,6 +137,20 @@ class WriteReviewProgram(BaseModel):
     def _off_means_no_bound(cls, value: Any) -> Any:
         if isinstance(value, str) and (not value.strip() or value.strip().lower() in OFF_WORDS):
             return None
+        return value
+
+    @field_validator("starts_at", "ends_at", mode="after")
+    @classmethod
+    def _within_the_calendar(cls, value: datetime | None) -> datetime | None:
+        # Reviews are compared with these: a moment at the calendar's edge would overflow.
+        if value is None:
+            return None
+        try:
+            utc: datetime | None = value.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not values.EARLIEST <= utc <= values.LATEST:
+            raise ValueError(f"give a moment {values.MOMENT_RANGE}")
         return value
 
     @field_validator("frequency_period_days", mode="before")

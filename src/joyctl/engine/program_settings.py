@@ -64,7 +64,7 @@ def settable_keys() -> list[SettingInfo]:
 
 def apply_setting(program: WriteReviewProgram, key: str, value: str) -> WriteReviewProgram:
     """Return a copy of `program` with `key` set from its command-line text `value`."""
-    _check_keys([key])
+    check_keys([key])
     changed = {**program.model_dump(), key: value}
     return _validate(changed, keys_given=[key])
 
@@ -79,7 +79,7 @@ def program_from_mapping(
     an anti-cheat rule at its default.
     """
     keys = [str(key) for key in data]
-    _check_keys(keys)
+    check_keys(keys)
     merged: dict[str, Any] = base.model_dump() if base is not None else {}
     merged.update({str(key): value for key, value in data.items()})
     return _validate(merged, keys_given=keys)
@@ -98,7 +98,8 @@ def program_to_mapping(program: WriteReviewProgram) -> dict[str, object]:
     return plain
 
 
-def _check_keys(keys: list[str]) -> None:
+def check_keys(keys: list[str]) -> None:
+    """Refuse a key that is not a program setting, or one that cannot change (ConfigError)."""
     known = [key for key in WriteReviewProgram.model_fields if key not in READ_ONLY_KEYS]
     for key in keys:
         if key in READ_ONLY_KEYS:

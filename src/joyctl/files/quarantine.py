@@ -2,17 +2,22 @@
 
 Every line is `{"line": N, "reason": "...", "record": {...}}` (the origin's name can differ,
 e.g. a byte offset), written in input order. A new run starts the file afresh; a resumed run
-keeps it and does not write again what it already holds. Unless told otherwise, the file of an
-input `FILE` is `FILE.quarantine.jsonl` beside it.
+keeps it and does not write again what it already holds. A run killed while writing a line
+leaves half a line at the end: a resumed run cuts it off before appending, and writes that
+entry again in full. Text no UTF-8 file can hold (a lone surrogate) is written as its JSON
+escape. Unless told otherwise, the file of an input `FILE` is `FILE.quarantine.jsonl` beside it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
-from joyctl.errors import UsageError
+from joyctl.errors import DataError, UsageError
+from joyctl.files.limits import load_json
+from joyctl.files.private import PRIVATE_FILE_MODE, make_private_folder, restrict_to_owner
 
 
 def default_quarantine_path(source: Path) -> Path:
@@ -33,7 +38,7 @@ class QuarantineLog:
         self.count = 0
         if not resumed:
             _remove(path)
-        self._written_through = _last_origin(path, origin_name) if resumed else 0
+        self._written_through = _last_whole_entry(path, origin_name) if resumed else 0
         self._handle: IO[str] | None = None
 
     def add(self, origin: int, reason: str, record: Any) -> None:
@@ -55,14 +60,24 @@ class QuarantineLog:
     def _open(self) -> IO[str]:
         if self._handle is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("a", encoding="utf-8")
+                make_private_folder(self.path.parent)
+                self._handle = _open_private(self.path)
             except OSError as exc:
                 raise UsageError(
                     f"cannot write the quarantine file {self.path}: {exc.strerror}",
                     hint="choose another place with --quarantine PATH",
                 ) from None
         return self._handle
+
+
+def _open_private(path: Path) -> IO[str]:
+    """Append, creating the file 0600: quarantined records hold customers' emails."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    handle = os.fdopen(
+        os.open(path, flags, PRIVATE_FILE_MODE), "a", encoding="utf-8", errors="backslashreplace"
+    )
+    restrict_to_owner(path)  # a file kept from an earlier run, or an older joyctl's
+    return handle
 
 
 def _remove(path: Path) -> None:
@@ -75,15 +90,30 @@ def _remove(path: Path) -> None:
         ) from None
 
 
-def _last_origin(path: Path, origin_name: str) -> int:
-    last = 0
+def _last_whole_entry(path: Path, origin_name: str) -> int:
+    """The last origin the file holds a whole line for; a torn last line is cut off."""
+    last = whole = 0
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for text in handle:
-                try:
-                    last = max(last, int(json.loads(text).get(origin_name, 0)))
-                except (ValueError, TypeError, AttributeError):
-                    continue
+        with path.open("r+b") as handle:
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    break  # written in part when the run stopped
+                whole += len(raw)
+                last = max(last, _origin(raw, origin_name))
+            handle.truncate(whole)
     except FileNotFoundError:
         return 0
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the quarantine file {path}: {exc.strerror}",
+            hint="choose another place with --quarantine PATH",
+        ) from None
     return last
+
+
+def _origin(raw: bytes, origin_name: str) -> int:
+    try:
+        value = load_json(raw).get(origin_name, 0)
+    except (DataError, AttributeError):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

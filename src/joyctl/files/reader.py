@@ -1,20 +1,25 @@
 """Reading a CSV or JSON Lines file as a stream of records, each with its position.
 
-The file is read in binary and decoded line by line, so the position after each record is an
+The file is read line by line (`joyctl.files.lines`), so the position after each record is an
 exact byte offset (with the number of lines read up to it): a caller that stopped can seek there
 and read on instead of reading the file again, and reports name a record by its first line.
-Lines end at LF, CRLF or a lone CR, as in Python's own newline handling. A byte-order mark at
-the start is skipped. A CSV's header is read from the start of the file on every call and
-checked by the caller's rule. A record that cannot be read carries its problem instead of
-raising, so the caller can quarantine it and go on; only an unusable header or file raises.
+A CSV's header is read from the start of the file on every call and checked by the caller's
+rule. A record that cannot be read carries its problem instead of raising, so the caller can
+quarantine it and go on; only an unusable header or file raises.
+
+Every record is bounded (`joyctl.files.limits`): a line over `MAX_LINE_BYTES` is a problem of its
+own, JSON is parsed by the bounded loader, and a CSV record may span at most `MAX_RECORD_LINES`
+lines. CSV is read strictly: a quote must close before the next separator. A record that spans
+several lines and still cannot be read (a quote left open to the end of the file, a closing
+quote in the wrong place, a wrong number of cells) had a quote left open on its first line,
+most likely by mistake: that first line alone is the bad record, and reading goes on at the
+line after it, so an unclosed quote never swallows the records that follow.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,30 +27,23 @@ from typing import IO, Any
 
 from joyctl.errors import DataError, UsageError
 from joyctl.files.formats import FileFormat
+from joyctl.files.limits import MAX_LINE_BYTES, MAX_RECORD_LINES, load_json
+from joyctl.files.lines import START, Lines, Oversized, Position
 
-_BOM = b"\xef\xbb\xbf"
-_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+__all__ = [
+    "START",
+    "Bounds",
+    "HeaderRule",
+    "Position",
+    "Record",
+    "columns_as_written",
+    "file_identity",
+    "open_binary",
+    "read_records",
+    "same_file",
+]
+
 _IDENTITY_BYTES = 64 * 1024
-# A CSV cell may hold a JSON object of properties; Klaviyo's own cap on a request is 5 MB.
-_CSV_FIELD_LIMIT = 8 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """A place to read on from: a byte offset and the number of lines before it."""
-
-    offset: int = 0
-    line: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {"offset": self.offset, "line": self.line}
-
-    @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> Position:
-        return cls(int(value.get("offset", 0)), int(value.get("line", 0)))
-
-
-START = Position()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,74 +101,44 @@ def same_file(path: Path, identity: Mapping[str, Any], offset: int) -> bool:
     return bool(current["head_sha256"] == identity.get("head_sha256")) and current["size"] >= offset
 
 
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """How long a line and a CSV record may be (the defaults are `joyctl.files.limits`)."""
+
+    line_bytes: int = MAX_LINE_BYTES
+    record_lines: int = MAX_RECORD_LINES
+
+
 def read_records(
     handle: IO[bytes],
     file_format: FileFormat,
     *,
     start: Position = START,
     header: HeaderRule = columns_as_written,
+    bounds: Bounds = Bounds(),
 ) -> Iterator[Record]:
     """The records after `start` (a record's `end`, or the start of the file).
 
     Blank lines are skipped. `header` checks a CSV's first row and names its columns.
     """
     if file_format is FileFormat.CSV:
-        return _csv_records(handle, start, header)
-    return _jsonl_records(handle, start)
+        return _csv_records(handle, start, header, bounds)
+    return _jsonl_records(handle, start, bounds)
 
 
-class _Lines:
-    """Decoded lines from a position, counting the bytes and lines taken so far."""
-
-    def __init__(self, handle: IO[bytes], start: Position) -> None:
-        handle.seek(start.offset)
-        self._handle = handle
-        self._pending: list[bytes] = []
-        self.offset = start.offset
-        self.line = start.line
-        self.valid = True  # the last line was valid UTF-8
-        self.undecodable = False  # some line since the caller last reset this was not
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        raw = self._next_raw()
-        if self.offset == 0 and raw.startswith(_BOM):
-            raw, self.offset = raw[len(_BOM) :], len(_BOM)
-        try:
-            text, self.valid = raw.decode("utf-8"), True
-        except UnicodeDecodeError:
-            text, self.valid = raw.decode("utf-8", errors="replace"), False
-        self.offset += len(raw)
-        self.line += 1
-        self.undecodable = self.undecodable or not self.valid
-        return text
-
-    def _next_raw(self) -> bytes:
-        if self._pending:
-            return self._pending.pop()
-        raw = self._handle.readline()
-        if not raw:
-            raise StopIteration
-        if b"\r" in raw:
-            # readline ends lines at LF only; a lone CR ends a line too.
-            self._pending = [piece for piece in reversed(_LONE_CR.split(raw)) if piece]
-            return self._pending.pop()
-        return raw
-
-    @property
-    def position(self) -> Position:
-        return Position(self.offset, self.line)
+def _oversized(line: int, found: Oversized, end: Position, bounds: Bounds) -> Record:
+    problem = f"the line is {found.size:,} bytes; a line may hold at most {bounds.line_bytes:,}"
+    return Record(line, {"_raw": found.head, "_bytes": found.size}, end, problem)
 
 
-def _jsonl_records(handle: IO[bytes], start: Position) -> Iterator[Record]:
-    lines = _Lines(handle, start)
-    for text in lines:
-        if not text.strip():
-            continue
-        problem, values = _parse_json_line(text, lines.valid)
-        yield Record(lines.line, values, lines.position, problem)
+def _jsonl_records(handle: IO[bytes], start: Position, bounds: Bounds) -> Iterator[Record]:
+    lines = Lines(handle, start, max_line_bytes=bounds.line_bytes)
+    while (found := lines.next_line()) is not None:
+        if isinstance(found, Oversized):
+            yield _oversized(lines.line, found, lines.position, bounds)
+        elif found.strip():
+            problem, values = _parse_json_line(found, lines.valid)
+            yield Record(lines.line, values, lines.position, problem)
 
 
 def _parse_json_line(text: str, valid: bool) -> tuple[str | None, dict[str, Any]]:
@@ -178,42 +146,130 @@ def _parse_json_line(text: str, valid: bool) -> tuple[str | None, dict[str, Any]
     if not valid:
         return "not valid UTF-8 text", raw
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg})", raw
+        value = load_json(text)
+    except DataError as exc:
+        return exc.message, raw
     if not isinstance(value, dict):
         return "not a JSON object", raw
     return None, value
 
 
-def _csv_header(handle: IO[bytes], rule: HeaderRule) -> tuple[list[str], Position]:
-    """The header's column names and the position just after it."""
-    lines = _Lines(handle, START)
+class _OversizedLine(Exception):
+    def __init__(self, found: Oversized) -> None:
+        self.found = found
+
+
+class _RunOn(Exception):
+    """A quoted cell runs on past the bounds of one record."""
+
+
+class _RecordLines:
+    """The lines of one CSV record at a time, for `csv.reader`: bounded in lines and bytes."""
+
+    def __init__(self, lines: Lines, bounds: Bounds) -> None:
+        self.lines = lines
+        self.bounds = bounds
+        self.begin()
+
+    def begin(self) -> None:
+        """A new record starts at the next line."""
+        self.start_offset, self.start_line = self.lines.offset, self.lines.line
+        self.count = 0
+        self.undecodable = False
+        self.first_text = ""
+        self.first_end = (self.start_offset, self.start_line)
+
+    @property
+    def first(self) -> tuple[str, Position]:
+        """The record's first line and the position after it."""
+        return self.first_text, Position(*self.first_end)
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.count >= self.bounds.record_lines:
+            raise _RunOn(f"it is still open after {self.bounds.record_lines:,} lines")
+        found = self.lines.next_line()
+        if found is None:
+            raise StopIteration
+        if isinstance(found, Oversized):
+            if self.count == 0:
+                raise _OversizedLine(found)
+            raise _RunOn(f"it runs into a line of {found.size:,} bytes")
+        self.count += 1
+        if self.count == 1:
+            self.first_text, self.first_end = found, (self.lines.offset, self.lines.line)
+        elif self.lines.offset - self.start_offset > self.bounds.line_bytes:
+            raise _RunOn(f"it is still open after {self.bounds.line_bytes:,} bytes")
+        self.undecodable = self.undecodable or not self.lines.valid
+        return found
+
+
+def _csv_header(reader: Iterator[list[str]], source: _RecordLines, rule: HeaderRule) -> list[str]:
+    source.begin()
     try:
-        cells = next(csv.reader(lines), None)
-    except csv.Error as exc:
+        cells = next(reader, None)
+    except (csv.Error, _RunOn) as exc:
         raise DataError(f"cannot read the CSV header: {exc}", hint="check the first line") from None
-    return rule(cells or []), lines.position
+    except _OversizedLine as exc:
+        raise DataError(
+            f"cannot read the CSV header: its line is {exc.found.size:,} bytes",
+            hint="check the first line",
+        ) from None
+    return rule(cells or [])
 
 
-def _csv_records(handle: IO[bytes], start: Position, rule: HeaderRule) -> Iterator[Record]:
-    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    header, after_header = _csv_header(handle, rule)
-    lines = _Lines(handle, max(start, after_header, key=lambda place: place.offset))
-    reader = csv.reader(lines)
+def _csv_records(
+    handle: IO[bytes], start: Position, rule: HeaderRule, bounds: Bounds
+) -> Iterator[Record]:
+    # A record's bytes are bounded here, below csv's own limit, which then never trips.
+    csv.field_size_limit(max(csv.field_size_limit(), bounds.line_bytes + 1))
+    lines = Lines(handle, START, max_line_bytes=bounds.line_bytes)
+    source = _RecordLines(lines, bounds)
+    reader = csv.reader(source, strict=True)
+    header = _csv_header(reader, source, rule)
+    if start.offset > lines.offset:
+        lines.seek(start)
     while True:
-        first_line, lines.undecodable = lines.line + 1, False
+        source.begin()
         try:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            yield Record(first_line, {}, lines.position, f"not valid CSV ({exc})")
+        except _OversizedLine as exc:
+            yield _oversized(source.start_line + 1, exc.found, lines.position, bounds)
+            continue
+        except (csv.Error, _RunOn) as exc:
+            yield _unreadable(source, exc)
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        values, problem = _csv_values(header, cells, lines.undecodable)
-        yield Record(first_line, values, lines.position, problem)
+        if source.count > 1 and len(cells) != len(header):
+            detail = f"the record it starts has {len(cells)} fields, the header {len(header)}"
+            yield _first_line_alone(source, detail)
+            continue
+        values, problem = _csv_values(header, cells, source.undecodable)
+        yield Record(source.start_line + 1, values, lines.position, problem)
+
+
+def _unreadable(source: _RecordLines, error: Exception) -> Record:
+    """The record csv could not read: the first line alone when it ran on past it."""
+    detail = str(error)
+    at_end = isinstance(error, csv.Error) and detail == "unexpected end of data"
+    if at_end:
+        detail = "the file ends inside it"
+    if isinstance(error, _RunOn) or source.count > 1 or at_end:
+        return _first_line_alone(source, detail)
+    text, end = source.first
+    return Record(end.line, {"_raw": text.rstrip("\r\n")}, end, f"not valid CSV ({detail})")
+
+
+def _first_line_alone(source: _RecordLines, detail: str) -> Record:
+    text, end = source.first
+    source.lines.seek(end)
+    problem = f"not valid CSV: a quoted cell opened on this line does not close ({detail})"
+    return Record(end.line, {"_raw": text.rstrip("\r\n")}, end, problem)
 
 
 def _csv_values(

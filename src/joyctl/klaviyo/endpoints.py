@@ -74,6 +74,9 @@ REVIEWS_GA = "2024-10-15"
 REVIEW_PATCH_GA = "2025-01-15"
 CLIENT_REVIEWS_GA = "2025-04-15"
 CLIENT_REVIEWS_BETA = "2025-01-15"
+# Creating a flow from a definition was beta in 2024-10-15.pre and stable from 2025-01-15.
+CREATE_FLOW_GA = "2025-01-15"
+CREATE_FLOW_BETA = "2024-10-15"
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -207,6 +210,71 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         10,
         150,
         since=REVIEW_PATCH_GA,
+    ),
+    _e("GET", "/api/flows", "get_flows", "flows:read", 3, 60, page=(50, 50)),
+    _e(
+        "POST",
+        "/api/flows",
+        "create_flow",
+        "flows:write",
+        1,
+        15,
+        daily=100,
+        since=CREATE_FLOW_GA,
+        beta_since=CREATE_FLOW_BETA,
+    ),
+    _e("GET", "/api/flows/{id}", "get_flow", "flows:read", 3, 60),
+    _e("PATCH", "/api/flows/{id}", "update_flow", "flows:write", 3, 60),
+    _e(
+        "GET",
+        "/api/flows/{id}/flow-actions",
+        "get_actions_for_flow",
+        "flows:read",
+        3,
+        60,
+        page=(50, 50),
+    ),
+    _e(
+        "GET",
+        "/api/flow-actions/{id}/flow-messages",
+        "get_flow_action_messages",
+        "flows:read",
+        3,
+        60,
+        page=(50, 50),
+    ),
+    _e(
+        "GET",
+        "/api/flow-messages/{id}/template",
+        "get_template_for_flow_message",
+        "templates:read",
+        3,
+        60,
+    ),
+    _e("POST", "/api/templates", "create_template", "templates:write", 75, 750),
+    _e(
+        "GET",
+        "/api/metrics/{id}/flow-triggers",
+        "get_flows_triggered_by_metric",
+        "flows:read metrics:read",
+        10,
+        150,
+    ),
+    _e(
+        "POST",
+        "/api/profile-subscription-bulk-create-jobs",
+        "bulk_subscribe_profiles",
+        "lists:write profiles:write subscriptions:write",
+        75,
+        750,
+    ),
+    _e(
+        "POST",
+        "/api/profile-suppression-bulk-create-jobs",
+        "bulk_suppress_profiles",
+        "profiles:write subscriptions:write",
+        75,
+        750,
     ),
     _e(
         "GET",

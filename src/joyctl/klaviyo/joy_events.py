@@ -17,6 +17,112 @@ PROFILE_STATUS = "Joy member status"
 PROFILE_REFERRAL_URL = "Joy Referral URL"
 PROFILE_BIRTHDAY = "Birthday"
 JOY_METRICS = (EARN_POINT_METRIC,)
+REDEEM_POINTS_METRIC = "Joy: Redeem Points"
+POINT_EXPIRATION_METRIC = "Joy: Upon Point Expiration"
+TIER_ACHIEVED_METRIC = "Joy: Tier Achieved"
+RECEIVED_EMAIL_METRIC = "Received Email"  # Klaviyo's own metric for a flow email sent
+
+# Every event Joy sends carries these besides its own properties (loyalty-domain.md section 5).
+COMMON_PROPERTIES = ("Customer name", "Customer points", "Customer ID")
+_POINTS = ("Program name", "Earned points", "Created at")
+_REDEEM = ("Program name", "Redeemed points", "Discount code", "Created at")
+_EXPIRY = ("Points expire", "Expired at")
+_TIER = (
+    "New tier name",
+    "Old tier name",
+    "Current tier name",
+    "Amount to next tier",
+    "isHighestTier",
+    "typeCalculator",
+)
+_PRE_TIER = ("Current tier name", "Amount to next tier")
+_BIRTHDAY = ("Birthday", "rewardType", "reward")
+_REFERRAL = ("Earned points", "rewardType", "reward")
+
+
+class JoyMetric(TypedDict):
+    """One of Joy's metrics: its own properties and what produces it (None: nothing joyctl
+    observes, so only `triggers test` sends it)."""
+
+    name: str
+    properties: tuple[str, ...]
+    produced_by: str | None
+
+
+def _metric(name: str, properties: tuple[str, ...], produced_by: str | None = None) -> JoyMetric:
+    return JoyMetric(name=name, properties=properties, produced_by=produced_by)
+
+
+# Joy's metrics as its Klaviyo help page lists them (loyalty-domain.md sections 1.6 and 5).
+JOY_CATALOGUE: tuple[JoyMetric, ...] = (
+    _metric(EARN_POINT_METRIC, _POINTS, "ledger earn (reviews) and positive ledger adjust"),
+    _metric(REDEEM_POINTS_METRIC, _REDEEM, "ledger redeem"),
+    _metric("Joy: POS Point Redemption", _REDEEM),
+    _metric("Joy: Points Eligible Reward", ("Program name", "Customer points")),
+    _metric(POINT_EXPIRATION_METRIC, _EXPIRY, "ledger expire"),
+    _metric("Joy: 30 Days Pre Point Expiration", _EXPIRY),
+    _metric("Joy: 7 Days Pre Point Expiration", _EXPIRY),
+    _metric("Joy: 3 Days Pre Point Expiration", _EXPIRY),
+    _metric("Joy: 7 Days Pre Birthday", _BIRTHDAY),
+    _metric("Joy: Birthday", _BIRTHDAY),
+    _metric("Joy: Coupon Referrers", _REFERRAL),
+    _metric("Joy: Point Referrers", _REFERRAL),
+    _metric("Joy: Referral Friend", _REFERRAL),
+    _metric("Joy: 4 Weeks Pre Tier Demotion", _PRE_TIER),
+    _metric("Joy: 2 Weeks Pre Tier Demotion", _PRE_TIER),
+    _metric("Joy: 1 Day Pre Tier Demotion", _PRE_TIER),
+    _metric("Joy: Tier Downgrade", _TIER),
+    _metric("Joy: 4 Weeks Pre Tier Reset", _PRE_TIER),
+    _metric("Joy: 2 Weeks Pre Tier Reset", _PRE_TIER),
+    _metric("Joy: 1 Day Pre Tier Reset", _PRE_TIER),
+    _metric("Joy: Tier Reset", _TIER),
+    _metric(TIER_ACHIEVED_METRIC, _TIER, "tier change seen by ledger import"),
+    _metric("Joy: Milestone Achieved", ("Milestone name", "Reward")),
+    _metric("Joy: Member Anniversary", ("Reward",)),
+    _metric("Joy: 7 Days Pre Member Anniversary", ("Reward",)),
+    _metric("Joy: Approved submit receipt", ("Program name",)),
+    _metric("Joy: Reject submit receipt", ("Program name",)),
+)
+# Enabled on a profile that never chose: what joyctl sent before triggers could be chosen.
+DEFAULT_ENABLED = frozenset({EARN_POINT_METRIC})
+
+
+def joy_metric(name: str) -> JoyMetric | None:
+    """The catalogue entry called `name` (exact, or ignoring case and the `Joy: ` prefix)."""
+    wanted = name.strip().lower().removeprefix("joy:").strip()
+    for metric in JOY_CATALOGUE:
+        if metric["name"].lower().removeprefix("joy:").strip() == wanted:
+            return metric
+    return None
+
+
+def metric_properties(name: str) -> tuple[str, ...]:
+    """Every property an event of metric `name` carries: its own and the common ones."""
+    found = joy_metric(name)
+    own = found["properties"] if found is not None else ()
+    return tuple(dict.fromkeys((*own, *COMMON_PROPERTIES)))
+
+
+def joy_event(
+    *,
+    metric: str,
+    unique_id: str,
+    email: str,
+    external_id: str | None,
+    time: str,
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """An outbox event payload of any Joy metric (the same shape as `earn_point_event`)."""
+    profile: dict[str, Any] = {"email": email}
+    if external_id:
+        profile["external_id"] = external_id
+    return {
+        "metric": metric,
+        "unique_id": unique_id,
+        "time": time,
+        "profile": profile,
+        "properties": properties,
+    }
 
 
 class EarnPoint(TypedDict):

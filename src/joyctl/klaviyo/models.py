@@ -211,3 +211,41 @@ class ProfileImportError(Resource):
     def pointer(self) -> str | None:
         pointer = self.source.get("pointer")
         return str(pointer) if pointer is not None else None
+
+
+class Flow(Resource):
+    name: str | None = None
+    status: str | None = None  # draft | manual | live
+    archived: bool | None = None
+    trigger_type: str | None = None
+    created: dt.datetime | None = None
+    updated: dt.datetime | None = None
+
+
+class FlowAction(Resource):
+    definition: dict[str, Any] | None = None
+
+    @property
+    def action_type(self) -> str | None:
+        return (self.definition or {}).get("type")
+
+
+class FlowMessage(Resource):
+    channel: str | None = None
+    definition: dict[str, Any] | None = None
+
+
+class Template(Resource):
+    name: str | None = None
+    editor_type: str | None = None
+    html: str = ""
+    text: str | None = None
+
+
+class EmailConsent(KlaviyoModel):
+    """A profile's email marketing consent, from its `subscriptions` additional field."""
+
+    consent: str | None = None  # SUBSCRIBED | UNSUBSCRIBED | NEVER_SUBSCRIBED
+    can_receive: bool = False
+    suppressions: list[str] = Field(default_factory=list)
+    """Reasons email is suppressed: HARD_BOUNCE, SPAM_COMPLAINT, USER_SUPPRESSED, ..."""

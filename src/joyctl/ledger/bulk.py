@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
@@ -18,6 +18,10 @@ from joyctl.errors import DataError
 from joyctl.ledger.customers import CustomerFields, upsert_customer
 from joyctl.ledger.db import transaction
 from joyctl.ledger.points import Appended, EntryKind, NewEntry, append_entry
+from joyctl.ledger.triggers import customer_tier
+
+TierChange = Callable[[sqlite3.Connection, int, str | None], None]
+"""Hears (connection, customer id, the tier before) inside the batch's transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +67,16 @@ def opening_key(customer_id: int) -> str:
 
 
 def load_batch(
-    connection: sqlite3.Connection, rows: Iterable[CustomerRow], *, source: str
+    connection: sqlite3.Connection,
+    rows: Iterable[CustomerRow],
+    *,
+    source: str,
+    on_tier_change: TierChange | None = None,
 ) -> BatchResult:
-    """Load the rows in one transaction; the ones refused are reported, the rest committed."""
+    """Load the rows in one transaction; the ones refused are reported, the rest committed.
+
+    `on_tier_change` hears every existing customer whose tier a row changes.
+    """
     result = BatchResult()
     now = datetime.now(UTC)  # one timestamp per batch: the batch commits as one
     with transaction(connection):
@@ -73,8 +84,12 @@ def load_batch(
             try:
                 # Customer and opening balance are all or nothing; a lone upsert is one statement.
                 with _savepoint(connection) if row.points else contextlib.nullcontext():
+                    watch = on_tier_change is not None and bool(row.fields.tier)
+                    before = customer_tier(connection, row.fields.email) if watch else None
                     upserted = upsert_customer(connection, row.fields, now=now)
                     opening = _record_opening(connection, upserted.customer_id, row, source, now)
+                if watch and on_tier_change is not None and not upserted.created:
+                    on_tier_change(connection, upserted.customer_id, before)
             except DataError as exc:
                 result.refused.append(Refusal(row.line, exc.message))
                 continue

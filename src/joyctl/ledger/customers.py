@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from joyctl.errors import DataError
+from joyctl.files import limits
 
 MEMBER_STATUSES = ("member", "guest", "excluded")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -72,36 +73,40 @@ def normalize_email(raw: str) -> str:
     """Trimmed and lower-cased; refused unless it looks like one address."""
     email = raw.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
-        raise DataError(f"{raw.strip()!r} is not an email address", hint="write it as name@domain")
+        raise DataError(
+            f"{limits.shown(raw.strip())} is not an email address", hint="write it as name@domain"
+        )
     return email
 
 
 def normalize_birthday(raw: str) -> str:
-    """MM/DD (no year) or YYYY-MM-DD, checked against the calendar."""
+    """MM/DD (no year) or YYYY-MM-DD from 1900 on, checked against the calendar."""
     text = raw.strip()
     month_day = _MONTH_DAY.match(text)
+    hint = "write it as MM/DD or YYYY-MM-DD"
     try:
         if month_day:
             date(_LEAP_YEAR, int(month_day.group(1)), int(month_day.group(2)))
             return text
-        if _FULL_DATE.match(text):
-            return date.fromisoformat(text).isoformat()
     except ValueError:
         pass
-    raise DataError(f"birthday {text!r} is not a date", hint="write it as MM/DD or YYYY-MM-DD")
+    if not _FULL_DATE.match(text):
+        raise DataError(f"birthday {limits.shown(text)} is not a date", hint=hint)
+    try:
+        return limits.calendar_date(text, "birthday").isoformat()
+    except DataError as exc:
+        raise DataError(exc.message, hint=hint) from None
 
 
 def normalize_timestamp(raw: str) -> str:
-    """An ISO 8601 date-time (UTC assumed without an offset), stored in UTC."""
+    """An ISO 8601 date-time from 1900 to 2200 (UTC assumed without an offset), stored in UTC."""
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = limits.moment(raw, "time")
+    except DataError:
         raise DataError(
-            f"{raw.strip()!r} is not a date-time",
+            f"{limits.shown(raw.strip())} is not a date-time from 1900 to 2200",
             hint="write it as ISO 8601, e.g. 2026-01-31T12:00Z",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat()
 
 
@@ -110,12 +115,15 @@ def normalize_fields(raw: CustomerFields) -> CustomerFields:
     status = raw.member_status.strip().lower() if raw.member_status is not None else None
     if status is not None and status not in MEMBER_STATUSES:
         raise DataError(
-            f"member_status {raw.member_status!r} is not one of {', '.join(MEMBER_STATUSES)}",
+            f"member_status {limits.shown(raw.member_status)} is not one of"
+            f" {', '.join(MEMBER_STATUSES)}",
             hint="leave it empty for member",
         )
     url = _text("referral_url", raw.referral_url)
     if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise DataError(f"referral_url {url!r} is not an http(s) URL", hint="write the full URL")
+        raise DataError(
+            f"referral_url {limits.shown(url)} is not an http(s) URL", hint="write the full URL"
+        )
     return CustomerFields(
         email=normalize_email(raw.email),
         external_id=_text("external_id", raw.external_id),
@@ -158,7 +166,7 @@ def upsert_customer(
     except sqlite3.IntegrityError as exc:
         if "external_id" in str(exc):
             raise DataError(
-                f"external_id {values.external_id!r} belongs to another customer",
+                f"external_id {limits.shown(values.external_id)} belongs to another customer",
                 hint="each external id can name only one email",
             ) from None
         raise

@@ -3,7 +3,9 @@
 A delivery row is written before anything else looks at the request, so a crash at any later
 point leaves the raw request to verify or replay; a trigger keeps the raw part unchanged.
 Events are keyed by Klaviyo's `external_id`: the first delivery that carries one claims it, and
-`processed_at` says whether the reward pipeline has run it to the end.
+`processed_at` says whether the reward pipeline has run it to the end. A review event whose
+review could not be found is kept unfinished with the outcome `unmatched` and the reason in
+`detail`; `webhooks replay` picks its delivery up again until it is matched.
 """
 
 from __future__ import annotations
@@ -82,6 +84,29 @@ class EventKey:
     external_id: str
     topic: str
     review_id: str | None
+
+
+UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What became of one event; `finished` False keeps it for a later try (unmatched)."""
+
+    external_id: str
+    outcome: str
+    review_id: str | None = None
+    detail: str | None = None
+    finished: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedEvents:
+    """Review events kept because their review could not be found, oldest first."""
+
+    count: int
+    oldest_seen_at: str | None
+    examples: list[tuple[str, int, str]]  # (external_id, delivery_id, reason)
 
 
 @dataclass
@@ -193,7 +218,10 @@ def select_deliveries(
         clauses.append("received_at >= ?")
         params.append(received_since)
     if unprocessed_only:
-        clauses.append("processed_at IS NULL")
+        clauses.append(
+            "(processed_at IS NULL OR id IN (SELECT delivery_id FROM webhook_events"
+            " WHERE processed_at IS NULL AND outcome = 'unmatched'))"
+        )
     where = " AND ".join(clauses)
     rows = connection.execute(
         f"SELECT * FROM webhook_deliveries WHERE {where} ORDER BY id",  # noqa: S608 - fixed clauses
@@ -240,6 +268,48 @@ def mark_events_processed(
         "UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE external_id = ?",
         [(now, outcome, external_id) for external_id, outcome in outcomes.items()],
     )
+
+
+def record_event_outcomes(
+    connection: sqlite3.Connection, outcomes: Sequence[EventOutcome], now: str
+) -> None:
+    """Each event's outcome; a finished one is processed, an unmatched one stays pending."""
+    connection.executemany(
+        "UPDATE webhook_events SET processed_at = ?, outcome = ?, detail = ?,"
+        " review_id = coalesce(?, review_id) WHERE external_id = ?",
+        [
+            (now if o.finished else None, o.outcome, o.detail, o.review_id, o.external_id)
+            for o in outcomes
+        ],
+    )
+
+
+def stored_review_ids(
+    connection: sqlite3.Connection, external_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """The review each of these events was found to be about (None: not known)."""
+    rows = connection.execute(
+        "SELECT external_id, review_id FROM webhook_events"
+        " WHERE external_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(external_ids)),),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def unmatched_events(connection: sqlite3.Connection, examples: int = 3) -> UnmatchedEvents:
+    """How many review events wait to be matched, since when, and the first few reasons."""
+    count, oldest = connection.execute(
+        "SELECT count(*), min(first_seen_at) FROM webhook_events"
+        " WHERE processed_at IS NULL AND outcome = ?",
+        (UNMATCHED,),
+    ).fetchone()
+    rows = connection.execute(
+        "SELECT external_id, delivery_id, detail FROM webhook_events"
+        " WHERE processed_at IS NULL AND outcome = ? ORDER BY first_seen_at LIMIT ?",
+        (UNMATCHED, examples),
+    ).fetchall()
+    listed = [(row[0], int(row[1]), str(row[2] or "")) for row in rows]
+    return UnmatchedEvents(int(count), oldest, listed)
 
 
 def finish_delivery(

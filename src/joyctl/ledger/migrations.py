@@ -247,6 +247,38 @@ M007_REJECTED_DELIVERIES = """
 CREATE INDEX webhook_deliveries_rejected ON webhook_deliveries(id) WHERE verdict = 'rejected';
 """
 
+M008_REVIEW_APPROVALS_UNMATCHED_EVENTS = """
+CREATE TABLE review_approvals (
+    review_id TEXT PRIMARY KEY REFERENCES reviews(review_id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject')),
+    decided_by TEXT NOT NULL,
+    reason TEXT,
+    decided_at TEXT NOT NULL
+);
+
+CREATE TRIGGER review_approvals_no_update BEFORE UPDATE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+CREATE TRIGGER review_approvals_no_delete BEFORE DELETE ON review_approvals
+BEGIN SELECT RAISE(ABORT, 'an approval verdict is final'); END;
+
+CREATE INDEX review_decisions_held ON review_decisions(review_id)
+    WHERE reason_code = 'AWAITING_APPROVAL';
+
+ALTER TABLE webhook_events ADD COLUMN detail TEXT;
+CREATE INDEX webhook_events_unmatched ON webhook_events(delivery_id)
+    WHERE processed_at IS NULL AND outcome = 'unmatched';
+"""
+
+# Which Joy triggers the profile sends. A metric without a row keeps its default (see
+# klaviyo/joy_events.DEFAULT_ENABLED); a row records the merchant's choice.
+M009_TRIGGER_SETTINGS = """
+CREATE TABLE trigger_settings (
+    metric TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    changed_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core", M001_CORE),
     Migration(2, "program_versions", M002_PROGRAM_VERSIONS),
@@ -254,10 +286,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "webhook_deliveries", M004_WEBHOOK_DELIVERIES),
     Migration(6, "audiences", M006_AUDIENCES),
     Migration(7, "rejected_deliveries_index", M007_REJECTED_DELIVERIES),
+    Migration(8, "review_approvals_unmatched_events", M008_REVIEW_APPROVALS_UNMATCHED_EVENTS),
+    Migration(9, "trigger_settings", M009_TRIGGER_SETTINGS),
 )
 
 
-def _ensure_table(connection: sqlite3.Connection) -> None:
+def ensure_migrations_table(connection: sqlite3.Connection) -> None:
     connection.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -265,7 +299,7 @@ def _ensure_table(connection: sqlite3.Connection) -> None:
 
 
 def applied_versions(connection: sqlite3.Connection) -> set[int]:
-    _ensure_table(connection)
+    ensure_migrations_table(connection)
     return {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
 
 
@@ -304,18 +338,22 @@ def apply_migration(connection: sqlite3.Connection, migration: Migration) -> Non
             )
 
 
-def migrate(
-    connection: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
-) -> list[int]:
-    """Apply what is pending, in order; return the versions applied now."""
-    known = {m.version for m in migrations}
-    applied = applied_versions(connection)
-    newer = applied - known
+def refuse_newer(applied: set[int], migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """A ledger written by a newer joyctl is not damaged: this joyctl is too old for it."""
+    newer = applied - {m.version for m in migrations}
     if newer:
         raise DataError(
             f"this ledger has schema version {max(newer)}, newer than this joyctl knows",
             hint="upgrade joyctl (pip install -U joyctl)",
         )
+
+
+def migrate(
+    connection: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[int]:
+    """Apply what is pending, in order; return the versions applied now."""
+    applied = applied_versions(connection)
+    refuse_newer(applied, migrations)
     done: list[int] = []
     for migration in sorted(migrations, key=lambda m: m.version):
         if migration.version not in applied:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.files.limits import MAX_POINTS
 
 
 class EntryKind(StrEnum):
@@ -123,6 +124,11 @@ def append_entry(connection: sqlite3.Connection, new: NewEntry) -> Appended:
             delta = -balance
     elif balance + delta < 0:
         raise InsufficientPointsError(balance, delta, owner=f"customer {new.customer_id}")
+    elif balance + delta > MAX_POINTS:
+        raise DataError(
+            f"customer {new.customer_id} has {balance:,} points; {delta:+,} would pass the"
+            f" {MAX_POINTS:,} a balance may hold"
+        )
     return Appended(_insert(connection, new, delta, balance + delta, meta), created=True)
 
 
@@ -192,6 +198,9 @@ def _check_sign(new: NewEntry) -> None:
     )
     if wrong:
         raise DataError(f"a {new.kind.value} entry cannot move {new.delta:+d} points")
+    if abs(new.delta) > MAX_POINTS:
+        # Far beyond any program, and far below what SQLite's 64-bit integers can sum.
+        raise DataError(f"an entry moves at most {MAX_POINTS:,} points, not {new.delta:+,}")
     if (new.kind is EntryKind.REVOKE) != (new.reverses_id is not None):
         raise DataError("a revoke, and only a revoke, names the entry it reverses")
 

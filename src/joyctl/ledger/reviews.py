@@ -1,4 +1,9 @@
-"""The review inbox and the engine's decisions on each review."""
+"""The review inbox, the engine's decisions on each review, and the approval queue's verdicts.
+
+A review is held for approval while its latest decision is AWAITING_APPROVAL (rule 13). Its
+verdict, approve or reject, is kept in `review_approvals` with who gave it and when; a verdict
+is final (triggers refuse changes), and an approval also stamps the inbox row's `approved_at`.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,30 @@ class InboxReview:
     origin: str
     raw: dict[str, Any]
     approved_at: str | None = None
+
+
+HELD_REASON = "AWAITING_APPROVAL"
+APPROVE = "approve"
+REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A verdict of the approval queue: who approved or rejected the review, when, and why."""
+
+    review_id: str
+    verdict: str  # APPROVE or REJECT
+    decided_by: str
+    reason: str | None
+    decided_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReview:
+    """A review waiting in the approval queue, and since when its decision has held it."""
+
+    review: InboxReview
+    held_since: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +149,78 @@ def approve_review(connection: sqlite3.Connection, review_id: str, now: str) -> 
         (now, review_id),
     )
     return cursor.rowcount == 1
+
+
+def record_approval(connection: sqlite3.Connection, approval: Approval) -> None:
+    """Keep a verdict; a second verdict on one review is refused by the primary key."""
+    connection.execute(
+        "INSERT INTO review_approvals (review_id, verdict, decided_by, reason, decided_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            approval.review_id,
+            approval.verdict,
+            approval.decided_by,
+            approval.reason,
+            approval.decided_at,
+        ),
+    )
+    if approval.verdict == APPROVE:
+        approve_review(connection, approval.review_id, approval.decided_at)
+
+
+def approvals_for(connection: sqlite3.Connection, review_ids: list[str]) -> dict[str, Approval]:
+    """The verdicts given on any of these reviews, in one read."""
+    rows = connection.execute(
+        "SELECT * FROM review_approvals WHERE review_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(review_ids),),
+    )
+    return {row["review_id"]: _approval_from_row(row) for row in rows}
+
+
+def held_reviews(
+    connection: sqlite3.Connection,
+    *,
+    review_ids: list[str] | None = None,
+    created_since: str | None = None,
+) -> list[HeldReview]:
+    """Reviews whose latest decision holds them for approval, oldest first.
+
+    Only these ids when `review_ids` is given; only those written at or after `created_since`.
+    """
+    sql = (
+        f"SELECT {_PREFIXED_COLUMNS}, d.decided_at AS held_since"  # noqa: S608 - constant
+        " FROM review_decisions d JOIN reviews r ON r.review_id = d.review_id"
+        " WHERE d.reason_code = ? AND d.id = (SELECT max(id) FROM review_decisions"
+        " WHERE review_id = d.review_id)"
+        " AND (? IS NULL OR d.review_id IN (SELECT value FROM json_each(?)))"
+        " AND (? IS NULL OR r.created_at >= ?)"
+        " ORDER BY r.created_at, r.review_id"
+    )
+    wanted = None if review_ids is None else json.dumps(review_ids)
+    rows = connection.execute(
+        sql, (HELD_REASON, wanted, wanted, created_since, created_since)
+    ).fetchall()
+    return [HeldReview(_review_from_row(row), row["held_since"]) for row in rows]
+
+
+def review_customer(connection: sqlite3.Connection, review_id: str) -> tuple[int, str] | None:
+    """(id, email) of the customer the review belongs to: the one its award went to, if any.
+
+    An award's entry names the customer who got the points, whatever the inbox row says later.
+    """
+    row = connection.execute(
+        "SELECT c.id, c.email FROM review_decisions d JOIN point_entries e ON e.id = d.entry_id"
+        " JOIN customers c ON c.id = e.customer_id WHERE d.review_id = ? AND d.outcome = 'award'"
+        " ORDER BY d.id LIMIT 1",
+        (review_id,),
+    ).fetchone()
+    if row is None:
+        row = connection.execute(
+            "SELECT c.id, c.email FROM reviews r JOIN customers c ON c.id = r.customer_id"
+            " WHERE r.review_id = ?",
+            (review_id,),
+        ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def get_review(connection: sqlite3.Connection, review_id: str) -> InboxReview | None:
@@ -247,6 +348,16 @@ def _decision_from_row(row: sqlite3.Row) -> StoredDecision:
         rule_values=json.loads(row["rule_values"] or "{}"),
         review_status=row["review_status"],
         entry_id=row["entry_id"],
+        decided_at=row["decided_at"],
+    )
+
+
+def _approval_from_row(row: sqlite3.Row) -> Approval:
+    return Approval(
+        review_id=row["review_id"],
+        verdict=row["verdict"],
+        decided_by=row["decided_by"],
+        reason=row["reason"],
         decided_at=row["decided_at"],
     )
 

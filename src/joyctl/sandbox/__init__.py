@@ -35,6 +35,7 @@ from joyctl.sandbox.server import (
     load_scenario_seed,
     reset,
 )
+from joyctl.sandbox.store.shared import lock_path, state_lock
 
 __all__ = [
     "DEFAULT_REDIRECT_URIS",
@@ -54,7 +55,9 @@ __all__ = [
     "list_scenarios",
     "load_credentials",
     "load_scenario_seed",
+    "lock_path",
     "parse_faults",
     "parse_rate_limits",
     "reset",
+    "state_lock",
 ]

@@ -7,8 +7,10 @@ which still carries rate-limit headers), then the operation. Injected faults com
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
@@ -37,6 +39,7 @@ from joyctl.sandbox.routes.lists import wants_profile_count
 from joyctl.sandbox.routes.routing import Route, resolve
 from joyctl.sandbox.store.pending import apply_due_writes
 from joyctl.sandbox.store.persistence import DebouncedSaver, serialize_state
+from joyctl.sandbox.store.shared import SharedStateFile
 from joyctl.sandbox.store.state import SandboxState
 
 BODY_TYPES = ("application/vnd.api+json", "application/json")
@@ -52,6 +55,14 @@ class RawRequest:
 
 
 class SandboxApp:
+    """The emulator's state and every request on it.
+
+    Work on the state runs in `transaction()`. On its own the app keeps the state in memory
+    and a saver writes the state file shortly after changes. With `shared_state`, several
+    processes share the file: each transaction takes the file's lock, first loads what other
+    processes wrote, and writes its own changes back before it lets go (store/shared.py).
+    """
+
     def __init__(self, config: SandboxConfig, state: SandboxState) -> None:
         self.config = config
         self.lock = threading.RLock()
@@ -60,16 +71,21 @@ class SandboxApp:
         self.limiter = RateLimiter(config.rate_limit_mode())
         self.faults = FaultInjector(parse_faults(config.faults), config.seed)
         self.deliveries = DeliveryWorker(
-            self.lock,
+            self.transaction,
             lambda: self.world.state,
             self.clock,
             lambda: self.world.latency,
-            self._mark_dirty,
+            self.mark_changed,
             tick=self.catch_up,
             timeout=config.delivery_timeout_seconds,
         )
         self.saver: DebouncedSaver | None = None
-        if config.state_file is not None:
+        self.shared: SharedStateFile | None = None
+        self._depth = 0  # transactions nested in the one this thread holds
+        self._changed = False  # whether the shared state changed in this transaction
+        if config.state_file is not None and config.shared_state:
+            self.shared = SharedStateFile(config.state_file)
+        elif config.state_file is not None:
             self.saver = DebouncedSaver(
                 config.state_file, self.serialized, config.save_debounce_seconds
             )
@@ -91,8 +107,40 @@ class SandboxApp:
             self.world.state.clock_offset = self.clock.offset
             return serialize_state(self.world.state)
 
-    def _mark_dirty(self) -> None:
-        if self.saver is not None:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the state for a unit of work; nested calls join the one already held."""
+        with self.lock:
+            if self.shared is None or self._depth > 0:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self.shared.locked():
+                self._adopt(self.shared.newer_state())
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+                    self._commit()
+
+    def _adopt(self, newer: SandboxState | None) -> None:
+        if newer is not None:
+            self.world.state = newer
+            self.clock.set_offset(newer.clock_offset)
+
+    def _commit(self) -> None:
+        if self.shared is not None and self._changed:
+            self._changed = False
+            self.shared.write(self.serialized())
+
+    def mark_changed(self) -> None:
+        if self.shared is not None:
+            self._changed = True
+        elif self.saver is not None:
             self.saver.mark_dirty()
 
     def _after_change(self) -> None:
@@ -108,7 +156,7 @@ class SandboxApp:
         applied = apply_due_writes(self.world)
         moved = advance_jobs(state, self.clock.now(), latency.job_queued, latency.job_processing)
         if applied or moved:
-            self._mark_dirty()
+            self.mark_changed()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -129,11 +177,13 @@ class SandboxApp:
         fault = self.faults.decide() if route.kind in FAULTED_KINDS else Fault()
         if fault.latency > 0:
             time.sleep(fault.latency)
-        with self.lock:
+        changes = raw.method != "GET" or route.kind == "oauth"
+        with self.transaction():
             response = self._respond(route, ctx, fault)
             self.world.state.count_request(route.label, response.status)
-        if raw.method != "GET" or route.kind == "oauth":
-            self._mark_dirty()
+            if changes or self.shared is not None:  # shared: the counters are state too
+                self.mark_changed()
+        if changes:
             self.deliveries.wake()
         return response
 

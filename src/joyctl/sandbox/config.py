@@ -23,6 +23,11 @@ DEFAULT_SCENARIO = "legacy-permissions"
 # revision ("fall forward") is not settled by its documentation, so both are offered.
 RETIRED_REVISION_POLICIES = ("refuse", "fall-forward")
 
+# The shapes of a Submitted Review webhook payload the sandbox can send. Klaviyo does not
+# document the event's property names: `full` carries `review_id`, `no-review-id` leaves it
+# out, so joyctl's lookup of the review by time, email and product is exercised.
+WEBHOOK_PAYLOADS = ("full", "no-review-id")
+
 
 @dataclass(frozen=True)
 class RateLimitMode:
@@ -44,6 +49,20 @@ class RateLimitMode:
         return f"x{self.factor:g}" if self.kind == "scaled" else self.kind
 
 
+def parse_webhook_payload(text: str) -> str:
+    """`full` or `no-review-id` (see WEBHOOK_PAYLOADS)."""
+    value = text.strip().lower()
+    if value not in WEBHOOK_PAYLOADS:
+        raise UsageError(
+            f"Unknown webhook payload shape {text!r}.",
+            hint=f"Use one of: {', '.join(WEBHOOK_PAYLOADS)}.",
+        )
+    return value
+
+
+RATE_FACTOR_RANGE = (0.001, 1_000_000.0)
+
+
 def parse_rate_limits(text: str) -> RateLimitMode:
     """Parse `real`, `off` or `x<factor>` (for example `x10`: ten times Klaviyo's limits)."""
     value = text.strip().lower()
@@ -54,11 +73,11 @@ def parse_rate_limits(text: str) -> RateLimitMode:
             factor = float(value[1:])
         except ValueError:
             factor = 0.0
-        if factor > 0 and math.isfinite(factor):
+        if RATE_FACTOR_RANGE[0] <= factor <= RATE_FACTOR_RANGE[1]:
             return RateLimitMode("scaled", factor)
     raise UsageError(
         f"Unknown rate-limit mode {text!r}.",
-        hint="Use 'real', 'off' or 'x<factor>' such as 'x10'.",
+        hint="Use 'real', 'off' or 'x<factor>' such as 'x10' (a factor from 0.001 to 1000000).",
     )
 
 
@@ -88,6 +107,10 @@ class SandboxConfig:
     # Klaviyo requires https webhook endpoints. The emulator also takes plain http to a loopback
     # address, so a local `webhooks listen` can receive; strict refuses that too.
     strict_webhook_urls: bool = False
+    webhook_payload: str = "full"  # "full" | "no-review-id" (see WEBHOOK_PAYLOADS)
+    # Several processes run the emulator on one state file (the built-in sandbox profile): every
+    # request is then a transaction on the file (see store/shared.py) instead of a late save.
+    shared_state: bool = False
 
     def rate_limit_mode(self) -> RateLimitMode:
         return parse_rate_limits(self.rate_limits)
@@ -109,6 +132,7 @@ class SandboxConfig:
         self.rate_limit_mode()
         self.latency_profile()
         parse_faults(self.faults)
+        parse_webhook_payload(self.webhook_payload)
         if not 0 <= self.port <= 65535:
             raise UsageError(f"Port {self.port} is out of range.", hint="Use 0 for a free port.")
         if self.access_token_lifetime <= 0:

@@ -1,15 +1,25 @@
 """System-webhook deliveries: batched, signed as Klaviyo signs them, retried with backoff.
 
 Deliveries live in the state (so a restart resumes them); a worker thread sends the due ones
-outside the lock and records every attempt. The body is fixed at the first attempt; each attempt
-gets a fresh `Klaviyo-Timestamp` and signature over body + timestamp.
+outside the state's transaction and records every attempt. The body is fixed at the first
+attempt; each attempt gets a fresh `Klaviyo-Timestamp` and signature over body + timestamp.
+
+When a delivery is due follows the sandbox's clock, but its timestamps (`meta.timestamp`, the
+`Klaviyo-Timestamp` header) are the wall clock's: the receiver checks them against its own
+clock, which moving the sandbox's clock forward (to age tokens) does not move.
+
+When several processes share the state (the built-in sandbox profile), each runs a worker, and
+whichever sees a delivery due first claims it in the state (`claimed_until`) before sending:
+the others leave it alone until the claim is finished or has run out (its process died).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.utils import formatdate
 
@@ -30,6 +40,8 @@ from joyctl.sandbox.store.state import SandboxState
 MAX_BATCH = 1000
 PAYLOAD_VERSION = "2024-06-28"
 USER_AGENT = "Klaviyo-Webhooks (joyctl sandbox)"
+CLAIM_MARGIN_SECONDS = 5.0  # a claim outlives the send's timeout by this much
+Transaction = Callable[[], AbstractContextManager[None]]
 
 
 def enqueue(
@@ -86,11 +98,11 @@ class _Job:
 
 
 class DeliveryWorker:
-    """Sends due deliveries; `lock` and `state_of` give it the application's state safely."""
+    """Sends due deliveries; `transaction` and `state_of` give it the application's state."""
 
     def __init__(
         self,
-        lock: threading.RLock,
+        transaction: Transaction,
         state_of: Callable[[], SandboxState],
         clock: Clock,
         latency_of: Callable[[], LatencyProfile],
@@ -98,14 +110,16 @@ class DeliveryWorker:
         *,
         tick: Callable[[], None] = lambda: None,
         timeout: float = 5.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._lock = lock
+        self._transaction = transaction
         self._state_of = state_of
         self._clock = clock
         self._latency_of = latency_of
         self._on_change = on_change
         self._tick = tick  # other timed work, done under the lock on every turn
         self._timeout = timeout
+        self._wall_clock = wall_clock
         self._in_flight: set[str] = set()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -129,8 +143,9 @@ class DeliveryWorker:
     def _run(self) -> None:
         while not self._stopping.is_set():
             jobs, idle = self._take_due()
-            for job in jobs:
+            for index, job in enumerate(jobs):
                 if self._stopping.is_set():
+                    self._release(jobs[index:])
                     return
                 self._finish(job, *self._send(job))
             if not jobs:
@@ -138,14 +153,17 @@ class DeliveryWorker:
                 self._wake.clear()
 
     def _take_due(self) -> tuple[list[_Job], float]:
-        """The deliveries due now, and how long to sleep when there are none (at most 0.1 s,
-        so a moved clock or a changed setting is noticed soon)."""
-        with self._lock:
+        """The deliveries due now, claimed, and how long to sleep when there are none (at
+        most 0.1 s, so a moved clock, a changed setting or another process's work is noticed
+        soon)."""
+        with self._transaction():
             self._tick()
             state, now = self._state_of(), self._clock.now()
             jobs, idle = [], 0.1
             for delivery in state.deliveries.values():
                 if delivery["status"] != "pending" or delivery["id"] in self._in_flight:
+                    continue
+                if delivery.get("claimed_until", 0.0) > now:  # another process is sending it
                     continue
                 if delivery["next_attempt_at"] > now:
                     idle = min(idle, delivery["next_attempt_at"] - now)
@@ -153,7 +171,20 @@ class DeliveryWorker:
                 job = self._prepare(state, delivery, now)
                 if job is not None:
                     jobs.append(job)
+            if jobs:
+                self._on_change()  # the claims and fixed bodies, for the other processes
             return jobs, max(idle, 0.001)
+
+    def _release(self, jobs: list[_Job]) -> None:
+        """Give back the claims of deliveries this worker stops before sending."""
+        with self._transaction():
+            state = self._state_of()
+            for job in jobs:
+                self._in_flight.discard(job.delivery_id)
+                delivery = state.deliveries.get(job.delivery_id)
+                if delivery is not None:
+                    delivery.pop("claimed_until", None)
+            self._on_change()
 
     def _prepare(self, state: SandboxState, delivery: DeliveryRecord, now: float) -> _Job | None:
         webhook = state.webhooks.get(delivery["webhook_id"])
@@ -167,13 +198,14 @@ class DeliveryWorker:
                 "meta": {
                     "klaviyo_account_id": state.account["id"],
                     "klaviyo_webhook_id": webhook["id"],
-                    "timestamp": iso_precise(now),
+                    "timestamp": iso_precise(self._wall_clock()),
                     "version": PAYLOAD_VERSION,
                 },
             }
             body = json.dumps(document, separators=(",", ":"))
             delivery["body"] = body
         self._in_flight.add(delivery["id"])
+        delivery["claimed_until"] = now + self._timeout + CLAIM_MARGIN_SECONDS
         return _Job(
             delivery["id"],
             webhook["id"],
@@ -185,7 +217,7 @@ class DeliveryWorker:
         )
 
     def _send(self, job: _Job) -> tuple[int | None, str | None]:
-        timestamp = formatdate(self._clock.now(), usegmt=True)
+        timestamp = formatdate(self._wall_clock(), usegmt=True)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -204,7 +236,7 @@ class DeliveryWorker:
     def _finish(self, job: _Job, status: int | None, error: str | None) -> None:
         delivered = status is not None and 200 <= status < 300
         retryable = status is None or status in RETRIED_STATUSES
-        with self._lock:
+        with self._transaction():
             state, now = self._state_of(), self._clock.now()
             state.delivery_attempts.append(
                 DeliveryAttemptRecord(
@@ -221,8 +253,9 @@ class DeliveryWorker:
             self._in_flight.discard(job.delivery_id)
             delivery = state.deliveries.get(job.delivery_id)
             if delivery is not None:
+                delivery.pop("claimed_until", None)
                 self._schedule(delivery, job.attempt, delivered, retryable, now)
-        self._on_change()
+            self._on_change()
 
     def _schedule(
         self, delivery: DeliveryRecord, attempt: int, delivered: bool, retryable: bool, now: float

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from joyctl.errors import UsageError
 
 _SERVER_ERRORS = (500, 502, 503, 504)
+LATENCY_LIMIT = 60.0  # seconds: longer than any client would wait for an answer
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?(ms|s)$")
 
 
@@ -70,6 +71,10 @@ def _latency(text: str) -> tuple[float, float]:
     scale = 0.001 if match.group(3) == "ms" else 1.0
     low = float(match.group(1)) * scale
     high = float(match.group(2)) * scale if match.group(2) else low
+    if max(low, high) > LATENCY_LIMIT:
+        raise UsageError(
+            f"Latency {text!r} is longer than {LATENCY_LIMIT:g}s.", hint="Use 20ms, 1s or 10-50ms."
+        )
     return (min(low, high), max(low, high))
 
 

@@ -22,9 +22,11 @@ from joyctl.sandbox.jsonapi import ApiError, Response, error_response
 from joyctl.sandbox.routes.control import apply_config, credentials_of, settings_of
 from joyctl.sandbox.scenarios.catalogue import build_state
 from joyctl.sandbox.scenarios.seeds import SandboxCredentials, ScenarioSeed
+from joyctl.sandbox.store.inspection import brief as brief_document
 from joyctl.sandbox.store.inspection import snapshot
 from joyctl.sandbox.store.persistence import load_state, save_state
 from joyctl.sandbox.store.records import JsonObject
+from joyctl.sandbox.store.shared import state_lock
 from joyctl.sandbox.store.state import SandboxState
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Klaviyo's 5 MB caps, so those answer in JSON:API form
@@ -150,6 +152,14 @@ def _load_or_seed(config: SandboxConfig) -> tuple[SandboxState, bool]:
     return seeded, True
 
 
+def _apply_shared(app: SandboxApp, config: SandboxConfig) -> None:
+    """What this server's configuration decides, applied to the shared state as it is now."""
+    with app.transaction():
+        apply_config(app.world.state, config)
+        app.mark_changed()
+    app.world.after_change()  # the delivery worker looks at what other processes queued
+
+
 class SandboxServer:
     """A running Klaviyo emulator. Use `with SandboxServer(config) as server:` or start/stop."""
 
@@ -177,7 +187,9 @@ class SandboxServer:
         shown = f"[{host!s}]" if ":" in str(host) else str(host)
         self._base_url = f"http://{shown}:{port}"
         app.start()
-        if seeded and self.config.state_file is not None:
+        if app.shared is not None:
+            _apply_shared(app, self.config)
+        elif seeded and self.config.state_file is not None:
             save_state(self.config.state_file, state)
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="sandbox-http"
@@ -225,21 +237,22 @@ class SandboxServer:
     @property
     def credentials(self) -> SandboxCredentials:
         app = self._running()
-        with app.lock:
+        with app.transaction():
             return credentials_of(app.world.state)
 
     @property
     def scenario_seed(self) -> ScenarioSeed:
         app = self._running()
-        with app.lock:
+        with app.transaction():
             return ScenarioSeed.from_json(app.world.state.scenario_seed)
 
-    def inspect(self) -> JsonObject:
-        """The same document as `GET /__sandbox/state`."""
+    def inspect(self, *, brief: bool = False) -> JsonObject:
+        """The same document as `GET /__sandbox/state` (`?brief=1` with `brief`)."""
         app = self._running()
-        with app.lock:
+        with app.transaction():
             app.catch_up()
-            return snapshot(app.world.state, app.clock.now(), settings_of(app))
+            document = snapshot(app.world.state, app.clock.now(), settings_of(app))
+        return brief_document(document) if brief else document
 
     def serve_forever_until_signal(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until SIGINT or SIGTERM, then stop cleanly (state saved). Main thread only."""
@@ -270,14 +283,19 @@ def reset(
     live_account: bool = False,
     access_token_lifetime: int = 3600,
 ) -> ScenarioSeed:
-    """Replace the state file with a freshly seeded scenario; returns what was seeded."""
+    """Replace the state file with a freshly seeded scenario; returns what was seeded.
+
+    Written under the state's inter-process lock, so processes sharing the file load the new
+    state at their next request instead of writing their old one back over it.
+    """
     state = build_state(
         scenario,
         time.time(),
         live_account=live_account,
         access_token_lifetime=access_token_lifetime,
     )
-    save_state(state_file, state)
+    with state_lock(state_file):
+        save_state(state_file, state)
     return ScenarioSeed.from_json(state.scenario_seed)
 
 

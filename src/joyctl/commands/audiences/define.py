@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import POINTS_MAX
 from joyctl.commands._common import app_context, confirm_or_require_yes
 from joyctl.commands.audiences._shared import NameArg
 from joyctl.output import Output
@@ -26,8 +27,12 @@ Example: joyctl audiences create gold --tier Gold --status member
 
 
 TierOpt = Annotated[list[str] | None, typer.Option(help="VIP tier (repeatable).")]
-PointsAtLeastOpt = Annotated[int | None, typer.Option(min=0, help="Current balance at least this.")]
-PointsAtMostOpt = Annotated[int | None, typer.Option(min=0, help="Current balance at most this.")]
+PointsAtLeastOpt = Annotated[
+    int | None, typer.Option(min=0, max=POINTS_MAX, help="Current balance at least this.")
+]
+PointsAtMostOpt = Annotated[
+    int | None, typer.Option(min=0, max=POINTS_MAX, help="Current balance at most this.")
+]
 StatusOpt = Annotated[
     list[str] | None, typer.Option(help="member, guest or excluded (repeatable).")
 ]

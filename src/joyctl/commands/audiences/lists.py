@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl import values
+from joyctl.commands._args import resource_id
 from joyctl.commands._common import app_context, exit_after
 from joyctl.commands.audiences._shared import NameArg
 from joyctl.errors import ExitCode, PartialError
 from joyctl.output import Output
+
+LIST_NAME_LIMIT = 200
 
 if TYPE_CHECKING:
     from joyctl.services.audiences.manage import Forgotten, MappingResult
@@ -35,12 +39,18 @@ def map_(
 
     Example: joyctl audiences map gold --list-name "Joy Gold Tier" --create-list
     """
-    from joyctl.services.audiences.manage import ListTarget, map_audience
+    from joyctl.services.audiences.manage import ListTarget, map_audience, require_audience
 
     app = app_context(ctx)
+    if list_id is not None:
+        list_id = resource_id("--list", list_id)
+    if list_name is not None:
+        list_name = values.text(list_name, what="--list-name", limit=LIST_NAME_LIMIT)
     target = ListTarget(list_id=list_id, list_name=list_name, create=create_list)
     target.check()  # before asking for credentials
-    result = map_audience(app.klaviyo().client, app.ledger(), name, target)
+    connection = app.ledger()
+    require_audience(connection, name)  # a typo is reported before any credential is needed
+    result = map_audience(app.klaviyo().client, connection, name, target)
     app.output.emit(result, _render_mapped)
 
 

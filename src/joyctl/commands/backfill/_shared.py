@@ -1,4 +1,4 @@
-"""What the backfill commands share: date options, progress display and SIGTERM."""
+"""What the backfill commands share: progress display and SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from joyctl.errors import UsageError
 from joyctl.output import Output
 from joyctl.scoped import Scoped
 
@@ -21,19 +19,6 @@ if TYPE_CHECKING:
     from joyctl.services.backfill.runs import RunStart
 
 PLAIN_EVERY_SECONDS = 5.0
-
-
-def parse_when(option: str, value: str | None) -> datetime | None:
-    """An ISO 8601 date or date-time option; UTC when it names no offset."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not an ISO 8601 date or time", hint="e.g. 2026-01-31"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def say_how_it_starts(out: Output, start: RunStart, unit: str, done: str) -> None:

@@ -8,14 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from joyctl.command_line import command
+from joyctl.commands._args import input_file, moment_option, output_file, resource_id
 from joyctl.commands._common import app_context, exit_after
 from joyctl.commands._files import is_stdio, keep_stdin, refuse_stdio, require_format
-from joyctl.commands.backfill._shared import (
-    ProgressDisplay,
-    parse_when,
-    say_how_it_starts,
-    sigterm_interrupts,
-)
+from joyctl.commands.backfill._shared import ProgressDisplay, say_how_it_starts, sigterm_interrupts
 from joyctl.context import AppContext
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output, counted
@@ -110,9 +106,9 @@ def events(
         request = None
     else:
         request = _request(
-            app, source, file_format, column_map,
+            app, source, file_format, column_map, quarantine,
             since=since, until=until, metrics=metric or [], batch_size=batch_size or 1000,
-            live_flows=live_flows, quarantine=str(quarantine) if quarantine else None,
+            live_flows=live_flows,
         )  # fmt: skip
     # Stdin is kept in the profile's data folder, so a stopped run can go on from it; once
     # nothing is left to send from it, it goes.
@@ -127,30 +123,56 @@ def _request(
     source: str | None,
     file_format: str | None,
     column_map: list[str] | None,
+    quarantine: Path | None,
     *,
     since: str | None,
     until: str | None,
     **rest: Any,
 ) -> EventBackfillRequest:
-    """What to send; stdin is kept as a file first, so the run can be continued from it."""
+    """What to send, checked before anything is read; stdin is kept as a file first, so the
+    run can be continued from it."""
     from joyctl.files.formats import FileFormat
     from joyctl.services.backfill.columns import parse_mapping
     from joyctl.services.backfill.events import EventBackfillRequest
 
+    since_at, until_at = moment_option("--since", since), moment_option("--until", until)
+    if since_at and until_at and since_at > until_at:
+        raise UsageError("--since is after --until", hint="swap them")
     columns = parse_mapping(column_map or [])
     if is_stdio(source):
         require_format(file_format, "--source")
+        if quarantine is not None:
+            output_file("--quarantine", quarantine)
         suffix = "." + FileFormat.named(str(file_format).strip().lower()).value
         folder = app.paths.profile_data_dir(app.settings.profile.name) / "backfill"
         source = str(keep_stdin(app, folder, "--source", suffix))
+    _check_source(source, file_format, quarantine)
     return EventBackfillRequest(
         source=source or "ledger",
         file_format=file_format,
-        since=parse_when("--since", since),
-        until=parse_when("--until", until),
+        since=since_at,
+        until=until_at,
         columns=columns,
+        quarantine=str(quarantine) if quarantine else None,
         **rest,
     )
+
+
+def _check_source(source: str | None, file_format: str | None, quarantine: Path | None) -> None:
+    """A file source, its format and the quarantine file, before the ledger or Klaviyo."""
+    from joyctl.files.formats import FileFormat, choose_format
+
+    if quarantine is not None:
+        output_file("--quarantine", quarantine)
+    given = FileFormat.named(file_format) if file_format is not None else None
+    if source is None or source == "ledger":
+        if given is not None:
+            raise UsageError("--format applies to files, not to --source ledger")
+        return
+    path = input_file("--source", Path(source).expanduser())
+    choose_format(path, given)
+    if quarantine is not None and quarantine.expanduser().resolve() == path.resolve():
+        raise UsageError("the quarantine file cannot be the input file", hint="--quarantine PATH")
 
 
 def _refuse_with_resume(given: dict[str, Any]) -> None:
@@ -192,8 +214,11 @@ def _send(
     kept: Path | None,
 ) -> int:
     from joyctl.services.backfill.events import backfill_events
+    from joyctl.services.backfill.runs import show_backfill_run
 
     connection = app.ledger()
+    if resume is not None:
+        show_backfill_run(connection, resource_id("--resume", resume))  # before the credential
     client = app.klaviyo().client
     data_dir = app.paths.profile_data_dir(app.settings.profile.name)
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill events") as display:

@@ -6,13 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from joyctl.commands._args import moment_option, resource_id
 from joyctl.commands._common import app_context, exit_after
-from joyctl.commands.backfill._shared import (
-    ProgressDisplay,
-    parse_when,
-    say_how_it_starts,
-    sigterm_interrupts,
-)
+from joyctl.commands.backfill._shared import ProgressDisplay, say_how_it_starts, sigterm_interrupts
 from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
@@ -54,7 +50,7 @@ def profiles(
         raise UsageError("--resume continues a run with its own --since; drop --since")
     if resume is not None and restart:
         raise UsageError("--resume continues a run and --restart starts one; choose one")
-    request = ProfileBackfillRequest(since=parse_when("--since", since))
+    request = ProfileBackfillRequest(since=moment_option("--since", since))
     if dry_run:
         from joyctl.services.backfill.profiles import plan_profiles
 
@@ -67,8 +63,11 @@ def profiles(
 
 def _send(app: Any, request: Any, resume: str | None, restart: bool) -> int:
     from joyctl.services.backfill.profiles import backfill_profiles
+    from joyctl.services.backfill.runs import show_backfill_run
 
     connection = app.ledger()
+    if resume is not None:
+        show_backfill_run(connection, resource_id("--resume", resume))  # before the credential
     client = app.klaviyo().client
     with sigterm_interrupts(), ProgressDisplay(app.output, "backfill profiles") as display:
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl.commands._args import LIST_LIMIT_MAX, resource_id
 from joyctl.commands._common import app_context
 from joyctl.output import Output
 
@@ -18,7 +19,9 @@ def status(
     run_id: Annotated[
         str | None, typer.Argument(help="One run to show in full (default: list the runs).")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=LIST_LIMIT_MAX, help="How many runs to list (1-10000).")
+    ] = 20,
 ) -> None:
     """List backfill runs, newest first, or show one with its checkpoint and how to resume it.
 
@@ -34,7 +37,7 @@ def status(
     if run_id is None:
         app.output.emit(list_backfill_runs(connection, limit=limit), _render_list)
     else:
-        app.output.emit(show_backfill_run(connection, run_id), _render_one)
+        app.output.emit(show_backfill_run(connection, resource_id("RUN_ID", run_id)), _render_one)
 
 
 def _done(view: RunView) -> str:

@@ -7,12 +7,13 @@ import typer
 from joyctl.commands.ledger import balances, checks, files
 
 app = typer.Typer(
-    help="Customers' points, the ledger's files and checks (exit 6: verify failed; 7: rows"
-    " quarantined).",
+    help="Customers' points, the ledger's files and checks (exit 3: a damaged ledger; 6: verify"
+    " failed; 7: rows quarantined).",
     no_args_is_help=True,
 )
 app.command("path")(checks.path_)
 app.command("backup")(checks.backup)
+app.command("restore")(checks.restore)
 app.command("balance")(balances.balance)
 app.command("history")(balances.history)
 # ignore_unknown_options lets a negative POINTS through instead of reading it as a flag.

@@ -6,17 +6,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl import values
+from joyctl.commands._args import POINTS_MAX, ROW_ID_MAX
 from joyctl.commands._common import app_context
 from joyctl.commands.ledger._shared import EmailArg
 from joyctl.output import Output
 
+REASON_LIMIT = 1000
+KEY_LIMIT = 200
+
 if TYPE_CHECKING:
-    from joyctl.services.ledger_admin.operations import AdjustResult, BalanceView, HistoryView
+    from joyctl.services.ledger_admin.balances import AdjustResult, BalanceView, HistoryView
 
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
     """Show a customer's points balance."""
-    from joyctl.services.ledger_admin.operations import customer_balance
+    from joyctl.services.ledger_admin.balances import customer_balance
 
     app = app_context(ctx)
     app.output.emit(customer_balance(app.ledger(), email), _render_balance)
@@ -27,11 +32,14 @@ def history(
     email: EmailArg,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Entries to show (1-1000).")] = 20,
     before: Annotated[
-        int | None, typer.Option("--before", help="Only entries older than this entry id.")
+        int | None,
+        typer.Option(
+            "--before", min=1, max=ROW_ID_MAX, help="Only entries older than this entry id."
+        ),
     ] = None,
 ) -> None:
-    """Show a customer's point entries, newest first."""
-    from joyctl.services.ledger_admin.operations import customer_history
+    """Show a customer's point entries, newest first, each with its reason or review id."""
+    from joyctl.services.ledger_admin.balances import customer_history
 
     app = app_context(ctx)
     result = customer_history(app.ledger(), email, limit=limit, before=before)
@@ -41,7 +49,14 @@ def history(
 def adjust(
     ctx: typer.Context,
     email: EmailArg,
-    points: Annotated[int, typer.Argument(help="Points to add, or to take when negative.")],
+    points: Annotated[
+        int,
+        typer.Argument(
+            min=-POINTS_MAX,
+            max=POINTS_MAX,
+            help="Points to add, or to take when negative (at most 1000000000 either way).",
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")],
     idempotency_key: Annotated[
         str | None,
@@ -55,9 +70,12 @@ def adjust(
     Example: joyctl ledger adjust ann@example.com -50 --reason "refund" \\
         --idempotency-key r-981
     """
-    from joyctl.services.ledger_admin.operations import adjust_points
+    from joyctl.services.ledger_admin.balances import adjust_points
 
     app = app_context(ctx)
+    reason = values.text(reason, what="--reason", limit=REASON_LIMIT)
+    if idempotency_key is not None:
+        idempotency_key = values.text(idempotency_key, what="--idempotency-key", limit=KEY_LIMIT)
     result = adjust_points(
         app.ledger(), email, points, reason=reason, idempotency_key=idempotency_key
     )
@@ -70,7 +88,7 @@ def _render_balance(out: Output, data: BalanceView) -> None:
 
 def _render_history(out: Output, data: HistoryView) -> None:
     out.info(f"{data.email}: {data.balance} points")
-    rows = [(e.id, e.created_at, e.kind, f"{e.delta:+d}", e.balance_after, e.reason or "")
+    rows = [(e.id, e.created_at, e.kind, f"{e.delta:+d}", e.balance_after, e.note)
             for e in data.entries]  # fmt: skip
     out.table(["ID", "WHEN", "KIND", "POINTS", "BALANCE", "REASON"], rows)
     if data.next_before is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from joyctl.command_line import command
+from joyctl.commands._args import input_file, output_file
 from joyctl.commands._common import app_context, exit_after
 from joyctl.commands._files import is_stdio, refuse_stdio, require_format, stdin_as_file
 from joyctl.context import AppContext
@@ -56,9 +57,13 @@ def import_(
 
     app = app_context(ctx)
     refuse_stdio(quarantine, "--quarantine", "stdout holds the summary; give the file a name")
+    fmt = _format(file_format)
     if is_stdio(file):
         require_format(file_format, "FILE")
-    fmt = _format(file_format)
+    else:
+        input_file("FILE", file)
+    if quarantine is not None:
+        output_file("--quarantine", quarantine)
     with _readable(app, file) as readable:
         result = import_customers(
             app.ledger(),
@@ -116,11 +121,13 @@ def export(
     from joyctl.services.ledger_admin.operations import export_customers
 
     app = app_context(ctx)
+    fmt = _format(file_format)
     if is_stdio(output):
         output = None
     if output is None and app.output.json_mode:
         raise UsageError("--json needs --output FILE", hint="stdout holds the exported records")
-    fmt = _format(file_format)
+    if output is not None:
+        output_file("--output", output)
     result = export_customers(
         app.ledger(), app.output.stdout, file_format=fmt, output=output, force=force
     )

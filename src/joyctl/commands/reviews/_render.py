@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from joyctl.command_line import command
 from joyctl.output import Output, counted
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ def render_summary(out: Output, summary: RunSummary) -> None:
     )
     if rejected:
         out.info(f"rejected: {rejected}")
+    if summary.held:
+        out.info(f"held for approval: {summary.held} (see `{command('reviews', 'pending')}`)")
 
 
 def rule_values_text(values: Mapping[str, object]) -> str:

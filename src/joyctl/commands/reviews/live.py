@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joyctl.commands._common import app_context
+from joyctl.command_line import command
+from joyctl.commands._args import email_option, moment_option, resource_id
+from joyctl.commands._common import app_context, exit_after
+from joyctl.commands.reviews._choices import StatusChoice, TypeChoice
 from joyctl.commands.reviews._render import render_summary
-from joyctl.errors import UsageError
+from joyctl.errors import ExitCode, PartialError, UsageError
 from joyctl.output import Output
 
 if TYPE_CHECKING:
@@ -24,7 +27,7 @@ def replay(
         str | None, typer.Option(help="Reviews created at or before (ISO 8601).")
     ] = None,
     status: Annotated[
-        str | None, typer.Option(help="Only reviews with this Klaviyo status.")
+        StatusChoice | None, typer.Option(help="Only reviews with this Klaviyo status.")
     ] = None,
     review_id: Annotated[
         list[str] | None, typer.Option("--id", help="Only this review (repeatable).")
@@ -33,12 +36,14 @@ def replay(
     push: Annotated[
         bool, typer.Option(help="Then send the new Joy events and profile updates to Klaviyo.")
     ] = False,
-) -> None:
+) -> int:
     """Fetch reviews from Klaviyo and run each through the reward engine into the ledger.
 
     Idempotent: a second run awards nothing new. An interrupted replay is resumed by running
     it again. Needs the reviews:read scope. With --push, everything waiting in the outbox
     (Joy: Earn Point events, which trigger flows, and Joy Loyalty Points updates) is sent after.
+    A review that cannot be decided (a field out of bounds) goes to a quarantine file in the
+    profile's data folder and the others go on; the exit status is then 7.
 
     Example: joyctl reviews replay --since 2026-01-01
     """
@@ -50,8 +55,13 @@ def replay(
     if push and dry_run:
         raise UsageError("--push sends what the replay records; --dry-run records nothing")
     selection = ReplayFilter(
-        since=_when(since), until=_when(until), status=status, ids=review_id or []
+        since=moment_option("--since", since),
+        until=moment_option("--until", until),
+        status=status.value if status else None,
+        ids=[resource_id("--id", one) for one in review_id or []],
     )
+    if selection.since and selection.until and selection.since > selection.until:
+        raise UsageError("--since is after --until", hint="swap them")
     connection = app.ledger()
     session = app.klaviyo()
     summary = replay_reviews(
@@ -61,11 +71,19 @@ def replay(
         program_connection_facts(dict(app.settings.profile.connection), connection),
         selection,
         dry_run=dry_run,
+        data_dir=app.paths.profile_data_dir(app.settings.profile.name),
     )
     if push:
         _push_and_emit(app, session.client, connection, summary)
     else:
         app.output.emit(summary, render_summary)
+    if summary.quarantined:
+        return exit_after(app, PartialError(
+            f"{summary.quarantined} reviews quarantined in {summary.quarantine_file}",
+            hint=f"`{command('reviews', 'replay')}` again decides them once they are fixed in"
+            " Klaviyo",
+        ))  # fmt: skip
+    return ExitCode.OK
 
 
 def _push_and_emit(app: Any, client: Any, connection: Any, summary: Any) -> None:
@@ -97,8 +115,8 @@ def submit(
     title: Annotated[str | None, typer.Option(help="Review title.")] = None,
     product: Annotated[str | None, typer.Option(help="Product external id (Shopify).")] = None,
     review_type: Annotated[
-        str, typer.Option("--type", help="review, question, rating or store.")
-    ] = "review",
+        TypeChoice, typer.Option("--type", help="review, question, rating or store.")
+    ] = TypeChoice.REVIEW,
     incentive: Annotated[
         str, typer.Option(help="Klaviyo incentive_type; reviews rewarded with points disclose it.")
     ] = "loyalty_points",
@@ -119,8 +137,8 @@ def submit(
 
     app = app_context(ctx)
     review = ClientReview(
-        review_type=review_type,
-        email=email,
+        review_type=review_type.value,
+        email=email_option("--email", email),
         author=author,
         content=content,
         rating=rating,
@@ -130,11 +148,3 @@ def submit(
     )
     result = submit_review(app.klaviyo().client, review, allow_live_account=allow_live_account)
     app.output.emit(result, lambda out, data: out.success(f"review by {data.email} submitted"))
-
-
-def _when(value: str | None) -> Any:
-    if value is None:
-        return None
-    from joyctl.services.rewards.sources import parse_time
-
-    return parse_time(value)

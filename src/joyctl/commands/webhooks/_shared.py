@@ -17,13 +17,21 @@ WebhookIdArg = Annotated[
 
 
 def webhook_deps(app: AppContext) -> WebhookDeps:
-    """The ledger, the credential store, and a Klaviyo client made only if it is needed."""
+    """The ledger, the credential store, and a Klaviyo client made only if it is needed; the
+    signing secret from JOYCTL_WEBHOOK_SECRET when the environment holds one."""
+    from datetime import timedelta
+
+    from joyctl.credentials import webhook_secret_from_environment
     from joyctl.services.webhooks.listen import WebhookDeps, memoized
 
+    profile = app.settings.profile
     return WebhookDeps(
         connection=app.ledger(),
         credentials=app.credentials(),
         klaviyo=memoized(lambda: app.klaviyo().client),
-        connection_info=dict(app.settings.profile.connection),
-        ledger_path=app.paths.ledger_file(app.settings.profile.name),
+        connection_info=dict(profile.connection),
+        ledger_path=app.paths.ledger_file(profile.name),
+        lookup_window=timedelta(seconds=profile.review_lookup_window),
+        webhook_secret=webhook_secret_from_environment(app.environ),
+        public_url=profile.webhook_endpoint,
     )

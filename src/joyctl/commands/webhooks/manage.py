@@ -6,10 +6,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from joyctl import values
 from joyctl.command_line import command
-from joyctl.commands._common import app_context, confirm_or_require_yes
+from joyctl.commands._args import resource_id
+from joyctl.commands._common import (
+    InsecureStorageOption,
+    app_context,
+    confirm_or_require_yes,
+    warn_if_program_off,
+)
 from joyctl.commands.webhooks._shared import WebhookIdArg
 from joyctl.output import Output
+
+NAME_LIMIT = 200
 
 if TYPE_CHECKING:
     from joyctl.services.webhooks.subscriptions import DeletedWebhook, TopicsReport, WebhookView
@@ -42,7 +51,7 @@ def list_(ctx: typer.Context) -> None:
     from joyctl.services.webhooks.subscriptions import list_subscriptions
 
     app = app_context(ctx)
-    hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger())
+    hooks = list_subscriptions(app.klaviyo().client, app.credentials(), app.ledger(), app.environ)
     app.output.emit(hooks, _render_list)
 
 
@@ -56,26 +65,39 @@ def create(
         typer.Option(help="Topic id (repeatable); default event:klaviyo.submitted_review."),
     ] = None,
     name: Annotated[str, typer.Option(help="Name shown in Klaviyo.")] = "joyctl reviews",
+    insecure_storage: InsecureStorageOption = False,
 ) -> None:
-    """Subscribe an endpoint to review submissions, with a new secret kept in the keyring.
+    """Subscribe an endpoint to review submissions, with a signing secret joyctl keeps.
 
-    The secret is generated here, sent to Klaviyo once, and stored in the profile's
-    credential store under the new webhook's id; it is never printed.
+    The secret is JOYCTL_WEBHOOK_SECRET when that is set (CI and containers: keep it in your
+    secret store, and give `webhooks listen` the same variable; joyctl stores it nowhere).
+    Otherwise it is generated here, sent to Klaviyo once, and kept where the profile keeps its
+    secrets (the keyring, or the 0600 file chosen with --insecure-storage) under the new
+    webhook's id. It is never printed. Where it will go is checked before Klaviyo is asked.
 
-    Example: joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
+    Examples:
+      joyctl webhooks create --endpoint https://hooks.example.com/klaviyo/webhooks
+      JOYCTL_WEBHOOK_SECRET=... joyctl --profile ci webhooks create --endpoint URL
     """
-    from joyctl.services.webhooks.subscriptions import create_subscription
+    from joyctl.services.webhooks.subscriptions import check_endpoint, create_subscription
 
     app = app_context(ctx)
+    app.insecure_storage = app.insecure_storage or insecure_storage
+    values.http_url(endpoint, what="--endpoint")  # shape and length; the path is kept as given
+    url = check_endpoint(endpoint)
+    topics = [resource_id("--topic", one) for one in topic or []]
+    name = values.text(name, what="--name", limit=NAME_LIMIT)
     hook = create_subscription(
         app.klaviyo().client,
         app.credentials(),
         app.ledger(),
-        endpoint_url=endpoint,
-        topic_ids=topic or [],
+        endpoint_url=url,
+        topic_ids=topics,
         name=name,
+        environ=app.environ,
     )
     app.output.emit(hook, _render_created)
+    warn_if_program_off(app)
 
 
 def enable(ctx: typer.Context, webhook_id: WebhookIdArg) -> None:
@@ -98,6 +120,7 @@ def _set_enabled(ctx: typer.Context, webhook_id: str, *, enabled: bool) -> None:
     from joyctl.services.webhooks.subscriptions import set_enabled
 
     app = app_context(ctx)
+    webhook_id = resource_id("WEBHOOK_ID", webhook_id)
     hook = set_enabled(
         app.klaviyo().client, app.credentials(), app.ledger(), webhook_id, enabled=enabled
     )
@@ -117,6 +140,7 @@ def delete(
     from joyctl.services.webhooks.subscriptions import delete_subscription
 
     app = app_context(ctx)
+    webhook_id = resource_id("WEBHOOK_ID", webhook_id)
     confirm_or_require_yes(app, f"delete webhook {webhook_id}", yes=yes)
     result = delete_subscription(app.klaviyo().client, app.credentials(), app.ledger(), webhook_id)
     app.output.emit(result, _render_deleted)
@@ -145,13 +169,14 @@ def _render_list(out: Output, data: list[WebhookView]) -> None:
 
 
 def _render_created(out: Output, data: WebhookView) -> None:
+    secret = {"env": "from JOYCTL_WEBHOOK_SECRET (stored nowhere)"}.get(data.secret, data.secret)
     out.fields(
         [
             ("id", data.id),
             ("endpoint", data.endpoint_url),
             ("topics", " ".join(data.topics)),
             ("enabled", "yes" if data.enabled else "no"),
-            ("secret", data.secret),
+            ("secret", secret),
         ]
     )
     out.success(f"webhook {data.id} created; receive with: {command('webhooks', 'listen')}")

@@ -1,4 +1,4 @@
-"""Profiles: upsert loyalty attributes and look profiles up by email."""
+"""Profiles: upsert loyalty attributes and look profiles up by email or id."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from joyctl.errors import UsageError
 from joyctl.klaviyo import filters
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.models import Profile
-from joyctl.klaviyo.resources._shared import chunks, parse_many, parse_one
+from joyctl.klaviyo.resources._shared import chunks, parse_many, parse_one, path_id
 
 # How many emails go into one `any(email,[...])` filter; a page holds at most 100 profiles.
 EMAILS_PER_LOOKUP = 100
@@ -55,3 +55,8 @@ def get_profiles_by_email(client: KlaviyoClient, emails: Sequence[str]) -> list[
 def get_profile_by_email(client: KlaviyoClient, email: str) -> Profile | None:
     profiles = get_profiles_by_email(client, [email])
     return profiles[0] if profiles else None
+
+
+def get_profile(client: KlaviyoClient, profile_id: str) -> Profile:
+    """One profile by its Klaviyo id (an event names its profile only by id)."""
+    return parse_one(Profile, client.get(f"/api/profiles/{path_id(profile_id)}"))

@@ -5,7 +5,8 @@
 - `GET  /__sandbox/scenario`         the ScenarioSeed (customers, connection, reviews)
 - `POST /__sandbox/clock`            `{"advance_seconds": 3600}` moves sandbox time forward,
                                      `{"freeze": true}` stops it (exact rate-limit windows)
-- `POST /__sandbox/settings`         account flags, consent, rate limits, faults (see SETTINGS)
+- `POST /__sandbox/settings`         account flags, consent, rate limits, faults, the webhook
+                                     payload shape (`{"webhook_payload": "no-review-id"}`)
 - `POST /__sandbox/reset`            `{"scenario": "empty"}` starts over
 - `POST /__sandbox/deliveries/flush` retries every pending webhook delivery now
 """
@@ -17,13 +18,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from joyctl.errors import UsageError
-from joyctl.sandbox.config import SandboxConfig, parse_rate_limits
+from joyctl.sandbox.config import SandboxConfig, parse_rate_limits, parse_webhook_payload
 from joyctl.sandbox.context import RequestContext
 from joyctl.sandbox.faults import FaultInjector, parse_faults
 from joyctl.sandbox.jsonapi import Response, invalid, json_response
 from joyctl.sandbox.scenarios.catalogue import build_state
 from joyctl.sandbox.scenarios.seeds import SandboxCredentials
-from joyctl.sandbox.store.inspection import snapshot
+from joyctl.sandbox.store.inspection import brief, snapshot
 from joyctl.sandbox.store.records import JsonObject
 from joyctl.sandbox.store.state import SandboxState
 
@@ -64,6 +65,7 @@ def settings_of(app: SandboxApp) -> JsonObject:
         "job_step_seconds": config.job_step_seconds,
         "latency": app.world.latency.spec,
         "retired_revisions": config.retired_revisions,
+        "webhook_payload": config.webhook_payload,
     }
 
 
@@ -75,8 +77,7 @@ def get_state(ctx: RequestContext, app: SandboxApp) -> Response:
     """`?brief=1` leaves out the per-profile items and per-attempt lists (large in benchmarks)."""
     document = snapshot(app.world.state, app.clock.now(), settings_of(app))
     if ctx.param("brief") in ("1", "true"):
-        document["profiles"].pop("items", None)
-        document["deliveries"].pop("attempts", None)
+        document = brief(document)
     return json_response(200, document, "application/json")
 
 
@@ -123,6 +124,9 @@ def _apply_runtime(app: SandboxApp, body: JsonObject) -> None:
     if "latency" in body:
         app.world.latency = config.latency_profile(str(body["latency"]))
         config = replace(config, latency=str(body["latency"]))
+    if "webhook_payload" in body:
+        shape = parse_webhook_payload(str(body["webhook_payload"]))
+        config = replace(config, webhook_payload=shape)
     app.world.config = config
 
 

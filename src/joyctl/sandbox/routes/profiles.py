@@ -9,6 +9,7 @@ from joyctl.sandbox.jsonapi import ApiError, Response, json_response, not_found
 from joyctl.sandbox.routes.filters import FilterField, Lookup, apply_filter, field_spec
 from joyctl.sandbox.routes.listing import page_of, sort_items
 from joyctl.sandbox.routes.validation import resource_data, same_id
+from joyctl.sandbox.store.flows import subscriptions_field
 from joyctl.sandbox.store.profiles import (
     find_profile,
     update_profile,
@@ -49,6 +50,14 @@ PROFILE_SORTS = {
 }
 
 
+def _resource(ctx: RequestContext, world: World, profile: ProfileRecord) -> JsonObject:
+    """The profile, with its `subscriptions` when `additional-fields[profile]` asks for them."""
+    resource = profile_resource(profile, ctx.base_url)
+    if "subscriptions" in ctx.list_param("additional-fields[profile]"):
+        resource["attributes"]["subscriptions"] = subscriptions_field(world.state, profile)
+    return resource
+
+
 def _single(ctx: RequestContext, profile: ProfileRecord, status: int) -> Response:
     return json_response(
         status, {"data": profile_resource(profile, ctx.base_url), "links": {"self": ctx.url}}
@@ -77,7 +86,7 @@ def get_profiles(ctx: RequestContext, world: World) -> Response:
     page = page_of(ctx, profiles)
     return json_response(
         200,
-        {"data": [profile_resource(p, ctx.base_url) for p in page.items], "links": page.links},
+        {"data": [_resource(ctx, world, p) for p in page.items], "links": page.links},
     )
 
 
@@ -85,7 +94,7 @@ def get_profile(ctx: RequestContext, world: World) -> Response:
     profile = world.state.profiles.get(ctx.path_params["id"])
     if profile is None:
         raise not_found("Profile", ctx.path_params["id"])
-    return _single(ctx, profile, 200)
+    return json_response(200, {"data": _resource(ctx, world, profile), "links": {"self": ctx.url}})
 
 
 def create_profile(ctx: RequestContext, world: World) -> Response:

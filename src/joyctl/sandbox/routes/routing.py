@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from joyctl.klaviyo.endpoints import ENDPOINTS, Endpoint, find_endpoint
 from joyctl.sandbox.context import Handler
 from joyctl.sandbox.routes import events as routes_events
+from joyctl.sandbox.routes import flows as routes_flows
 from joyctl.sandbox.routes import import_jobs as routes_import_jobs
 from joyctl.sandbox.routes import lists as routes_lists
 from joyctl.sandbox.routes import profiles as routes_profiles
@@ -27,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     **routes_lists.HANDLERS,
     **routes_webhooks.HANDLERS,
     **routes_reviews.HANDLERS,
+    **routes_flows.HANDLERS,
 }
 
 

@@ -10,7 +10,7 @@ from joyctl.sandbox.auth import ALL_SCOPES
 from joyctl.sandbox.clock import iso
 from joyctl.sandbox.config import DEFAULT_REDIRECT_URIS
 from joyctl.sandbox.ids import private_key, short_id, token, uuid_id
-from joyctl.sandbox.scenarios import data
+from joyctl.sandbox.scenarios import data, email_cases
 from joyctl.sandbox.scenarios.seeds import (
     ConnectionSeed,
     LoyaltyCustomer,
@@ -56,6 +56,7 @@ class _Recipe:
     reviews: str = "none"  # none | legacy | clean
     reviews_enabled: bool = True
     advanced_kdp: bool = False
+    email_cases: bool = False
 
 
 RECIPES: dict[str, _Recipe] = {
@@ -82,6 +83,12 @@ RECIPES: dict[str, _Recipe] = {
         grant_scopes=FULL_SCOPES,
         customers=30,
         reviews_enabled=False,
+    ),
+    "email-not-sent": _Recipe(
+        email_cases.DESCRIPTION,
+        grant_scopes=FULL_SCOPES,
+        customers=len(email_cases.CASES),
+        email_cases=True,
     ),
     "advanced-kdp": _Recipe(
         "An empty account on Advanced KDP: a private key may manage webhooks (no plan gate).",
@@ -296,6 +303,8 @@ def build_state(
     reviews: tuple[ReviewSeed, ...] = ()
     if recipe.reviews != "none" and recipe.reviews_enabled:
         reviews = _seed_reviews(state, customers, recipe.reviews, connected_at, now)
+    if recipe.email_cases:
+        email_cases.seed_email_cases(state, customers, now)
     seed = ScenarioSeed(
         name=name,
         description=recipe.description,

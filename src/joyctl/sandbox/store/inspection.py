@@ -144,3 +144,10 @@ def snapshot(state: SandboxState, now: float, settings: JsonObject) -> JsonObjec
         "deliveries": _deliveries(state),
         "tokens": _tokens(state, now),
     }
+
+
+def brief(document: JsonObject) -> JsonObject:
+    """The document without the per-profile items and per-attempt lists (large in benchmarks)."""
+    document["profiles"].pop("items", None)
+    document["deliveries"].pop("attempts", None)
+    return document

@@ -12,6 +12,7 @@ from typing import Any
 
 from joyctl.sandbox.context import World
 from joyctl.sandbox.store.events import EventInput, record_event
+from joyctl.sandbox.store.flows import start_flows
 from joyctl.sandbox.store.records import JsonObject
 from joyctl.sandbox.store.reviews import submit_review
 
@@ -49,7 +50,9 @@ def apply_due_writes(world: World) -> bool:
 def _apply(world: World, kind: str, payload: dict[str, Any]) -> None:
     if kind == "events":
         for fields in payload["events"]:
-            record_event(world.state, EventInput(**fields), world.now())
+            recorded = record_event(world.state, EventInput(**fields), world.now())
+            if recorded is not None:
+                start_flows(world.state, recorded, world.now())
     elif kind == "review":
         submit_review(world, payload["values"], payload["base_url"], payload["accepted_at"])
         world.after_change()

@@ -10,12 +10,13 @@ from pathlib import Path
 from joyctl.command_line import command
 from joyctl.errors import DataError
 from joyctl.files.atomic import write_atomic
+from joyctl.paths import make_private_folder
 from joyctl.sandbox.store.state import SandboxState
 
 
 def write_state_file(path: Path, text: str) -> None:
     """Replace the state file at once: a reader (or a crash) sees the old state or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     write_atomic(path, text)
 
 

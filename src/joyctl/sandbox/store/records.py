@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 JsonObject = dict[str, Any]
 
@@ -200,6 +200,8 @@ class DeliveryRecord(TypedDict):
     attempts: int
     next_attempt_at: float
     body: str | None  # fixed at the first attempt so retries send the same bytes
+    # Sandbox time until which one process is sending it (a shared state: see deliveries.py).
+    claimed_until: NotRequired[float]
 
 
 class DeliveryAttemptRecord(TypedDict):
@@ -219,6 +221,57 @@ class CountersRecord(TypedDict):
     faults: dict[str, int]  # fault kind -> injections
     duplicates_dropped: int
     daily_usage: dict[str, int]  # "create_list:2026-07-20" -> requests admitted that UTC day
+
+
+class FlowRecord(TypedDict):
+    """A flow started by a metric, with its actions in order."""
+
+    id: str
+    name: str
+    status: str  # draft | manual | live
+    archived: bool
+    trigger_metric_id: str | None
+    action_ids: list[str]
+    created: str
+    updated: str
+
+
+class FlowActionRecord(TypedDict):
+    id: str
+    flow_id: str
+    action_type: str  # send-email
+    status: str
+    message_ids: list[str]
+    created: str
+    updated: str
+
+
+class FlowMessageRecord(TypedDict):
+    id: str
+    action_id: str
+    name: str
+    subject_line: str
+    template_id: str | None
+    created: str
+    updated: str
+
+
+class TemplateRecord(TypedDict):
+    id: str
+    name: str
+    editor_type: str
+    html: str
+    text: str | None
+    created: str
+    updated: str
+
+
+class EmailConsentRecord(TypedDict):
+    """A profile's email marketing consent and its suppressions ({reason, timestamp})."""
+
+    consent: str  # SUBSCRIBED | UNSUBSCRIBED | NEVER_SUBSCRIBED
+    consent_timestamp: str | None
+    suppressions: list[JsonObject]
 
 
 def new_counters() -> CountersRecord:

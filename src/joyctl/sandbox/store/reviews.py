@@ -160,9 +160,20 @@ def record_review_event(world: World, review: ReviewRecord, when: float, base_ur
     if record is None:
         return
     review["event_ids"].append(record["id"])
-    payload = event_resource(record, base_url)
+    payload = webhook_payload(event_resource(record, base_url), world.config.webhook_payload)
     ready_at = world.now() + world.latency.draw(world.latency.deliveries, world.rng)
     enqueue(world.state, SUBMITTED_REVIEW_TOPIC, record["id"], payload, ready_at)
+
+
+def webhook_payload(resource: JsonObject, shape: str) -> JsonObject:
+    """The event as a delivery carries it, in the configured shape (SandboxConfig)."""
+    if shape != "no-review-id":
+        return resource
+    attributes = dict(resource["attributes"])
+    properties = dict(attributes["event_properties"])
+    properties.pop("review_id", None)
+    attributes["event_properties"] = properties
+    return {**resource, "attributes": attributes}
 
 
 def validate_status(status: Any) -> JsonObject:

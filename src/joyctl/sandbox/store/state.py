@@ -18,7 +18,11 @@ from joyctl.sandbox.store.records import (
     CountersRecord,
     DeliveryAttemptRecord,
     DeliveryRecord,
+    EmailConsentRecord,
     EventRecord,
+    FlowActionRecord,
+    FlowMessageRecord,
+    FlowRecord,
     GrantRecord,
     ImportJobRecord,
     JsonObject,
@@ -29,6 +33,7 @@ from joyctl.sandbox.store.records import (
     ProfileRecord,
     RefreshTokenRecord,
     ReviewRecord,
+    TemplateRecord,
     WebhookRecord,
     new_counters,
 )
@@ -61,6 +66,11 @@ class SandboxState:
     reviews: dict[str, ReviewRecord] = field(default_factory=dict)
     deliveries: dict[str, DeliveryRecord] = field(default_factory=dict)
     delivery_attempts: list[DeliveryAttemptRecord] = field(default_factory=list)
+    flows: dict[str, FlowRecord] = field(default_factory=dict)
+    flow_actions: dict[str, FlowActionRecord] = field(default_factory=dict)
+    flow_messages: dict[str, FlowMessageRecord] = field(default_factory=dict)
+    templates: dict[str, TemplateRecord] = field(default_factory=dict)
+    email_consent: dict[str, EmailConsentRecord] = field(default_factory=dict)  # by profile id
     # Accepted 202 writes not yet readable (see store/pending.py), oldest first.
     pending_writes: list[JsonObject] = field(default_factory=list)
     counters: CountersRecord = field(default_factory=new_counters)

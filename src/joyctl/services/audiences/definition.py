@@ -14,15 +14,15 @@ from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from joyctl import values
 from joyctl.command_line import command
 from joyctl.errors import DataError, UsageError
 from joyctl.ledger.audiences import MemberFilter
-from joyctl.ledger.customers import MEMBER_STATUSES, normalize_timestamp
+from joyctl.ledger.customers import MEMBER_STATUSES
 
 NAME_LIMIT = 100
 TIER_LIMIT = 100
 _AGE = re.compile(r"^(\d{1,5})d$")
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MemberStatus = Literal["member", "guest", "excluded"]
 
@@ -175,11 +175,14 @@ def _bound(label: str, raw: str | None) -> str | None:
     if _AGE.match(text):
         return text
     try:
-        return normalize_timestamp(text + "T00:00" if _DATE_ONLY.match(text) else text)
-    except DataError:
+        return values.moment(text, what=label).isoformat()
+    except UsageError:
         raise UsageError(
-            f"{label} {raw!r} is neither a date nor an age",
-            hint="write 2026-01-31, 2026-01-31T12:00Z, or an age in days such as 90d",
+            f"{label} {values.shown(raw)} is neither a date nor an age",
+            hint=(
+                "write 2026-01-31, 2026-01-31T12:00Z (from 1970-01-01 to 9999-12-30),"
+                " or an age in days such as 90d"
+            ),
         ) from None
 
 

@@ -3,8 +3,10 @@
 The checks are Klaviyo's own (klaviyo-api.md 3.1 and 3.2), made before sending so a bad record
 is quarantined alone instead of failing the 999 others in its request: a metric name under 128
 characters, a time after 1990 and at most a year ahead, at most 400 properties, no string over
-100 KB, an email or external id. A record without an `id` gets one derived from its content, so
-sending the same file again never duplicates an event.
+100 KB, an email or external id. Every value is bounded as well (`joyctl.files.limits`): a
+finite `value` within 10**15 either way, integers within 64 bits, JSON nested at most 64 deep.
+A record without an `id` gets one derived from its content, so sending the same file again
+never duplicates an event.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.files import limits
 from joyctl.files.reader import Record
 from joyctl.klaviyo.bulk.batches import Item, Outgoing, Rejected, Skipped, fits_alone
 from joyctl.klaviyo.resources.events import EventInput
@@ -112,7 +115,7 @@ def _columns(values: Mapping[str, Any], loose_columns: bool) -> dict[str, Any]:
         elif name != PROPERTIES_KEY and not loose_columns:
             unknown.append(key)
     if unknown:
-        raise DataError(f"unknown keys {', '.join(sorted(unknown))}")
+        raise DataError(f"unknown keys {limits.shown_names(unknown)}")
     return known
 
 
@@ -142,16 +145,10 @@ def _event_time(raw: Any, now: datetime) -> datetime:
     text = _text(raw, "time")
     if text is None:
         raise DataError("time is missing")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise DataError(f"time {text!r} is not ISO 8601") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC).replace(microsecond=0)
-    if not EARLIEST_TIME <= moment <= now + timedelta(days=365):
-        raise DataError(f"time {text!r} is before 1990 or more than a year ahead")
-    return moment
+    when = limits.moment(text, "time").astimezone(UTC).replace(microsecond=0)
+    if not EARLIEST_TIME <= when <= now + timedelta(days=365):
+        raise DataError(f"time {limits.shown(text)} is before 1990 or more than a year ahead")
+    return when
 
 
 def _properties(
@@ -161,9 +158,9 @@ def _properties(
     raw = next((v for k, v in values.items() if k.lower() == PROPERTIES_KEY), None)
     if isinstance(raw, str) and raw.strip():
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"properties is not valid JSON ({exc.msg})") from None
+            raw = limits.load_json(raw)
+        except DataError as exc:
+            raise DataError(f"properties: {exc.message}") from None
     if raw not in (None, "") and not isinstance(raw, dict):
         raise DataError("properties must be an object")
     properties.update(raw or {})
@@ -195,19 +192,14 @@ def _check_value(value: Any, depth: int) -> None:
             raise DataError(f"properties nest deeper than {MAX_DEPTH} levels")
         for item in value.values() if isinstance(value, dict) else value:
             _check_value(item, depth + 1)
+    elif isinstance(value, int) and not limits.MIN_INTEGER <= value <= limits.MAX_INTEGER:
+        raise DataError("a property holds an integer beyond 64 bits")
 
 
 def _value(raw: Any) -> float | None:
     if raw is None:
         return None
-    if isinstance(raw, str):
-        try:
-            raw = float(raw.strip())
-        except ValueError:
-            raise DataError(f"value {raw!r} is not a number") from None
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise DataError(f"value {raw!r} is not a number")
-    return float(raw)
+    return limits.finite_number(raw, "value", low=-limits.MAX_AMOUNT, high=limits.MAX_AMOUNT)
 
 
 def _currency(raw: Any) -> str | None:
@@ -215,7 +207,7 @@ def _currency(raw: Any) -> str | None:
     if text is None:
         return None
     if not _CURRENCY.match(text.upper()):
-        raise DataError(f"value_currency {text!r} is not a three-letter ISO 4217 code")
+        raise DataError(f"value_currency {limits.shown(text)} is not a three-letter ISO 4217 code")
     return text.upper()
 
 

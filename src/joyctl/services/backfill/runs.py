@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from joyctl.command_line import command
 from joyctl.errors import InterruptedRunError, JoyctlError, NotFoundError
 from joyctl.ledger import runs
+from joyctl.ledger.db import roll_back_cut_off
 from joyctl.ledger.runs import Run
 
 if TYPE_CHECKING:
@@ -149,7 +150,10 @@ def run_outcome(connection: sqlite3.Connection, run: Run) -> Iterator[None]:
     command = resume_command(run.id, run.kind)
     try:
         yield
+        # Inside the `try`, so an interrupt landing as the block ends is not left `running`.
+        runs.finish_run(connection, run.id, runs.COMPLETED, now=utc_now())
     except KeyboardInterrupt:
+        roll_back_cut_off(connection)  # the checkpoint being written when the interrupt came
         runs.finish_run(connection, run.id, runs.INTERRUPTED, now=utc_now())
         raise InterruptedRunError(
             f"interrupted; run {run.id} is saved", hint=f"resume it with `{command}`"
@@ -161,7 +165,6 @@ def run_outcome(connection: sqlite3.Connection, run: Run) -> Iterator[None]:
     except Exception as error:
         runs.finish_run(connection, run.id, runs.FAILED, now=utc_now(), error=type(error).__name__)
         raise
-    runs.finish_run(connection, run.id, runs.COMPLETED, now=utc_now())
 
 
 class RunView(BaseModel):

@@ -40,6 +40,7 @@ from joyctl.services.connection.oauth_login import (
     AuthorizationRequest,
     OAuthLogin,
     await_redirect,
+    check_someone_can_log_in,
     follow_sandbox_consent,
 )
 from joyctl.services.connection.session import make_client, oauth_app, tokens_from_bundle
@@ -63,8 +64,15 @@ class ConnectResult(BaseModel):
 def connect_oauth(
     deps: ConnectionDeps, login: OAuthLogin, *, client_secret: ResolvedCredential | None = None
 ) -> ConnectResult:
-    """The authorization-code flow with PKCE; `client_secret` is one read from stdin."""
+    """The authorization-code flow with PKCE; `client_secret` is one read from stdin.
+
+    Where the grant will be kept is checked first: a login that ends in a keyring that cannot
+    hold it would be wasted, and so would the person's time at the browser.
+    """
     app, secret = _oauth_app(deps, client_secret)
+    if not deps.profile.builtin:
+        check_someone_can_log_in(login, deps.environ)
+    deps.store.check_writable()
     request = AuthorizationRequest(
         app, requested_scopes(deps), generate_state(), generate_pkce_pair()
     )
@@ -91,6 +99,7 @@ def connect_oauth(
 
 def connect_api_key(deps: ConnectionDeps, api_key: ResolvedCredential) -> ConnectResult:
     """Verify a private key, probe what it may read, then store it in place of any grant."""
+    deps.store.check_writable()
     auth = ApiKeyAuth(api_key.secret.get_secret_value())
     with make_client(deps.profile, deps.base_url, auth, deps.hooks) as client:
         account = AccountFacts.of(get_account(client))
@@ -221,6 +230,8 @@ def _record(
     method: str,
 ) -> None:
     ledger = deps.ledger()  # first: the sandbox profile seeds its config here on first use
+    if not deps.profile.builtin:  # the built-in profile keeps the emulator's fake secrets
+        facts["secret_storage"] = deps.store.storage.value
     save_connection_facts(deps.settings, deps.profile.name, facts)
     record_connection(
         ledger,

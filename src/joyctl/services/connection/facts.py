@@ -83,16 +83,31 @@ def environment_override(environ: Mapping[str, str]) -> str | None:
     return None
 
 
+# Facts about the profile rather than one connection: a new connection keeps them.
+_PROFILE_FACTS = ("secret_storage",)
+
+
 def save_connection_facts(settings: Settings, profile: str, facts: Mapping[str, Any]) -> None:
-    """Replace the profile's `[profiles.NAME.connection]` table (facts only, no secrets)."""
-    _update_connection(settings, profile, lambda _: dict(facts))
+    """Replace the profile's `[profiles.NAME.connection]` table (facts only, no secrets),
+    keeping where the profile stores its secrets."""
+
+    def replace(old: dict[str, Any]) -> dict[str, Any]:
+        kept = {key: old[key] for key in _PROFILE_FACTS if key in old}
+        return {**kept, **facts}
+
+    _update_connection(settings, profile, replace)
+
+
+def record_fact(settings: Settings, profile: str, key: str, value: object) -> None:
+    """Set one fact in the profile's connection table, leaving the others as they are."""
+    _update_connection(settings, profile, lambda old: {**old, key: value})
 
 
 def mark_disconnected(settings: Settings, profile: str, at: datetime) -> bool:
     """Record when the profile was disconnected; False when it had no connection facts."""
     section = settings.file_data.get("profiles", {}).get(profile, {})
     current = section.get("connection")
-    if not current or current.get("disconnected_at"):
+    if not current or not current.get("account_id") or current.get("disconnected_at"):
         return False
     _update_connection(settings, profile, lambda old: {**old, "disconnected_at": at.isoformat()})
     return True

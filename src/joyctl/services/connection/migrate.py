@@ -1,14 +1,15 @@
 """`joyctl auth migrate`: move a profile's secrets from the insecure file into the OS keyring.
 
 Each secret is read back from the keyring before it leaves the file, and a different value
-already in the keyring is reported as a conflict with both copies left in place.
+already in the keyring is reported as a conflict with both copies left in place. The profile
+moves with its secrets: once nothing is left behind, its later writes go to the keyring.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
-from joyctl.credentials import CredentialStore
+from joyctl.credentials import CredentialStore, SecretStorage
 
 
 class MigrationResult(BaseModel):
@@ -18,6 +19,7 @@ class MigrationResult(BaseModel):
     insecure_file: str
     file_removed: bool
     keyring_backend: str | None
+    secret_storage: SecretStorage  # where the profile writes its secrets from now on
 
 
 def migrate_secrets(store: CredentialStore) -> MigrationResult:
@@ -29,4 +31,5 @@ def migrate_secrets(store: CredentialStore) -> MigrationResult:
         insecure_file=str(report.file_path),
         file_removed=report.file_removed,
         keyring_backend=store.keyring_status().backend,
+        secret_storage=report.storage,
     )

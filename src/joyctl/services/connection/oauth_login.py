@@ -117,16 +117,30 @@ def _pasted(request: AuthorizationRequest, login: OAuthLogin, port: int) -> str:
     return login.paste() if login.paste is not None else ""
 
 
-def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
-    if login.unattended:  # with or without --no-browser: nobody is there to finish it
-        raise UsageError(
-            "connecting by OAuth needs a person to approve it in a browser; with CI or"
-            " --no-input joyctl does not wait for one",
-            hint=(
-                f"set {envvars.ACCESS_TOKEN} or {envvars.API_KEY}, or pipe a private key to"
-                " --api-key-stdin"
-            ),
+def check_someone_can_log_in(login: OAuthLogin, environ: Mapping[str, str]) -> None:
+    """Refuse at once when nobody is there to finish a browser login (CI, --no-input)."""
+    if not login.unattended or login.paste is not None:
+        return
+    already = [name for name in (envvars.API_KEY, envvars.ACCESS_TOKEN) if environ.get(name)]
+    if already:
+        hint = (
+            f"{already[0]} is set, and every command uses it without connecting; to store a"
+            " private key instead, pipe it to --api-key-stdin"
         )
+    else:
+        hint = (
+            f"set {envvars.ACCESS_TOKEN} or {envvars.API_KEY}, or pipe a private key to"
+            " --api-key-stdin"
+        )
+    raise UsageError(
+        "connecting by OAuth needs a person to approve it in a browser; with CI or"
+        " --no-input joyctl does not wait for one",
+        hint=hint,
+    )
+
+
+def _show(login: OAuthLogin, url: str, environ: Mapping[str, str]) -> None:
+    check_someone_can_log_in(login, environ)  # with or without --no-browser: nobody to finish
     if not login.open_browser:
         login.tell(f"Open this URL in a browser to connect joyctl to Klaviyo:\n\n  {url}\n")
     elif login.browser(url, environ):

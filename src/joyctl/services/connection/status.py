@@ -16,19 +16,25 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from joyctl.command_line import command
 from joyctl.credentials import (
     LOOKUP_ORDER,
+    SERVICE_NAME,
     CredentialKind,
     CredentialSource,
     ResolvedCredential,
+    SecretStorage,
     resolve_klaviyo_credential,
 )
 from joyctl.errors import (
     ConfigError,
     CredentialStoreError,
+    DataError,
     ExitCode,
     JoyctlError,
     RemoteError,
+    UsageError,
+    hint_for,
 )
 from joyctl.klaviyo.auth import OAuthAuth
 from joyctl.klaviyo.oauth import OAuthApp
@@ -59,6 +65,14 @@ class SecretPlace(BaseModel):
     name: str
     source: CredentialSource
     origin: str
+
+
+class SecretStorageView(BaseModel):
+    """Where the profile writes its secrets, known without asking the keyring anything."""
+
+    kind: SecretStorage
+    remembered: bool  # chosen earlier and kept in config.toml (else: the keyring, by default)
+    location: str  # the keyring service, or the insecure file's path
 
 
 class StorageView(BaseModel):
@@ -97,6 +111,7 @@ class StatusReport(BaseModel):
     connected_at: str | None
     credential: CredentialView | None
     lookup_order: str
+    secret_storage: SecretStorageView
     storage: StorageView | None
     token: TokenView | None
     scopes: ScopeView
@@ -182,6 +197,7 @@ def _connected(
         connected_at=deps.profile.connection.get("connected_at"),
         credential=_credential_view(credential),
         lookup_order=LOOKUP_ORDER,
+        secret_storage=_secret_storage(deps),
         storage=_storage_if_stored(deps, credential),
         token=access.token,
         scopes=ScopeView(granted=access.granted, required=required, missing=missing),
@@ -200,11 +216,13 @@ def _failed(
     credential: ResolvedCredential | None = None,
     storage: StorageView | None,
 ) -> StatusReport:
-    exit_code = ExitCode.AUTH
-    if isinstance(error, RemoteError | ConfigError):  # an outage, or a setting (the revision)
-        exit_code = error.exit_code
-    # Reconnecting helps a missing or dead credential, not a network, keyring or setting failure.
-    reconnect = not isinstance(error, RemoteError | CredentialStoreError | ConfigError)
+    # A network failure (5), an answer joyctl cannot read (3), a malformed environment (2) or
+    # a setting such as the revision is said as every other command says it; the rest means the
+    # profile is not usably connected.
+    said_as_such = RemoteError | DataError | UsageError | ConfigError
+    exit_code = error.exit_code if isinstance(error, said_as_such) else ExitCode.AUTH
+    # Reconnecting helps a missing or dead credential, not the failures above or the keyring's.
+    reconnect = not isinstance(error, said_as_such | CredentialStoreError)
     fix = connect_command(deps.profile.name) if reconnect else None
     return StatusReport(
         profile=deps.profile.name,
@@ -216,12 +234,15 @@ def _failed(
         connected_at=deps.profile.connection.get("connected_at"),
         credential=_credential_view(credential) if credential else None,
         lookup_order=LOOKUP_ORDER,
+        secret_storage=_secret_storage(deps),
         storage=storage,
         token=None,
         scopes=ScopeView(granted=None, required=_required(deps), missing=None),
         features=[],
         capabilities=None,
-        problem=Problem(code=error.code, message=error.message, hint=error.hint),
+        problem=Problem(
+            code=error.code, message=error.message, hint=hint_for(error, command("status"))
+        ),
         fix=fix,
         warnings=[],
     )
@@ -244,6 +265,17 @@ def _credential_view(credential: ResolvedCredential) -> CredentialView:
     return CredentialView(
         kind=kind, source=credential.source, origin=credential.origin, refreshable=refreshable
     )
+
+
+def _secret_storage(deps: ConnectionDeps) -> SecretStorageView:
+    store = deps.store
+    if store.storage is SecretStorage.FILE:
+        location = str(store.file_path)
+    elif deps.profile.builtin:
+        location = "the sandbox profile's own file (the emulator's fake credentials)"
+    else:
+        location = f"OS keyring, service '{SERVICE_NAME}'"
+    return SecretStorageView(kind=store.storage, remembered=store.storage_chosen, location=location)
 
 
 def _storage_if_stored(deps: ConnectionDeps, credential: ResolvedCredential) -> StorageView | None:

@@ -26,11 +26,19 @@ from joyctl.services.diagnose.data_checks import (
 from joyctl.services.diagnose.delivery_checks import (
     check_deliveries,
     check_signature_failures,
+    check_unmatched_events,
 )
 from joyctl.services.diagnose.focus import focus_on_email, focus_on_review
-from joyctl.services.diagnose.model import CheckResult, DiagnoseReport, Status, summarize
+from joyctl.services.diagnose.model import (
+    CheckResult,
+    DiagnoseReport,
+    Focus,
+    Status,
+    summarize,
+)
 from joyctl.services.diagnose.probe import Probe
 from joyctl.services.diagnose.review_checks import (
+    check_approval_queue,
     check_missed_reviews,
     check_pending_reviews,
     check_program,
@@ -38,6 +46,7 @@ from joyctl.services.diagnose.review_checks import (
     check_review_webhook,
     check_reviews_enabled,
 )
+from joyctl.services.diagnose.trigger_checks import run_trigger_checks
 
 CHECKS: tuple[Callable[[Probe], CheckResult], ...] = (
     check_credentials,
@@ -49,7 +58,9 @@ CHECKS: tuple[Callable[[Probe], CheckResult], ...] = (
     check_missed_reviews,
     check_deliveries,
     check_signature_failures,
+    check_unmatched_events,
     check_pending_reviews,
+    check_approval_queue,
     check_rejections,
     check_program,
     check_outbox,
@@ -63,14 +74,28 @@ __all__ = ["CHECKS", "DiagnoseReport", "Probe", "Status", "run_checks"]
 
 
 def run_checks(
-    probe: Probe, *, email: str | None = None, review_id: str | None = None
+    probe: Probe,
+    *,
+    email: str | None = None,
+    review_id: str | None = None,
+    trigger: str | None = None,
 ) -> DiagnoseReport:
+    if trigger and email:
+        # Why one loyalty email did not go out: only the checks on its path.
+        checks = [check_credentials(probe), check_authentication(probe)]
+        if checks[-1].status is Status.PASS:
+            checks += run_trigger_checks(probe, email, trigger)
+        return _report(probe, checks, [])
     checks = [check(probe) for check in CHECKS]
     focus = []
     if email:
         focus.append(focus_on_email(probe, email))
     if review_id:
         focus.append(focus_on_review(probe, review_id))
+    return _report(probe, checks, focus)
+
+
+def _report(probe: Probe, checks: list[CheckResult], focus: list[Focus]) -> DiagnoseReport:
     found = account(probe)
     authenticated = next(c for c in checks if c.id == "authentication").status is Status.PASS
     return DiagnoseReport(

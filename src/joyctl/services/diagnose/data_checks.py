@@ -93,10 +93,10 @@ def check_profile_drift(probe: Probe) -> CheckResult:
 
 
 def check_ledger_integrity(probe: Probe) -> CheckResult:
-    from joyctl.services.ledger_admin.operations import verify
+    from joyctl.services.ledger_admin.operations import verify_invariants
 
     title = "Ledger integrity (the invariants `ledger verify` checks)"
-    report = verify(probe.connection)
+    report = verify_invariants(probe.connection)
     broken = [check for check in report.checks if not check.ok]
     if broken:
         evidence = [f"{check.name}: {check.count} violations" for check in broken]

@@ -1,11 +1,12 @@
-"""Deliveries arriving, and signature failures among the deliveries joyctl stored."""
+"""Deliveries arriving, signature failures among the deliveries joyctl stored, and review events
+whose review could not be found."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from joyctl.command_line import command, then
-from joyctl.ledger.deliveries import delivery_stats
+from joyctl.ledger.deliveries import delivery_stats, unmatched_events
 from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import CheckResult, failed, passed, skipped, warned
 from joyctl.services.diagnose.probe import Probe
@@ -52,3 +53,20 @@ def check_signature_failures(probe: Probe) -> CheckResult:
         )
         return failed("signatures", title, evidence, fix, "ID: the webhook `webhooks list` shows")
     return passed("signatures", title, f"{stats.verified} of {stats.total} deliveries verified")
+
+
+def check_unmatched_events(probe: Probe) -> CheckResult:
+    title = "Every review webhook event was matched to its review"
+    found = unmatched_events(probe.connection)
+    if not found.count:
+        return passed("unmatched_events", title, "no review event is waiting to be matched")
+    evidence = [
+        f"{found.count} review events are kept unmatched since {found.oldest_seen_at}: they"
+        " name no review id, and no single review matched their time, email and product",
+        *(f"event {ext} (delivery {delivery}): {why}" for ext, delivery, why in found.examples),
+        f"`{command('webhooks', 'replay')}` looks them up again; the review_lookup_window setting"
+        " widens the search",
+    ]
+    since = (found.oldest_seen_at or "")[:10]
+    replay = command("reviews", "replay", *(("--since", since) if since else ()))
+    return failed("unmatched_events", title, evidence, then(replay, command("webhooks", "replay")))

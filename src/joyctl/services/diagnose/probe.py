@@ -64,6 +64,11 @@ class Probe:
         """Call Klaviyo once for `key`; authentication must have worked first."""
         return self._memo(key, lambda: fetch(self.client()))
 
+    def remote_error(self, key: str) -> JoyctlError | None:
+        """Why the remote fact `key` could not be had, if it was asked for and failed."""
+        fetched = self._facts.get(key)
+        return fetched.error if fetched is not None else None
+
     def _memo(self, key: str, produce: Callable[[], Any]) -> Fetched:
         if key not in self._facts:
             try:

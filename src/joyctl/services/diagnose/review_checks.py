@@ -1,11 +1,13 @@
-"""Checks 5-11: Klaviyo Reviews, the review webhook, missed reviews, moderation, the program."""
+"""Checks 5-11: Klaviyo Reviews, the review webhook, missed reviews, moderation, the approval
+queue, the program."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 
 from joyctl.command_line import command, then
+from joyctl.credentials import webhook_secret_from_environment
 from joyctl.klaviyo.models import Review, Webhook
 from joyctl.klaviyo.resources.reviews import list_reviews
 from joyctl.klaviyo.resources.webhooks import list_webhook_topics, list_webhooks
@@ -88,6 +90,8 @@ def check_review_webhook(probe: Probe) -> CheckResult:
 
 
 def _secret_known(probe: Probe, webhook_id: str) -> bool:
+    if webhook_secret_from_environment(probe.environ) is not None:
+        return True  # JOYCTL_WEBHOOK_SECRET: the listener verifies every webhook with it
     try:
         return probe.store.read_webhook_secret(webhook_id) is not None
     except Exception:  # noqa: BLE001 - an unreadable keyring means "not known" here
@@ -156,6 +160,26 @@ def check_rejections(probe: Probe) -> CheckResult:
     evidence = [", ".join(f"{reason} {count}" for reason, count in counts.items())]
     evidence.append(f"each review's reason: `{command('reviews', 'show', 'REVIEW_ID')}`")
     return passed("rejections", title, *evidence)
+
+
+def check_approval_queue(probe: Probe) -> CheckResult:
+    title = "No review waits long in the approval queue"
+    held = review_queries.held_reviews(probe.connection)
+    if not held:
+        return passed("approval_queue", title, "no review is waiting for approval")
+    oldest = held[0].review
+    written = datetime.fromisoformat(oldest.created_at)
+    written = written if written.tzinfo else written.replace(tzinfo=UTC)
+    days = max((probe.now - written).total_seconds(), 0) / 86400
+    evidence = [
+        f"{len(held)} reviews are held for approval (manual_approval is on); their authors"
+        " get no points until they are approved",
+        f"the oldest, {oldest.review_id} by {oldest.email or '?'}, was written"
+        f" {oldest.created_at} ({days:.1f} days ago)",
+        f"see them first: {command('reviews', 'pending')} (reject one:"
+        f" {command('reviews', 'reject', 'ID', '--reason')})",
+    ]
+    return warned("approval_queue", title, evidence, command("reviews", "approve", "--all"))
 
 
 def check_program(probe: Probe) -> CheckResult:

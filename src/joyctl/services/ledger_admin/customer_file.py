@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from joyctl.errors import DataError
+from joyctl.files import limits
 from joyctl.files.formats import FileFormat
 from joyctl.files.reader import Record
 from joyctl.ledger.bulk import CustomerRow
@@ -42,7 +43,7 @@ def customer_columns(cells: list[str]) -> list[str]:
     unknown = [name for name in header if name not in COLUMNS]
     problem = None
     if unknown:
-        problem = f"unknown columns {', '.join(unknown)}"
+        problem = f"unknown columns {limits.shown_names(unknown)}"
     elif "email" not in header:
         problem = "no email column"
     elif len(set(header)) != len(header):
@@ -66,7 +67,7 @@ def customer_row(line: int, values: Mapping[str, Any]) -> CustomerRow:
     """One record's customer fields and opening balance (DataError names what is wrong)."""
     unknown = sorted(str(key) for key in values if key not in COLUMNS)
     if unknown:
-        raise DataError(f"unknown keys {', '.join(unknown)}")
+        raise DataError(f"unknown keys {limits.shown_names(unknown)}")
     text = {name: _as_text(name, values.get(name)) for name in _TEXT_COLUMNS}
     email = text.pop("email")
     if email is None:
@@ -101,14 +102,15 @@ def _as_flag(value: Any) -> bool | None:
         return True
     if word in _FALSE:
         return False
-    raise DataError(f"referred {value!r} is not true or false")
+    raise DataError(f"referred {limits.shown(value)} is not true or false")
 
 
 def _as_points(value: Any) -> int:
     if value is None or value == "":
         return 0
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DataError(f"points {value!r} is not a whole number of at least 0")
-    return value
+    try:
+        return limits.whole_number(value, "points", low=0, high=limits.MAX_POINTS)
+    except DataError:
+        raise DataError(
+            f"points {limits.shown(value)} is not a whole number from 0 to {limits.MAX_POINTS:,}"
+        ) from None

@@ -11,6 +11,7 @@ import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from joyctl.errors import DataError
@@ -18,7 +19,11 @@ from joyctl.files.formats import FileFormat
 from joyctl.files.quarantine import QuarantineLog
 from joyctl.files.reader import Record
 from joyctl.ledger.bulk import BatchResult, CustomerRow, LoadCounts, load_batch
+from joyctl.ledger.points import current_balance
+from joyctl.ledger.triggers import customer_with_id
 from joyctl.services.ledger_admin.customer_file import customer_row, record_values
+from joyctl.services.triggers.catalogue import enabled_metrics
+from joyctl.services.triggers.feed import TIER_TRIGGER, queue_tier_change
 
 MISMATCH_LINES_KEPT = 20
 
@@ -59,9 +64,10 @@ def load_customer_file(
 ) -> ImportTally:
     """Load every record; `on_batch` hears the running record count after each commit."""
     tally = ImportTally()
+    tier_watch = tier_trigger_watch(connection)
     for batch in _batches(records, batch_size):
         rows, bad, values_at = _parse(batch, file_format)
-        result = load_batch(connection, rows, source=source)
+        result = load_batch(connection, rows, source=source, on_tier_change=tier_watch)
         bad += [_Bad(no.line, no.reason, values_at[no.line]) for no in result.refused]
         for entry in sorted(bad, key=lambda entry: entry.line):
             quarantine.add(entry.line, entry.reason, entry.values)
@@ -94,3 +100,21 @@ def _parse(
         except DataError as exc:
             bad.append(_Bad(record.line, exc.message, values))
     return rows, bad, values_at
+
+
+def tier_trigger_watch(
+    connection: sqlite3.Connection,
+) -> Callable[[sqlite3.Connection, int, str | None], None] | None:
+    """What queues `Joy: Tier Achieved` for a tier the import changes (None when disabled:
+    the import then skips the extra look-up per row)."""
+    if TIER_TRIGGER not in enabled_metrics(connection):
+        return None
+    stamp = datetime.now(UTC).isoformat()
+
+    def queue(connection: sqlite3.Connection, customer_id: int, before: str | None) -> None:
+        customer = customer_with_id(connection, customer_id)
+        if customer is not None:
+            balance = current_balance(connection, customer_id)
+            queue_tier_change(connection, customer, before, balance, stamp)
+
+    return queue

@@ -7,6 +7,10 @@ review twice; the earn entry's idempotency key makes a repeat a no-op in any cas
 decision writes the inbox row, the decision, the point entry and the outbox rows together:
 they are queued in memory and written with one statement per table before COMMIT
 (`reward_writes`), so a crash loses nothing already committed and commits nothing half-done.
+
+The approval queue's verdicts (`joyctl reviews approve|reject`) are read for each batch and
+handed to the engine as `merchant_approved` / `merchant_rejected`, so a review decided again
+later (a replay, a re-delivered webhook) keeps the verdict it was given.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,6 +76,7 @@ class PipelineTally:
     points: int = 0
     revoked: int = 0
     unchanged: int = 0
+    held: int = 0  # held for approval (AWAITING_APPROVAL), not counted among the rejected
     rejected: Counter[str] = field(default_factory=Counter)
     customers: set[str] = field(default_factory=set)
 
@@ -117,15 +122,29 @@ class RewardPipeline:
 
     def _run_batch(self, batch: list[IncomingReview]) -> list[Outcome]:
         with transaction(self.connection, rollback=not self.commit):
-            self._sync_history()
-            # One decision time per batch: the batch is one transaction, decided as one.
-            now = self.clock()
-            stamp = now.isoformat()
-            writes = BatchWrites(self.connection, self.program, stamp, self._prefetch(batch))
-            outcomes = [self._handle(review, now, writes) for review in batch]
-            writes.flush()
-            self._synced_entry_id = last_entry_id(self.connection)
+            return self.decide_batch(batch)
+
+    def decide_batch(self, batch: list[IncomingReview]) -> list[Outcome]:
+        """Decide and write one batch inside the caller's transaction (which holds the lock)."""
+        self._sync_history()
+        # One decision time per batch: the batch is one transaction, decided as one.
+        now = self.clock()
+        stamp = now.isoformat()
+        batch = self._with_verdicts(batch)
+        writes = BatchWrites(self.connection, self.program, stamp, self._prefetch(batch))
+        outcomes = [self._handle(review, now, writes) for review in batch]
+        writes.flush()
+        self._synced_entry_id = last_entry_id(self.connection)
         return outcomes
+
+    def _with_verdicts(self, batch: list[IncomingReview]) -> list[IncomingReview]:
+        """Each review with the approval queue's verdict on it, if it has one."""
+        verdicts = review_queries.approvals_for(
+            self.connection, [review.inbox.review_id for review in batch]
+        )
+        if not verdicts:
+            return batch
+        return [_with_verdict(review, verdicts.get(review.inbox.review_id)) for review in batch]
 
     def _sync_history(self) -> None:
         for row in entries_after(self.connection, self._synced_entry_id):
@@ -258,5 +277,20 @@ class RewardPipeline:
             tally.customers.add(decision.customer_id)
         elif isinstance(decision, Revocation):
             tally.revoked += 1
+        elif outcome.reason == ReasonCode.AWAITING_APPROVAL:
+            tally.held += 1
         elif outcome.reason:
             tally.rejected[outcome.reason] += 1
+
+
+def _with_verdict(
+    incoming: IncomingReview, verdict: review_queries.Approval | None
+) -> IncomingReview:
+    if verdict is None:
+        return incoming
+    review = replace(
+        incoming.engine_review,
+        merchant_approved=verdict.verdict == review_queries.APPROVE,
+        merchant_rejected=verdict.verdict == review_queries.REJECT,
+    )
+    return IncomingReview(review, incoming.inbox)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from joyctl.engine import (
 )
 from joyctl.engine.program import DEFAULT_PROGRAM_ID
 from joyctl.errors import ConfigError, DataError
+from joyctl.files import limits
 from joyctl.ledger.db import transaction
 from joyctl.ledger.programs import (
     ProgramVersion,
@@ -71,6 +72,13 @@ class ProgramHistory(BaseModel):
     versions: list[ProgramVersionView]
 
 
+class ProgramNotice(BaseModel):
+    """Why reviews earn nothing right now, and the `joyctl program` arguments that change it."""
+
+    problem: str
+    fix: str
+
+
 def current_program(connection: sqlite3.Connection) -> WriteReviewProgram:
     """The program in force, for services that decide rewards."""
     return _load(connection)[0]
@@ -87,6 +95,34 @@ def _load(connection: sqlite3.Connection) -> tuple[WriteReviewProgram, ProgramVe
             f"program version {latest.id} in the ledger is not valid: {exc.errors()[0]['msg']}",
             hint=f"set the program again with `{command('program', 'set', '--from-file', 'FILE')}`",
         ) from None
+
+
+def program_notice(
+    connection: sqlite3.Connection, now: datetime | None = None
+) -> ProgramNotice | None:
+    """A warning when the write-review program cannot reward a review written now.
+
+    A new profile's program is off (as in Joy), and every review is then recorded as
+    PROGRAM_INACTIVE: `connect`, `status`, `webhooks create` and `webhooks listen` say so.
+    """
+    program = current_program(connection)
+    moment = now or datetime.now(UTC)
+    if not program.enabled:
+        return ProgramNotice(
+            problem="the write-review program is disabled: reviews earn no points"
+            " (they are recorded as PROGRAM_INACTIVE)",
+            fix="program set enabled true",
+        )
+    if not program.is_running_at(moment):
+        ended = program.ends_at is not None and moment >= program.ends_at
+        key = "ends_at" if ended else "starts_at"
+        bound = getattr(program, key).isoformat()
+        return ProgramNotice(
+            problem=f"the write-review program is outside its dates ({key} {bound}):"
+            " reviews written now earn no points",
+            fix=f"program set {key} none",
+        )
+    return None
 
 
 def show_program(connection: sqlite3.Connection) -> ProgramView:
@@ -111,6 +147,21 @@ def show_program(connection: sqlite3.Connection) -> ProgramView:
     )
 
 
+def check_setting_names(keys: list[str]) -> None:
+    """Refuse unknown or fixed keys before anything is opened (the command checks first)."""
+    from joyctl.engine.program_settings import check_keys
+
+    with _naming_known_keys(keys):
+        check_keys(keys)
+
+
+def read_program_file(path: Path) -> dict[str, Any]:
+    """The `key = value` lines of a program TOML file, bounded, keys checked."""
+    data = _read_toml(path)
+    check_setting_names(list(data))
+    return data
+
+
 def set_program_value(connection: sqlite3.Connection, key: str, value: str) -> ProgramChange:
     """Change one setting from its command-line text; validated by the engine's model."""
     with transaction(connection), _naming_known_keys([key]):
@@ -118,9 +169,11 @@ def set_program_value(connection: sqlite3.Connection, key: str, value: str) -> P
         return _record(connection, current, apply_setting(current, key, value), version)
 
 
-def set_program_from_file(connection: sqlite3.Connection, path: Path) -> ProgramChange:
+def set_program_from_file(
+    connection: sqlite3.Connection, path_or_data: Path | dict[str, Any]
+) -> ProgramChange:
     """Change the settings a TOML file names (flat `key = value` lines); others stay as they are."""
-    data = _read_toml(path)
+    data = _read_toml(path_or_data) if isinstance(path_or_data, Path) else path_or_data
     with transaction(connection), _naming_known_keys(list(data)):
         current, version = _load(connection)
         return _record(connection, current, program_from_mapping(data, base=current), version)
@@ -184,14 +237,20 @@ def _naming_known_keys(keys: list[str]) -> Iterator[None]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return limits.load_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist", hint="check the path") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from None
+    except DataError as exc:
         raise ConfigError(
-            f"{path} is not valid TOML: {exc}", hint="write one `key = value` per line"
+            f"{path} is {exc.message}", hint="write one `key = value` per line"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests values too deeply", hint="write one `key = value` per line"
         ) from None
 
 

@@ -2,19 +2,23 @@
 
 Replay pages through `GET /api/reviews` and runs each page through the reward pipeline, which
 commits batch by batch; a replay that was interrupted is resumed by running it again, since
-reviews already decided are recognised and left unchanged.
+reviews already decided are recognised and left unchanged. A review whose fields are out of
+bounds goes to a quarantine file in the profile's data folder and the replay goes on.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import UsageError
+from joyctl.errors import DataError, UsageError
+from joyctl.files.quarantine import QuarantineLog
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.klaviyo.resources.accounts import get_account
 from joyctl.klaviyo.resources.client_reviews import ClientReview, submit_client_review
@@ -32,8 +36,23 @@ class ReplayFilter(BaseModel):
     ids: list[str] = []
 
 
-def fetch_reviews(client: KlaviyoClient, selection: ReplayFilter) -> Iterator[IncomingReview]:
-    for review in list_reviews(
+class ReplaySummary(RunSummary):
+    quarantined: int = 0
+    """Reviews Klaviyo returned that could not be decided (a field out of bounds)."""
+    quarantine_file: str | None = None
+
+
+def quarantine_path(data_dir: Path, now: datetime) -> Path:
+    """Where one replay's quarantine goes: the profile's data folder, named by the time."""
+    return data_dir / "reviews" / f"replay-{now:%Y%m%dT%H%M%S}.quarantine.jsonl"
+
+
+def fetch_reviews(
+    client: KlaviyoClient, selection: ReplayFilter, quarantine: QuarantineLog
+) -> Iterator[IncomingReview]:
+    """The selected reviews as pipeline input; one that cannot be is quarantined, by its place
+    in the replay, and the replay goes on."""
+    pages = list_reviews(
         client,
         created_from=selection.since,
         created_to=selection.until,
@@ -41,8 +60,14 @@ def fetch_reviews(client: KlaviyoClient, selection: ReplayFilter) -> Iterator[In
         ids=selection.ids,
         sort="created",
         page_size=100,
-    ):
-        yield incoming_from_klaviyo(review, origin="replay")
+    )
+    for number, review in enumerate(pages, start=1):
+        try:
+            incoming = incoming_from_klaviyo(review, origin="replay")
+        except DataError as exc:
+            quarantine.add(number, exc.message, review.model_dump(mode="json"))
+            continue
+        yield incoming
 
 
 def replay_reviews(
@@ -53,14 +78,24 @@ def replay_reviews(
     selection: ReplayFilter,
     *,
     dry_run: bool,
-) -> RunSummary:
+    data_dir: Path,
+) -> ReplaySummary:
     pipeline = RewardPipeline(connection, program, facts, commit=not dry_run)
-    for _ in pipeline.run(fetch_reviews(client, selection)):
-        pass
-    return summarize(pipeline.tally, committed=not dry_run)
+    log = QuarantineLog(
+        quarantine_path(data_dir, datetime.now(UTC)), resumed=False, origin_name="review"
+    )
+    with closing(log):
+        for _ in pipeline.run(fetch_reviews(client, selection, log)):
+            pass
+    summary = summarize(pipeline.tally, committed=not dry_run)
+    return ReplaySummary(
+        **summary.model_dump(),
+        quarantined=log.count,
+        quarantine_file=str(log.path) if log.count else None,
+    )
 
 
-class PushedRunSummary(RunSummary):
+class PushedRunSummary(ReplaySummary):
     """A replay's summary and what sending the outbox right after it did (`replay --push`)."""
 
     push: PushReport

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from joyctl.command_line import command
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import NotFoundError, UsageError
+from joyctl.errors import DataError, NotFoundError, UsageError
+from joyctl.files import limits
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.connections import first_connected_at
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, PipelineTally, RewardPipeline
+from joyctl.services.rewards.sources import Completion, ReviewFile
 
 
 class DecisionView(BaseModel):
@@ -34,12 +37,19 @@ class RunSummary(BaseModel):
     customers: int
     revoked: int
     unchanged: int
+    held: int = 0
+    """Held for approval (listed by `reviews pending`); not counted in `rejected`."""
     rejected: dict[str, int]
 
 
 class SimulationReport(BaseModel):
     decisions: list[DecisionView]
     summary: RunSummary
+    generated_ids: list[str] = []
+    """Ids made up for reviews given without one (each simulation gets its own)."""
+    quarantined: int = 0
+    """Reviews of a file that could not be used, set aside in `quarantine_file`."""
+    quarantine_file: str | None = None
 
 
 class ReviewRow(BaseModel):
@@ -62,16 +72,27 @@ class DecisionRecord(BaseModel):
     decided_at: str
 
 
+class ApprovalView(BaseModel):
+    verdict: str
+    decided_by: str
+    decided_at: str
+    reason: str | None
+
+
 class ReviewExplanation(BaseModel):
     review_id: str
     email: str | None
     customer_id: int | None
+    customer_email: str | None
+    """The review's own customer: the one its award went to, else the one its email matched."""
     product_id: str | None
     review_type: str
     status: str
     created_at: str
     origin: str
     content: str | None
+    approval: ApprovalView | None
+    """The approval queue's verdict (`reviews approve|reject`), if one was given."""
     decisions: list[DecisionRecord]
     explanation: str
 
@@ -81,10 +102,9 @@ def connection_facts(connection_info: dict[str, Any]) -> ConnectionFacts:
     if not connected:
         return ConnectionFacts(None)
     try:
-        moment = datetime.fromisoformat(str(connected).replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"not an ISO 8601 time: {connected!r}", hint="e.g. 2026-01-01") from None
-    return ConnectionFacts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        return ConnectionFacts(limits.moment(connected, "connected_at"))
+    except DataError as exc:
+        raise UsageError(exc.message, hint="e.g. 2026-01-01") from None
 
 
 def program_connection_facts(
@@ -115,6 +135,7 @@ def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:
         customers=len(tally.customers),
         revoked=tally.revoked,
         unchanged=tally.unchanged,
+        held=tally.held,
         rejected=dict(sorted(tally.rejected.items())),
     )
 
@@ -137,16 +158,60 @@ def simulate_reviews(
     reviews: Iterable[IncomingReview],
     *,
     commit: bool,
+    generated_ids: list[str] | None = None,
 ) -> SimulationReport:
-    """Decide reviews against the ledger as it is; write nothing unless `commit`."""
+    """Decide reviews against the ledger as it is; write nothing unless `commit`.
+
+    `generated_ids` is filled while `reviews` is read: the ids made up for reviews without one.
+    """
     pipeline = RewardPipeline(connection, program, facts, commit=commit)
+    if commit:
+        reviews = _not_someone_elses(connection, reviews)
     decisions = [_view(outcome) for outcome in pipeline.run(reviews)]
     if not commit:
         # Without writing, points are what an award *would* bring: report the engine's figure.
         decisions = [_would_award(view, pipeline) for view in decisions]
     return SimulationReport(
-        decisions=decisions, summary=summarize(pipeline.tally, committed=commit)
+        decisions=decisions,
+        summary=summarize(pipeline.tally, committed=commit),
+        generated_ids=list(generated_ids or []),
     )
+
+
+def _not_someone_elses(
+    connection: sqlite3.Connection, reviews: Iterable[IncomingReview]
+) -> Iterator[IncomingReview]:
+    """Refuse to commit a review under an id the ledger holds for another reviewer."""
+    for incoming in reviews:
+        stored = review_queries.get_review(connection, incoming.inbox.review_id)
+        if stored is not None and stored.email != incoming.inbox.email:
+            raise UsageError(
+                f"review {stored.review_id} is already in the ledger for {stored.email or '?'}",
+                hint="leave --id out (each simulation then gets its own id) or choose another",
+            )
+        yield incoming
+
+
+def simulate_review_file(
+    connection: sqlite3.Connection,
+    program: WriteReviewProgram,
+    facts: ConnectionFacts,
+    path: Path,
+    *,
+    commit: bool,
+    quarantine: Path | None = None,
+    complete: Completion | None = None,
+    generated_ids: list[str] | None = None,
+) -> SimulationReport:
+    """Decide the reviews of a file; those that cannot be used go to its quarantine file."""
+    reviews = ReviewFile(path, origin="simulate", quarantine=quarantine, complete=complete)
+    with closing(reviews):
+        report = simulate_reviews(
+            connection, program, facts, reviews, commit=commit, generated_ids=generated_ids
+        )
+    count = reviews.quarantine.count
+    where = str(reviews.quarantine.path) if count else None
+    return report.model_copy(update={"quarantined": count, "quarantine_file": where})
 
 
 def _would_award(view: DecisionView, pipeline: RewardPipeline) -> DecisionView:
@@ -185,6 +250,8 @@ def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExpl
             hint=f"fetch it first: `{command('reviews', 'replay', '--id', review_id)}`"
             " (or check the id)",
         )
+    customer = review_queries.review_customer(connection, review_id)
+    verdict = review_queries.approvals_for(connection, [review_id]).get(review_id)
     decisions = [
         DecisionRecord(
             outcome=d.outcome,
@@ -200,15 +267,28 @@ def explain_review(connection: sqlite3.Connection, review_id: str) -> ReviewExpl
     return ReviewExplanation(
         review_id=review.review_id,
         email=review.email,
-        customer_id=review.customer_id,
+        customer_id=customer[0] if customer else None,
+        customer_email=customer[1] if customer else None,
         product_id=review.product_id,
         review_type=review.review_type,
         status=review.status,
         created_at=review.created_at,
         origin=review.origin,
         content=review.raw.get("content"),
+        approval=_approval_view(verdict),
         decisions=decisions,
         explanation=explain(decisions[-1] if decisions else None),
+    )
+
+
+def _approval_view(verdict: review_queries.Approval | None) -> ApprovalView | None:
+    if verdict is None:
+        return None
+    return ApprovalView(
+        verdict=verdict.verdict,
+        decided_by=verdict.decided_by,
+        decided_at=verdict.decided_at,
+        reason=verdict.reason,
     )
 
 
@@ -225,7 +305,8 @@ REASON_TEXT = {
     "RULE_CAP": "the customer reached the most points this program gives",
     "DUPLICATE_CONTENT": "the same text was already rewarded",
     "NOT_VERIFIED": "the program requires a verified purchase",
-    "AWAITING_APPROVAL": "the program holds reviews for manual approval",
+    "MERCHANT_REJECTED": "the review was rejected in the approval queue",
+    "AWAITING_APPROVAL": "the program holds reviews for manual approval (see `reviews pending`)",
     "ALREADY_REWARDED": "this review was already rewarded",
 }
 

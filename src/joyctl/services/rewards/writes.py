@@ -27,6 +27,7 @@ from joyctl.ledger.points import (
     append_entry,
     find_entry_by_key,
 )
+from joyctl.ledger.triggers import enabled_triggers
 
 REVIEW_SOURCE = "review"
 
@@ -63,6 +64,10 @@ class BatchWrites:
         self._reviews: list[tuple[object, ...]] = []
         self._decisions: list[tuple[object, ...]] = []
         self._outbox: list[tuple[object, ...]] = []
+        # The merchant may have turned `Joy: Earn Point` off (`joyctl triggers disable`).
+        self._send_earn_event = joy_events.EARN_POINT_METRIC in enabled_triggers(
+            connection, joy_events.DEFAULT_ENABLED
+        )
 
     def review(self, inbox: review_queries.InboxReview, customer_id: int | None) -> bool:
         """Queue the inbox upsert; True when the review is new to the inbox."""
@@ -100,7 +105,8 @@ class BatchWrites:
             if not appended[1]:
                 return Written(appended[0].id, 0)
             entry = appended[0]
-        self._enqueue_event(customer, entry, inbox)
+        if self._send_earn_event:
+            self._enqueue_event(customer, entry, inbox)
         self._enqueue_profile(customer, entry)
         return Written(entry.id, entry.delta)
 

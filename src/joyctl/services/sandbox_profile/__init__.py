@@ -2,6 +2,6 @@
 
 Entry points: `embedded.EmbeddedSandbox` (one command's emulator), `first_use.prepare_ledger`
 (seeds the profile the first time a command opens its ledger), `embedded.reset_sandbox`
-(`joyctl sandbox reset`), `embedded.serve` (`joyctl sandbox serve`) and `embedded.scenarios`
-(`joyctl sandbox scenarios`).
+(`joyctl sandbox reset`), `embedded.serve` (`joyctl sandbox serve`), `embedded.sandbox_state`
+(`joyctl sandbox state`) and `embedded.scenarios` (`joyctl sandbox scenarios`).
 """

@@ -5,17 +5,23 @@ store's customers and opening balances and its write-review program in the ledge
 connection facts in config.toml, and the emulator's tokens in the profile's emulator secrets
 file. Those tokens are the emulator's own fake credentials, so they live in the profile's data
 folder instead of the OS keyring: the sandbox works on machines without a Secret Service.
+
+Every command on the profile runs its own emulator on the one state file, shared under
+transactions (`joyctl.sandbox.store.shared`): what any process does, every other sees at its
+next request, and a running listener's emulator sends the deliveries other commands cause.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from joyctl.command_line import command
 from joyctl.config_file import write_config
@@ -34,13 +40,19 @@ from joyctl.sandbox import (
     ScenarioSeed,
     list_scenarios,
     load_scenario_seed,
+    lock_path,
     reset,
+    state_lock,
 )
+from joyctl.services.sandbox_profile.first_use import STATE_FILE
 from joyctl.settings import SANDBOX_PROFILE, Settings
 
-STATE_FILE = "sandbox-state.json"
 # Real limits scaled up tenfold: pacing still runs, but trying a command takes seconds.
 EMBEDDED_RATE_LIMITS = "x10"
+
+
+class SandboxStateDocument(RootModel[dict[str, Any]]):
+    """The emulator's inspection document, as `GET /__sandbox/state` answers it."""
 
 
 class ScenarioView(BaseModel):
@@ -65,12 +77,17 @@ def scenarios() -> list[ScenarioView]:
 
 
 def ensure_seeded(settings: Settings, connection: sqlite3.Connection) -> ScenarioSeed:
-    """Seed the profile from the default scenario the first time it is used."""
+    """Seed the profile from the default scenario the first time it is used (under the state's
+    lock, so two commands started at once on a new machine seed it once)."""
     path = state_file(settings.paths)
     seed = load_scenario_seed(path)
-    if seed is None:
-        seed = reset(path, DEFAULT_SCENARIO)
-        seed_profile(settings, connection, seed)
+    if seed is not None:
+        return seed
+    with state_lock(path):
+        seed = load_scenario_seed(path)
+        if seed is None:
+            seed = reset(path, DEFAULT_SCENARIO)
+            seed_profile(settings, connection, seed)
     return seed
 
 
@@ -182,17 +199,17 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
             hint=f"see `{command('sandbox', 'scenarios', profile=None)}`:"
             f" {', '.join(sorted(known))}",
         )
-    folder = settings.paths.profile_data_dir(SANDBOX_PROFILE)
-    if folder.exists():
-        shutil.rmtree(folder)
     from joyctl.ledger.db import open_ledger
 
-    seed = reset(state_file(settings.paths), scenario)
-    connection = open_ledger(settings.paths.ledger_file(SANDBOX_PROFILE))
-    try:
-        seed_profile(settings, connection, seed)
-    finally:
-        connection.close()
+    path = state_file(settings.paths)
+    with state_lock(path):
+        _empty_folder(settings.paths.profile_data_dir(SANDBOX_PROFILE), keep=lock_path(path))
+        seed = reset(path, scenario)
+        connection = open_ledger(settings.paths.ledger_file(SANDBOX_PROFILE))
+        try:
+            seed_profile(settings, connection, seed)
+        finally:
+            connection.close()
     return ResetReport(
         scenario=scenario,
         state_file=str(state_file(settings.paths)),
@@ -202,12 +219,29 @@ def reset_sandbox(settings: Settings, scenario: str) -> ResetReport:
     )
 
 
+def _empty_folder(folder: Path, *, keep: Path) -> None:
+    """Remove everything in `folder` but `keep`: the lock other processes may be waiting on."""
+    if not folder.exists():
+        return
+    for entry in folder.iterdir():
+        if entry == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 class EmbeddedSandbox:
-    """The emulator for one joyctl command: started on a free loopback port, state persisted.
+    """The emulator for one joyctl command: started on a free loopback port, its state the
+    file every process of the profile shares.
 
     `open_ledger` opens a profile's ledger the way every command does (see
     `first_use.prepare_ledger`); the sandbox profile's ledger is opened first so that the
-    scenario is seeded before the emulator serves it.
+    scenario is seeded before the emulator serves it. `webhook_payload` is the shape of its
+    review deliveries (`full` or `no-review-id`); the command takes it from
+    JOYCTL_SANDBOX_WEBHOOK_PAYLOAD, so tests of the `sandbox` profile can choose it as
+    `joyctl sandbox serve --webhook-payload` does.
     """
 
     def __init__(
@@ -215,16 +249,19 @@ class EmbeddedSandbox:
         paths: Paths,
         open_ledger: Callable[[str], sqlite3.Connection],
         latency: str = "short",
+        webhook_payload: str | None = None,
     ) -> None:
         open_ledger(SANDBOX_PROFILE)
-        self._server = SandboxServer(
-            SandboxConfig(
-                state_file=state_file(paths),
-                auto_consent=True,
-                rate_limits=EMBEDDED_RATE_LIMITS,
-                latency=latency,
-            )
+        config = SandboxConfig(
+            state_file=state_file(paths),
+            auto_consent=True,
+            rate_limits=EMBEDDED_RATE_LIMITS,
+            latency=latency,
+            webhook_payload=webhook_payload or "full",
+            shared_state=True,
         )
+        config.validate()
+        self._server = SandboxServer(config)
         self.base_url = self._server.start()
 
     @property
@@ -240,6 +277,12 @@ class EmbeddedSandbox:
         self._server.stop()
 
 
+def sandbox_state(sandbox: EmbeddedSandbox, *, brief: bool = False) -> SandboxStateDocument:
+    """The built-in profile's emulator state as every process on it sees it now, with the
+    work whose time has come (accepted writes, job steps) done first, as a request would."""
+    return SandboxStateDocument(sandbox.server.inspect(brief=brief))
+
+
 class ServeInfo(BaseModel):
     """What `joyctl sandbox serve` prints once it accepts connections (fake credentials)."""
 
@@ -248,6 +291,7 @@ class ServeInfo(BaseModel):
     state_file: str | None
     rate_limits: str
     latency: str
+    webhook_payload: str
     test_account: bool
     account_id: str
     public_api_key: str
@@ -271,6 +315,7 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
                 state_file=str(config.state_file) if config.state_file else None,
                 rate_limits=config.rate_limits,
                 latency=config.latency,
+                webhook_payload=config.webhook_payload,
                 test_account=not config.live_account,
                 account_id=credentials.account_id,
                 public_api_key=credentials.public_api_key,
@@ -281,4 +326,21 @@ def serve(config: SandboxConfig, on_ready: Callable[[ServeInfo], None]) -> None:
             )
         )
 
+    _bind(server, config)
     server.serve_forever_until_signal(on_ready=ready)
+
+
+def _bind(server: SandboxServer, config: SandboxConfig) -> None:
+    """Start serving, or say why the address cannot be served (exit 2, not a traceback)."""
+    where = f"{config.host}:{config.port}"
+    try:
+        server.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {config.port} is in use on {config.host}",
+                hint="stop the other process, or pick another port with --port (0: any free one)",
+            ) from None
+        raise UsageError(
+            f"cannot serve on {where}: {exc.strerror or exc}", hint="check --host and --port"
+        ) from None

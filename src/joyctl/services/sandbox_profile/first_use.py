@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 
 from joyctl.settings import SANDBOX_PROFILE
 
+# The emulator's saved state; it exists once the profile has been seeded.
+STATE_FILE = "sandbox-state.json"
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -23,6 +26,9 @@ def prepare_ledger(settings: Settings, profile: str, connection: sqlite3.Connect
     other profile's ledger is ready as it is.
     """
     if profile != SANDBOX_PROFILE:
+        return
+    if (settings.paths.profile_data_dir(SANDBOX_PROFILE) / STATE_FILE).exists():
+        # Seeded already: a local command (`ledger balance`) need not import the emulator.
         return
     from joyctl.services.sandbox_profile.embedded import ensure_seeded
 

@@ -30,11 +30,13 @@ class RemovedProfile(BaseModel):
 
 
 def _summary(settings: Settings, profile: Profile) -> ProfileSummary:
+    base_url = profile.resolved("base_url")
     return ProfileSummary(
         name=profile.name,
         active=profile.name == settings.profile_name.value,
         builtin=profile.builtin,
-        base_url=profile.base_url,
+        # Listed even when its URL is unusable; commands run with the profile say why.
+        base_url=base_url.value if base_url.problem is None else "(not usable: see config show)",
         account_id=profile.connection.get("account_id"),
         account_name=profile.connection.get("account_name"),
         ledger_file=str(settings.paths.ledger_file(profile.name)),
@@ -56,19 +58,21 @@ def add_profile(
 ) -> ProfileSummary:
     from joyctl.settings import spec_for
 
-    name = _parse_profile_name(name)
+    name = _parse_profile_name(name, "NAME")
     if name in settings.profile_names():
         raise UsageError(
             f"a profile named {name!r} exists already",
             hint=f"change it with `{command('config', 'set', 'KEY', 'VALUE', profile=name)}`",
         )
-    section: dict[str, object] = {"base_url": spec_for("base_url").parse(base_url)}
+    section: dict[str, object] = {"base_url": spec_for("base_url").parse(base_url, "--base-url")}
     for key, url in (oauth_urls or {}).items():
-        section[key] = spec_for(key).parse(url)
-    if client_id:
-        section["client_id"] = client_id.strip()
+        section[key] = spec_for(key).parse(url, "--" + key.replace("_", "-"))
+    if client_id is not None:
+        section["client_id"] = spec_for("client_id").parse(client_id, "--client-id")
     if redirect_port is not None:
-        section["redirect_port"] = spec_for("redirect_port").parse(str(redirect_port))
+        section["redirect_port"] = spec_for("redirect_port").parse(
+            str(redirect_port), "--redirect-port"
+        )
     data = dict(settings.file_data)
     data["profiles"] = {**data.get("profiles", {}), name: section}
     write_config(settings.paths.config_file, data)
@@ -77,7 +81,7 @@ def add_profile(
 
 
 def use_profile(settings: Settings, name: str) -> ProfileSummary:
-    profile = settings.get_profile(_parse_profile_name(name))
+    profile = settings.get_profile(_parse_profile_name(name, "NAME"))
     data = {**settings.file_data, "default_profile": profile.name}
     write_config(settings.paths.config_file, data)
     settings.file_data = data

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from joyctl.errors import AuthError, ExitCode, JoyctlError
+from joyctl.errors import AuthError, ExitCode, JoyctlError, RemoteError
 from joyctl.services.smoke.model import (
     LIVE_ACCOUNT_CODE,
     SmokeOptions,
@@ -136,15 +136,19 @@ def _skipped(spec: StepSpec, reason: str, seconds: float) -> SmokeStep:
 
 
 def exit_code_for(outcome: _Outcome, first_step: str) -> int:
-    """4 when joyctl cannot authenticate, 2 when it refused a live account, 6 on any failure."""
+    """4 when joyctl cannot authenticate, 2 when it refused a live account, 5 when every
+    failure was Klaviyo or the network failing (nothing was judged: retry later), 6 when a
+    check failed."""
     first_error = outcome.errors.get(first_step)
     if isinstance(first_error, AuthError):
         return ExitCode.AUTH
     if first_error is not None and first_error.code == LIVE_ACCOUNT_CODE:
         return ExitCode.USAGE
-    if any(step.status is StepStatus.FAIL for step in outcome.steps):
-        return ExitCode.CHECK_FAILED
-    return ExitCode.OK
+    if not any(step.status is StepStatus.FAIL for step in outcome.steps):
+        return ExitCode.OK
+    if outcome.errors and all(isinstance(e, RemoteError) for e in outcome.errors.values()):
+        return ExitCode.REMOTE
+    return ExitCode.CHECK_FAILED
 
 
 @dataclass(frozen=True)

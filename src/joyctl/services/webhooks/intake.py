@@ -22,6 +22,8 @@ from pydantic import BaseModel
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.ledger.db import transaction
 from joyctl.ledger.deliveries import Verdict
+from joyctl.services.webhooks.notices import ListenerNotice
+from joyctl.services.webhooks.outcomes import ReviewOutcome
 from joyctl.services.webhooks.verify import (
     DeliveryRequest,
     VerifyRules,
@@ -42,10 +44,11 @@ class ListenerStarted(BaseModel):
     account_id: str
     tolerance_seconds: float
     unprocessed: int
+    unmatched: int = 0  # review events kept because their review was not found
 
 
 class DeliveryLine(BaseModel):
-    """One line per delivery: its verdict and, once processed, what it earned."""
+    """One line per delivery: its verdict and, once processed, what each review got."""
 
     kind: Literal["delivery"] = "delivery"
     delivery_id: int
@@ -60,6 +63,13 @@ class DeliveryLine(BaseModel):
     duplicates: int = 0
     awarded: int = 0
     points: int = 0
+    rejected: int = 0
+    held: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    reviews: list[ReviewOutcome] = []
+    """Every review in the delivery: `awarded 50`, `rejected TOO_SHORT`, `held for approval`,
+    `unmatched`, `already done`."""
     pushed: int = 0  # Joy events and profile updates sent to Klaviyo after this delivery
     error: str | None = None
     push_error: str | None = None
@@ -71,8 +81,8 @@ class ListenerStopped(BaseModel):
     unprocessed: int
 
 
-ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped
-"""What `webhooks listen` reports: that it listens, each delivery, that it stopped."""
+ListenLine: TypeAlias = ListenerStarted | DeliveryLine | ListenerStopped | ListenerNotice
+"""What `webhooks listen` reports: that it listens, each delivery, notices, that it stopped."""
 
 
 class DeliveryIntake:

@@ -1,8 +1,11 @@
 """`joyctl webhooks listen` and `webhooks replay`: wiring the ledger, secrets and Klaviyo.
 
 The account a delivery must come from is the profile's connected account (recorded at connect
-time, or else asked of Klaviyo once at start). Webhook secrets are read from the profile's
-credential store by the webhook id a delivery names, and kept in memory once found.
+time, or else asked of Klaviyo once at start). The signing secret is JOYCTL_WEBHOOK_SECRET when
+the environment holds one (a container's way); otherwise it is read from the profile's
+credential store by the webhook id a delivery names, and kept in memory once found. Once it
+listens, the listener checks what will arrive, answers health requests and keeps Klaviyo, the
+OAuth grant and stuck deliveries moving (service.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from joyctl.credentials import CredentialStore
 from joyctl.errors import CredentialStoreError, JoyctlError
@@ -23,7 +28,12 @@ from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
 from joyctl.ledger.deliveries import RejectReason, Verdict
 from joyctl.services.rewards.reviews import program_connection_facts
-from joyctl.services.webhooks.intake import DeliveryIntake, ListenerStarted, ListenerStopped
+from joyctl.services.webhooks.intake import (
+    DeliveryIntake,
+    ListenerStarted,
+    ListenerStopped,
+    SecretLookup,
+)
 from joyctl.services.webhooks.process import (
     DeliveryProcessor,
     ReplaySummary,
@@ -38,6 +48,13 @@ from joyctl.services.webhooks.receiver import (
     WebhookReceiver,
     wait_for_signal,
 )
+from joyctl.services.webhooks.review_lookup import (
+    DEFAULT_WINDOW,
+    KlaviyoReviewFinder,
+    ReviewLookup,
+)
+from joyctl.services.webhooks.service import ListenerService
+from joyctl.services.webhooks.upkeep import UpkeepOptions
 from joyctl.services.webhooks.verify import DeliveryRequest, VerifyRules, reject, verify_delivery
 
 # Klaviyo's webhook ids are ULIDs; anything far from that shape is not worth a keyring lookup.
@@ -55,6 +72,9 @@ class WebhookDeps:
     klaviyo: Callable[[], KlaviyoClient]
     connection_info: Mapping[str, Any]
     ledger_path: Path  # the listener's pusher opens its own connection to it
+    lookup_window: timedelta = DEFAULT_WINDOW  # events without a review id: see review_lookup
+    webhook_secret: SecretStr | None = None  # JOYCTL_WEBHOOK_SECRET, for every delivery
+    public_url: str | None = None  # where Klaviyo delivers (the profile's webhook_endpoint)
 
 
 class SecretCache:
@@ -122,12 +142,34 @@ def connected_account_id(deps: WebhookDeps) -> str:
 
 
 def _processor(deps: WebhookDeps, lock: threading.RLock) -> DeliveryProcessor:
-    return DeliveryProcessor(
+    processor = DeliveryProcessor(
         deps.connection,
         program_connection_facts(dict(deps.connection_info), deps.connection),
         klaviyo_review_fetcher(deps.klaviyo),
         lock=lock,
     )
+    finder = KlaviyoReviewFinder(deps.klaviyo)
+    processor.lookup = ReviewLookup(finder, processor.known_review_ids, deps.lookup_window).find
+    return processor
+
+
+def environment_first(secret: SecretStr | None, stored: SecretLookup) -> SecretLookup:
+    """The environment's secret for every webhook when it holds one, else the store's."""
+    if secret is None:
+        return stored
+    value = secret.get_secret_value()
+    return lambda _webhook_id: value
+
+
+def one_at_a_time(push: Pusher) -> Pusher:
+    """The worker and the upkeep thread both send the outbox; never at the same time."""
+    lock = threading.Lock()
+
+    def pushed() -> int:
+        with lock:
+            return push()
+
+    return pushed
 
 
 def outbox_pusher(deps: WebhookDeps) -> Pusher:
@@ -148,32 +190,56 @@ def outbox_pusher(deps: WebhookDeps) -> Pusher:
 
 
 def listen(
-    deps: WebhookDeps, options: ListenOptions, report: Report, *, push: bool = True
+    deps: WebhookDeps,
+    options: ListenOptions,
+    report: Report,
+    *,
+    push: bool = True,
+    upkeep: UpkeepOptions | None = None,
 ) -> ListenerStopped:
     """Receive deliveries until SIGINT or SIGTERM; reports a line for each one. With `push`,
     what each delivery earns is sent to Klaviyo (Joy events, points on the profile) at once."""
     account_id = connected_account_id(deps)
     lock = threading.RLock()  # one ledger connection, shared by request and worker threads
+    secret_for = environment_first(deps.webhook_secret, SecretCache(deps.credentials))
     intake = DeliveryIntake(
         deps.connection,
         lock,
-        SecretCache(deps.credentials),
+        secret_for,
         account_id,
         options.tolerance_seconds,
         keep_rejected=options.keep_rejected,
     )
-    pusher = outbox_pusher(deps) if push else None
+    pusher = one_at_a_time(outbox_pusher(deps)) if push else None
     receiver = WebhookReceiver(options, intake, _processor(deps, lock), report, pusher)
+    service = ListenerService(
+        receiver,
+        deps.connection,
+        lock,
+        deps.klaviyo,
+        secret_for,
+        env_secret=deps.webhook_secret is not None,
+        public_url=deps.public_url,
+        options=upkeep,
+    )
 
-    backlog = delivery_queries.unprocessed_count(deps.connection)  # before threads share it
+    # Before threads share the connection: judge what an earlier run stored but never checked,
+    # so the upkeep's first round can finish the whole backlog.
+    recheck_pending(deps, options.tolerance_seconds)
+    backlog = delivery_queries.unprocessed_count(deps.connection)
+    unmatched = delivery_queries.unmatched_events(deps.connection).count
 
     def ready() -> None:
         url = receiver.start()
-        receiver.emit(ListenerStarted(url=url, account_id=account_id, **_limits(options, backlog)))
+        limits = _limits(options, backlog)
+        started = ListenerStarted(url=url, account_id=account_id, unmatched=unmatched, **limits)
+        receiver.emit(started)
+        service.start(url)
 
     try:
         wait_for_signal(ready)
     finally:
+        service.stop()
         receiver.stop()
     with lock:
         unprocessed = delivery_queries.unprocessed_count(deps.connection)
@@ -212,7 +278,7 @@ def recheck_pending(deps: WebhookDeps, tolerance_seconds: float) -> int:
     pending = delivery_queries.pending_deliveries(deps.connection)
     if not pending:
         return 0
-    secret_for = SecretCache(deps.credentials)
+    secret_for = environment_first(deps.webhook_secret, SecretCache(deps.credentials))
     account_id = connected_account_id(deps)
     for stored in pending:
         verdict = _recheck(stored, secret_for, account_id, tolerance_seconds)

@@ -2,10 +2,16 @@
 
 Each event of a delivery is claimed by its `external_id` first, so an event Klaviyo delivers
 twice is decided once. Review events then go through the same `RewardPipeline` as replayed and
-simulated reviews; when the payload lacks a field the engine needs, the review is read from
-`GET /api/reviews/{id}`. Events are marked processed only after the pipeline has committed, and
-the pipeline's idempotency keys make a repeat harmless, so a crash anywhere in between is
-recovered by `joyctl webhooks replay` without a second award.
+simulated reviews; when the payload lacks a field the engine needs, or holds one out of bounds,
+the review is read from `GET /api/reviews/{id}`. A review whose own fields are out of bounds is
+marked processed as "quarantined: reason", judged once and never tried again. An event that
+names no review id (under any name `review_event` accepts) is matched through `review_lookup`;
+one that cannot be matched is kept as unmatched, with the reason, and tried again by every
+`webhooks replay` until it is.
+
+Events are marked processed only after the pipeline has committed, and the pipeline's
+idempotency keys make a repeat harmless, so a crash anywhere in between is recovered by
+`joyctl webhooks replay` without a second award.
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from pydantic import BaseModel
 
 from joyctl.command_line import command
 from joyctl.engine import ConnectionFacts, WriteReviewProgram
-from joyctl.errors import AuthError, JoyctlError, NotFoundError, UsageError
+from joyctl.errors import AuthError, DataError, JoyctlError, NotFoundError, UsageError
 from joyctl.klaviyo.client import KlaviyoClient
 from joyctl.ledger import deliveries as delivery_queries
+from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.db import transaction
 from joyctl.services.rewards.pipeline import IncomingReview, RewardPipeline
 from joyctl.services.rewards.program import current_program
 from joyctl.services.rewards.sources import incoming_from_fields, incoming_from_klaviyo
+from joyctl.services.webhooks import outcomes
+from joyctl.services.webhooks.outcomes import ReviewOutcome
+from joyctl.services.webhooks.review_event import EventClues, Match, event_clues
 from joyctl.services.webhooks.verify import DeliveryEvent, delivery_events, parse_document
 
 SUBMITTED_REVIEW_TOPIC = "event:klaviyo.submitted_review"
@@ -38,6 +48,10 @@ REQUIRED_FIELDS = ("email", "content", "status", "review_type")
 ReviewFetcher = Callable[[str], IncomingReview | None]  # None: Klaviyo no longer has it
 
 
+class UnusableReviewError(DataError):
+    """Klaviyo's own copy of a review has a field out of bounds: it can never be decided."""
+
+
 class ProcessResult(BaseModel):
     delivery_id: int
     events: int
@@ -45,6 +59,12 @@ class ProcessResult(BaseModel):
     duplicates: int
     awarded: int
     points: int
+    rejected: int = 0
+    held: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    reviews: list[ReviewOutcome] = []
+    """Every review event of the delivery with what it came to (repeats: `already done`)."""
     error: str | None = None
 
 
@@ -56,6 +76,11 @@ class ReplaySummary(BaseModel):
     duplicates: int
     awarded: int
     points: int
+    rejected: int = 0
+    held: int = 0  # held for approval: `joyctl reviews pending`
+    unmatched: int = 0  # kept until their review is found; the next replay tries again
+    ignored: int = 0  # not review events, or reviews Klaviyo no longer has
+    already_done: int = 0
     failed: int
     errors: list[str]
     pushed: int | None = None  # Joy events and profile updates sent, with --push
@@ -71,13 +96,20 @@ def klaviyo_review_fetcher(client: Callable[[], KlaviyoClient]) -> ReviewFetcher
             review = get_review(client(), review_id)
         except NotFoundError:
             return None
-        return incoming_from_klaviyo(review, origin=ORIGIN)
+        try:
+            return incoming_from_klaviyo(review, origin=ORIGIN)
+        except DataError as exc:
+            raise UnusableReviewError(exc.message) from None
 
     return fetch
 
 
 class DeliveryProcessor:
-    """Decides the events of stored deliveries; `lock` guards a connection shared by threads."""
+    """Decides the events of stored deliveries; `lock` guards a connection shared by threads.
+
+    `lookup` finds the review of an event that names none; without it such events stay
+    unmatched.
+    """
 
     def __init__(
         self,
@@ -85,15 +117,22 @@ class DeliveryProcessor:
         facts: ConnectionFacts,
         fetch_review: ReviewFetcher,
         *,
+        lookup: Callable[[EventClues, frozenset[str]], Match] | None = None,
         lock: threading.RLock | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.connection = connection
         self.facts = facts
         self.fetch_review = fetch_review
+        self.lookup = lookup
         self.lock = lock if lock is not None else threading.RLock()
         self.clock = clock
         self._pipeline: RewardPipeline | None = None
+
+    def known_review_ids(self, review_ids: list[str]) -> set[str]:
+        """Which of these reviews the ledger holds (for a lookup's tie-break)."""
+        with self.lock:
+            return review_queries.known_review_ids(self.connection, review_ids)
 
     def process(
         self, delivery: delivery_queries.StoredDelivery, *, rerun: bool = False
@@ -105,78 +144,124 @@ class DeliveryProcessor:
                 self.connection, delivery.id, [event.key for event in events], self._stamp()
             )
         chosen = [event for event in events if rerun or event.external_id in pending]
-        outcomes, prepared, error = self._prepare(chosen)
+        results, prepared, error = self._prepare(chosen)
         with self.lock:
-            awarded, points = self._decide(prepared, outcomes)
+            self._decide(prepared, results)
             with transaction(self.connection):
                 stamp = self._stamp()
-                delivery_queries.mark_events_processed(self.connection, outcomes, stamp)
+                delivery_queries.record_event_outcomes(
+                    self.connection, [_stored(result) for result in results.values()], stamp
+                )
                 delivery_queries.finish_delivery(self.connection, delivery.id, stamp, error)
+            taken = {event.external_id for event in chosen}
+            repeats = self._repeats([event for event in events if event.external_id not in taken])
+        reviews = [r for r in results.values() if r.kind != "ignored" or r.review_id] + repeats
+        counts = outcomes.count(results.values())
         return ProcessResult(
             delivery_id=delivery.id,
             events=len(events),
-            processed=len(outcomes),
+            processed=sum(1 for r in results.values() if r.kind != "unmatched"),
             duplicates=len(events) - len(chosen),
-            awarded=awarded,
-            points=points,
+            awarded=counts.awarded,
+            points=counts.points,
+            rejected=counts.rejected,
+            held=counts.held,
+            unmatched=counts.unmatched,
+            ignored=counts.ignored,
+            reviews=reviews,
             error=error,
         )
 
     def _prepare(
         self, events: Sequence[DeliveryEvent]
-    ) -> tuple[dict[str, str], list[tuple[str, IncomingReview]], str | None]:
+    ) -> tuple[dict[str, ReviewOutcome], list[tuple[str, IncomingReview]], str | None]:
         """Outcomes of events that need no decision, the reviews to decide, the last error.
 
-        Events whose review could not be fetched get no outcome: they stay unprocessed for a
-        later replay.
+        Events whose review could not be read (Klaviyo failed) get no outcome: they stay
+        unprocessed for a later replay. Events whose review cannot be told are `unmatched`.
         """
-        outcomes: dict[str, str] = {}
+        results: dict[str, ReviewOutcome] = {}
         prepared: list[tuple[str, IncomingReview]] = []
         error: str | None = None
         for event in events:
             if event.topic not in REVIEW_EVENT_TOPICS:
-                outcomes[event.external_id] = "ignored: not a review topic"
-            elif event.review_id is None:
-                outcomes[event.external_id] = "ignored: no review_id"
+                results[event.external_id] = outcomes.ignored(
+                    event.external_id, None, "not a review topic"
+                )
+                continue
+            taken = frozenset(incoming.inbox.review_id for _, incoming in prepared)
+            try:
+                found = self._review_of(event, taken)
+            except JoyctlError as exc:
+                named = event.review_id
+                error = (
+                    f"{f'review {named}' if named else f'event {event.external_id}'}: {exc.message}"
+                )
+                continue
+            if isinstance(found, IncomingReview):
+                prepared.append((event.external_id, found))
             else:
-                try:
-                    incoming = self._incoming(event, event.review_id)
-                except JoyctlError as exc:
-                    error = f"review {event.review_id}: {exc.message}"
-                    continue
-                if incoming is None:
-                    outcomes[event.external_id] = "ignored: review not found in Klaviyo"
-                else:
-                    prepared.append((event.external_id, incoming))
-        return outcomes, prepared, error
+                results[event.external_id] = found
+        return results, prepared, error
+
+    def _review_of(
+        self, event: DeliveryEvent, taken: frozenset[str]
+    ) -> IncomingReview | ReviewOutcome:
+        clues = event_clues(event.payload)
+        if clues.review_id is not None:
+            try:
+                incoming = self._incoming(event, clues.review_id)
+            except UnusableReviewError as exc:
+                # Judged once, for good: a later replay does not meet it again.
+                return outcomes.quarantined(event.external_id, clues.review_id, exc.message)
+            if incoming is None:
+                why = "review not found in Klaviyo"
+                return outcomes.ignored(event.external_id, clues.review_id, why)
+            return incoming
+        if self.lookup is None:
+            return outcomes.unmatched(event.external_id, "the event names no review id")
+        match = self.lookup(clues, taken)
+        if match.settled:
+            return outcomes.already_done(event.external_id, None)
+        if match.review is None:
+            return outcomes.unmatched(event.external_id, match.reason or "no review found")
+        return incoming_from_klaviyo(match.review, origin=ORIGIN)
 
     def _incoming(self, event: DeliveryEvent, review_id: str) -> IncomingReview | None:
         fields = dict(event.properties)
         if all(fields.get(name) is not None for name in REQUIRED_FIELDS):
-            attributes = event.payload.get("attributes") or {}
-            fields.setdefault("created", attributes.get("datetime"))
+            attributes = event.payload.get("attributes")
+            if isinstance(attributes, dict):
+                fields.setdefault("created", attributes.get("datetime"))
             fields["id"] = review_id
-            return incoming_from_fields(fields, origin=ORIGIN)
+            try:
+                return incoming_from_fields(fields, origin=ORIGIN)
+            except DataError:
+                pass  # a payload field out of bounds: Klaviyo's own copy of the review decides
         return self.fetch_review(review_id)
 
     def _decide(
-        self, prepared: list[tuple[str, IncomingReview]], outcomes: dict[str, str]
-    ) -> tuple[int, int]:
+        self, prepared: list[tuple[str, IncomingReview]], results: dict[str, ReviewOutcome]
+    ) -> None:
         if not prepared:
-            return 0, 0
+            return
         pipeline = self._current_pipeline()
-        awarded = points = 0
         reviews = [incoming for _, incoming in prepared]
         for (external_id, _), outcome in zip(prepared, pipeline.run(reviews), strict=True):
-            if outcome.outcome == "award" and outcome.changed and outcome.points > 0:
-                awarded += 1
-                points += outcome.points
-                outcomes[external_id] = f"award {outcome.points}"
-            elif outcome.changed:
-                outcomes[external_id] = f"{outcome.outcome} {outcome.reason or ''}".strip()
-            else:
-                outcomes[external_id] = "unchanged"
-        return awarded, points
+            results[external_id] = outcomes.decided(external_id, outcome)
+
+    def _repeats(self, events: list[DeliveryEvent]) -> list[ReviewOutcome]:
+        """Review events another delivery already brought: `already done`."""
+        repeated = [event for event in events if event.topic in REVIEW_EVENT_TOPICS]
+        if not repeated:
+            return []
+        stored = delivery_queries.stored_review_ids(
+            self.connection, [event.external_id for event in repeated]
+        )
+        return [
+            outcomes.already_done(event.external_id, stored.get(event.external_id))
+            for event in repeated
+        ]
 
     def _current_pipeline(self) -> RewardPipeline:
         """One pipeline while the program stays the same (its history is then kept warm)."""
@@ -187,6 +272,14 @@ class DeliveryProcessor:
 
     def _stamp(self) -> str:
         return self.clock().isoformat()
+
+
+def _stored(result: ReviewOutcome) -> delivery_queries.EventOutcome:
+    if result.kind == "unmatched":
+        return delivery_queries.EventOutcome(
+            result.external_id, delivery_queries.UNMATCHED, detail=result.reason, finished=False
+        )
+    return delivery_queries.EventOutcome(result.external_id, result.outcome, result.review_id)
 
 
 def _unique(events: list[DeliveryEvent]) -> list[DeliveryEvent]:
@@ -223,6 +316,13 @@ def replay_deliveries(
         duplicates=sum(r.duplicates for r in results),
         awarded=sum(r.awarded for r in results),
         points=sum(r.points for r in results),
+        rejected=sum(r.rejected for r in results),
+        held=sum(r.held for r in results),
+        unmatched=sum(r.unmatched for r in results),
+        ignored=sum(r.ignored for r in results),
+        already_done=sum(
+            1 for r in results for review in r.reviews if review.kind == "already_done"
+        ),
         failed=len(errors),
         errors=errors,
     )

@@ -43,6 +43,7 @@ from joyctl.services.webhooks.framing import (
     declared_length,
     read_body,
 )
+from joyctl.services.webhooks.health import ListenerHealth
 from joyctl.services.webhooks.intake import (
     DEFAULT_KEEP_REJECTED,
     DeliveryIntake,
@@ -116,6 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.close_connection = True
+        health = self.server.receiver.health
+        answer = health.answer(self.command, self.path) if health is not None else None
+        if answer is not None:  # GET /healthz, GET /readyz
+            self._answer(*answer)
+            return
         self._answer(405, {"error": "method_not_allowed"}, allow="POST")
 
     do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
@@ -225,7 +231,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebhookReceiver:
-    """Binds on `start()`, serves on a thread, processes on another; `stop()` ends both."""
+    """Binds on `start()`, serves on a thread, processes on another; `stop()` ends both.
+
+    `health`, when set, answers `GET /healthz` and `GET /readyz` (see health.py).
+    """
+
+    health: ListenerHealth | None = None
 
     def __init__(
         self,
@@ -298,6 +309,16 @@ class WebhookReceiver:
         else:
             self.emit(line)
 
+    def retry(self, line: DeliveryLine) -> bool:
+        """Hand a stored, verified delivery back to the worker (one an outage left
+        unprocessed); False when it is already waiting there."""
+        with self._report_lock:
+            if line.delivery_id in self._awaiting:
+                return False
+            self._awaiting[line.delivery_id] = line
+        self._queue.put(line.delivery_id)
+        return True
+
     def emit(self, model: ListenLine) -> None:
         with self._report_lock:
             self._report(model)
@@ -341,6 +362,8 @@ class WebhookReceiver:
                 "duplicates": result.duplicates,
                 "awarded": result.awarded,
                 "points": result.points,
+                **result.model_dump(include={"rejected", "held", "unmatched", "ignored"}),
+                "reviews": result.reviews,
                 "error": result.error,
             }
         )

@@ -14,14 +14,16 @@ shortened and escaped, since it is printed and stored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from joyctl.errors import DataError
+from joyctl.files.limits import load_json
 from joyctl.klaviyo import signing
 from joyctl.ledger.deliveries import REJECTED, VERIFIED, EventKey, RejectReason, Verdict
+from joyctl.services.webhooks.review_event import review_id_in
 
 STATUS_BY_REASON: dict[RejectReason, int] = {
     RejectReason.TOO_LARGE: 413,
@@ -85,8 +87,8 @@ class DeliveryEvent:
 
     @property
     def review_id(self) -> str | None:
-        value = self.properties.get("review_id")
-        return str(value) if value else None
+        """Under any name `review_event` accepts for it (Klaviyo does not document one)."""
+        return review_id_in(self.properties)
 
     @property
     def key(self) -> EventKey:
@@ -199,10 +201,11 @@ def _verify_document(body: bytes, webhook_id: str, rules: VerifyRules) -> Verdic
 
 
 def parse_document(body: bytes) -> dict[str, Any]:
+    """The delivery document of a body, within the shared bounds (`joyctl.files.limits`)."""
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # also too deep, or an integer too long
-        raise MalformedDeliveryError(f"not JSON: {str(exc)[:200]}") from None
+        document = load_json(body)
+    except DataError as exc:
+        raise MalformedDeliveryError(f"not JSON: {exc.message}") from None
     if not isinstance(document, dict) or not isinstance(document.get("meta"), dict):
         raise MalformedDeliveryError("not a delivery: no meta object")
     return document

@@ -1,0 +1,54 @@
+"""The root loads command modules lazily; its table of summaries must match the commands."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+
+import pytest
+
+from joyctl.commands import ENTRIES, Entry, load
+from tests.conftest import Cli
+
+PROBE = """
+import contextlib, io, json, sys
+from joyctl.cli import run
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    run(sys.argv[1:])
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("joyctl.commands."))))
+"""
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.name)
+def test_each_summary_is_the_first_paragraph_of_the_commands_help(entry: Entry) -> None:
+    command = load(entry)
+    first = inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
+    assert entry.summary == " ".join(first.split())
+
+
+def _command_modules(*args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
+def test_root_help_imports_no_command_module() -> None:
+    # The help formatter's helper is all: it makes the root's own help readable.
+    assert _command_modules("--help") == ["joyctl.commands._help"]
+
+
+def test_a_group_loads_only_its_own_modules() -> None:
+    loaded = _command_modules("config", "--help")
+    assert [name for name in loaded if not name.startswith("joyctl.commands._")] == [
+        "joyctl.commands.config"
+    ]
+
+
+def test_a_mistyped_command_is_answered_with_the_closest_one(cli: Cli) -> None:
+    result = cli("ledgr")
+    assert result.exit_code == 2
+    assert "No such command 'ledgr'. Did you mean 'ledger'?" in result.stderr
