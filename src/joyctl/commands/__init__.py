@@ -103,7 +103,7 @@ ENTRIES = (
         "sandbox",
         "sandbox",
         "app",
-        "Run, list scenarios of, and reset the local Klaviyo emulator.",
+        "Run, inspect, list scenarios of, and reset the local Klaviyo emulator.",
     ),
     Entry(
         "audiences",
@@ -144,6 +144,13 @@ def load(entry: Entry) -> Any:
     return typer.main.get_group(holder).commands[entry.name]
 
 
+def _plain(command: Any) -> None:
+    """Plain-text help for a command and its subcommands (see `cli._command`)."""
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain(sub)
+
+
 class LazyGroup(TyperGroup):
     """The root group: lists every entry, builds one only when it is resolved."""
 
@@ -160,7 +167,10 @@ class LazyGroup(TyperGroup):
         if self._summaries_only:
             return typer.core.TyperCommand(entry.name, help=entry.summary)
         if entry.name not in self.commands:
-            self.commands[entry.name] = load(entry)
+            loaded = load(entry)
+            if getattr(self, "rich_markup_mode", "rich") is None:
+                _plain(loaded)  # under --json the root is plain, and so is what it loads
+            self.commands[entry.name] = loaded
         return self.commands[entry.name]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
