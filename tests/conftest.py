@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from joyctl import envvars
 from joyctl.context import AppContext
 from joyctl.output import Output
+
+# Tests never time: Hypothesis's per-example deadline would fail a sound property on a busy
+# 2-core CI runner, so it is off for every property test of the suite.
+settings.register_profile("joyctl", deadline=None)
+settings.load_profile("joyctl")
 
 # Variables a developer's shell may carry that would change what joyctl does under test.
 _USER_VARIABLES = [
