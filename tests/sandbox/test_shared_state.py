@@ -174,5 +174,9 @@ def test_an_edit_by_hand_between_requests_is_read(tmp_path: Path) -> None:
         profile_id = _create_profile(server, "ann@example.com")
         document = json.loads(path.read_text(encoding="utf-8"))
         del document["profiles"][profile_id]
-        path.write_text(json.dumps(document), encoding="utf-8")
+        # Written whole and renamed, as an editor saves: the emulator's background worker may
+        # read the file at any moment, and a truncate-then-write would show it an empty file.
+        edited = path.with_name("state.json.edit")
+        edited.write_text(json.dumps(document), encoding="utf-8")
+        edited.replace(path)
         assert "ann@example.com" not in _emails(server)
