@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -26,7 +26,7 @@ from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.db import transaction
 from joyctl.services.outbox.pusher import PushReport
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, RewardPipeline
-from joyctl.services.rewards.reviews import REASON_TEXT
+from joyctl.services.rewards.reviews import REASON_TEXT, DecisionView, decision_view
 from joyctl.services.rewards.sources import incoming_from_fields
 
 EXCERPT_CHARACTERS = 60
@@ -45,15 +45,9 @@ class PendingReview(BaseModel):
     excerpt: str
 
 
-class VerdictOutcome(BaseModel):
+class VerdictOutcome(DecisionView):
     """What the engine decided for one review once the verdict was recorded."""
 
-    review_id: str
-    email: str | None
-    outcome: str
-    reason: str | None
-    points: int
-    rule_values: dict[str, Any]
     explanation: str
 
 
@@ -227,15 +221,7 @@ def incoming_from_inbox(review: review_queries.InboxReview) -> IncomingReview:
 
 
 def _result(outcome: Outcome) -> VerdictOutcome:
-    return VerdictOutcome(
-        review_id=outcome.review_id,
-        email=outcome.email,
-        outcome=outcome.outcome,
-        reason=outcome.reason,
-        points=outcome.points,
-        rule_values=outcome.rule_values,
-        explanation=_explanation(outcome),
-    )
+    return VerdictOutcome(**decision_view(outcome).model_dump(), explanation=_explanation(outcome))
 
 
 def _explanation(outcome: Outcome) -> str:

@@ -140,7 +140,8 @@ def summarize(tally: PipelineTally, *, committed: bool) -> RunSummary:
     )
 
 
-def _view(outcome: Outcome) -> DecisionView:
+def decision_view(outcome: Outcome) -> DecisionView:
+    """What simulate, replay and approvals show of one decision."""
     return DecisionView(
         review_id=outcome.review_id,
         email=outcome.email,
@@ -167,7 +168,7 @@ def simulate_reviews(
     pipeline = RewardPipeline(connection, program, facts, commit=commit)
     if commit:
         reviews = _not_someone_elses(connection, reviews)
-    decisions = [_view(outcome) for outcome in pipeline.run(reviews)]
+    decisions = [decision_view(outcome) for outcome in pipeline.run(reviews)]
     if not commit:
         # Without writing, points are what an award *would* bring: report the engine's figure.
         decisions = [_would_award(view, pipeline) for view in decisions]

@@ -108,12 +108,8 @@ def ignored(external_id: str, review_id: str | None, why: str) -> ReviewOutcome:
 
 def quarantined(external_id: str, review_id: str | None, why: str) -> ReviewOutcome:
     """A review whose own fields are out of bounds: judged once, counted with the ignored."""
-    return ReviewOutcome(
-        external_id=external_id,
-        review_id=review_id,
-        kind="ignored",
-        outcome=f"quarantined: {why}",
-        reason=why,
+    return ignored(external_id, review_id, why).model_copy(
+        update={"outcome": f"quarantined: {why}"}
     )
 
 
