@@ -23,7 +23,8 @@ from joyctl.services.rewards.approvals import (
     pending_reviews,
     record_verdict,
 )
-from joyctl.services.rewards.reviews import explain_review, simulate_reviews
+from joyctl.services.rewards.explain import explain_review
+from joyctl.services.rewards.reviews import simulate_reviews
 from joyctl.services.rewards.sources import incoming_from_fields
 
 CONNECTED = datetime(2026, 1, 1, tzinfo=UTC)

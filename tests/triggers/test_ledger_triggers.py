@@ -20,7 +20,7 @@ from joyctl.ledger.customers import CustomerFields, find_customer, upsert_custom
 from joyctl.ledger.db import open_ledger, transaction
 from joyctl.ledger.points import EntryKind, NewEntry, append_entry
 from joyctl.sandbox import SandboxConfig, SandboxServer
-from joyctl.services.ledger_admin.balances import adjust_points
+from joyctl.services.ledger_admin.adjust import adjust_points
 from joyctl.services.outbox.pusher import push_outbox
 from joyctl.services.triggers.catalogue import set_triggers
 from joyctl.services.triggers.feed import queue_entry_trigger

@@ -7,10 +7,8 @@ that. The format of stdin cannot come from an extension, so `--format` is then r
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +50,8 @@ def copy_stdin(app: AppContext, target: Path, option: str) -> str:
             f"{option} - reads stdin, which is a terminal, and joyctl may not wait for typing",
             hint=f"pipe the file in, e.g. cat FILE | joyctl ... {option} -",
         )
+    import hashlib  # only when stdin is read: start-up stays lean
+
     digest = hashlib.sha256()
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -81,6 +81,8 @@ def keep_stdin(app: AppContext, folder: Path, option: str, suffix: str) -> Path:
 @contextmanager
 def stdin_as_file(app: AppContext, option: str, suffix: str = "") -> Iterator[Path]:
     """Stdin as a private temporary file, removed when the block ends."""
+    import tempfile  # only when stdin is read: start-up stays lean
+
     with tempfile.TemporaryDirectory(prefix="joyctl-stdin-") as folder:
         target = Path(folder) / f"stdin{suffix}"
         copy_stdin(app, target, option)

@@ -16,7 +16,8 @@ REASON_LIMIT = 1000
 KEY_LIMIT = 200
 
 if TYPE_CHECKING:
-    from joyctl.services.ledger_admin.balances import AdjustResult, BalanceView, HistoryView
+    from joyctl.services.ledger_admin.adjust import AdjustResult
+    from joyctl.services.ledger_admin.balances import BalanceView, HistoryView
 
 
 def balance(ctx: typer.Context, email: EmailArg) -> None:
@@ -70,7 +71,7 @@ def adjust(
     Example: joyctl ledger adjust ann@example.com -50 --reason "refund" \\
         --idempotency-key r-981
     """
-    from joyctl.services.ledger_admin.balances import adjust_points
+    from joyctl.services.ledger_admin.adjust import adjust_points
 
     app = app_context(ctx)
     reason = values.text(reason, what="--reason", limit=REASON_LIMIT)

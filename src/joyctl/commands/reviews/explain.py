@@ -13,7 +13,7 @@ from joyctl.commands.reviews._render import rule_values_text
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.services.rewards.reviews import ReviewExplanation, ReviewRow
+    from joyctl.services.rewards.explain import ReviewExplanation, ReviewRow
 
 
 def list_(
@@ -29,7 +29,7 @@ def list_(
     ] = 50,
 ) -> None:
     """List reviews in the ledger's inbox, newest first, with their latest decision."""
-    from joyctl.services.rewards.reviews import list_reviews
+    from joyctl.services.rewards.explain import list_reviews
 
     app = app_context(ctx)
     rows = list_reviews(
@@ -46,7 +46,7 @@ def show(
     review_id: Annotated[str, typer.Argument(help="The Klaviyo review id.")],
 ) -> None:
     """Explain one review: every decision, the reason and the rule values that applied."""
-    from joyctl.services.rewards.reviews import explain_review
+    from joyctl.services.rewards.explain import explain_review
 
     app = app_context(ctx)
     review_id = resource_id("REVIEW_ID", review_id)

@@ -11,7 +11,7 @@ from joyctl.services.diagnose.connection_checks import account
 from joyctl.services.diagnose.model import Focus
 from joyctl.services.diagnose.probe import Probe
 from joyctl.services.diagnose.review_checks import klaviyo_reviews_since
-from joyctl.services.rewards.reviews import DecisionRecord, explain
+from joyctl.services.rewards.explain import DecisionRecord, explain
 
 
 def focus_on_email(probe: Probe, email: str) -> Focus:

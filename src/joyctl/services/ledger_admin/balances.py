@@ -1,13 +1,12 @@
-"""`joyctl ledger balance|history|adjust`: one customer's points.
+"""`joyctl ledger balance|history`: one customer's points, read only.
 
-Apart from the file operations (`operations`) so that a balance loads neither the file readers
-nor the checks.
+Apart from the file operations (`operations`) and from adjustments (`adjust`) so that a balance
+loads neither the file readers, the checks nor the triggers an adjustment queues.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,17 +14,7 @@ from pydantic import BaseModel
 from joyctl.command_line import command
 from joyctl.errors import DataError, NotFoundError, UsageError
 from joyctl.ledger.customers import Customer, find_customer
-from joyctl.ledger.db import transaction
-from joyctl.ledger.points import (
-    EntryKind,
-    InsufficientPointsError,
-    NewEntry,
-    PointEntry,
-    append_entry,
-    current_balance,
-    entry_history,
-)
-from joyctl.services.triggers.feed import queue_entry_trigger
+from joyctl.ledger.points import PointEntry, current_balance, entry_history
 
 MAX_HISTORY = 1000
 
@@ -61,12 +50,7 @@ class HistoryView(BalanceView):
     """Pass as --before to see older entries; None when there are none."""
 
 
-class AdjustResult(BalanceView):
-    created: bool
-    entry: EntryView
-
-
-def _entry_view(entry: PointEntry) -> EntryView:
+def entry_view(entry: PointEntry) -> EntryView:
     view = EntryView.model_validate(entry, from_attributes=True)
     return view.model_copy(update={"note": entry_note(entry)})
 
@@ -84,7 +68,7 @@ def entry_note(entry: PointEntry) -> str:
     return "; ".join(parts)
 
 
-def _customer(connection: sqlite3.Connection, email: str) -> Customer:
+def find_member(connection: sqlite3.Connection, email: str) -> Customer:
     try:
         customer = find_customer(connection, email)
     except DataError as exc:
@@ -97,7 +81,7 @@ def _customer(connection: sqlite3.Connection, email: str) -> Customer:
     return customer
 
 
-def _balance_fields(customer: Customer, balance: int) -> dict[str, Any]:
+def balance_fields(customer: Customer, balance: int) -> dict[str, Any]:
     return {
         "email": customer.email,
         "customer_id": customer.id,
@@ -108,8 +92,8 @@ def _balance_fields(customer: Customer, balance: int) -> dict[str, Any]:
 
 
 def customer_balance(connection: sqlite3.Connection, email: str) -> BalanceView:
-    customer = _customer(connection, email)
-    return BalanceView(**_balance_fields(customer, current_balance(connection, customer.id)))
+    customer = find_member(connection, email)
+    return BalanceView(**balance_fields(customer, current_balance(connection, customer.id)))
 
 
 def customer_history(
@@ -118,51 +102,12 @@ def customer_history(
     """A page of the customer's entries, newest first."""
     if not 1 <= limit <= MAX_HISTORY:
         raise UsageError(f"--limit must be between 1 and {MAX_HISTORY}", hint="page with --before")
-    customer = _customer(connection, email)
+    customer = find_member(connection, email)
     entries = entry_history(connection, customer.id, limit=limit + 1, before_id=before)
     more = len(entries) > limit
     page = entries[:limit]
     return HistoryView(
-        **_balance_fields(customer, current_balance(connection, customer.id)),
-        entries=[_entry_view(entry) for entry in page],
+        **balance_fields(customer, current_balance(connection, customer.id)),
+        entries=[entry_view(entry) for entry in page],
         next_before=page[-1].id if more else None,
-    )
-
-
-def adjust_points(
-    connection: sqlite3.Connection,
-    email: str,
-    points: int,
-    *,
-    reason: str,
-    idempotency_key: str | None = None,
-) -> AdjustResult:
-    """Add or take points by hand, never below zero; a repeated key records nothing new."""
-    if points == 0:
-        raise UsageError("POINTS must not be 0", hint="give a positive or negative number")
-    if not reason.strip():
-        raise UsageError("--reason must not be empty", hint="say why, for the customer's history")
-    key = f"adjust:{idempotency_key.strip() if idempotency_key else uuid.uuid4()}"
-    with transaction(connection):
-        customer = _customer(connection, email)
-        new = NewEntry(
-            customer.id, EntryKind.ADJUST, points, key, reason=reason.strip(), source_kind="cli"
-        )
-        try:
-            appended = append_entry(connection, new)
-        except InsufficientPointsError as exc:
-            raise InsufficientPointsError(exc.balance, points, owner=customer.email) from None
-        if appended.entry.delta != points:
-            raise DataError(
-                f"idempotency key {idempotency_key!r} already recorded an adjustment of"
-                f" {appended.entry.delta:+d} points",
-                hint="use a new key for a different adjustment",
-            )
-        if appended.created:  # an enabled trigger (a positive adjustment earns) goes out with it
-            queue_entry_trigger(connection, customer, appended.entry)
-        balance = current_balance(connection, customer.id)
-    return AdjustResult(
-        **_balance_fields(customer, balance),
-        created=appended.created,
-        entry=_entry_view(appended.entry),
     )

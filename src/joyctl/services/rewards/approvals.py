@@ -25,8 +25,9 @@ from joyctl.errors import NotFoundError, UsageError
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.db import transaction
 from joyctl.services.outbox.pusher import PushReport
+from joyctl.services.rewards.explain import REASON_TEXT
 from joyctl.services.rewards.pipeline import IncomingReview, Outcome, RewardPipeline
-from joyctl.services.rewards.reviews import REASON_TEXT, DecisionView, decision_view
+from joyctl.services.rewards.reviews import DecisionView, decision_view
 from joyctl.services.rewards.sources import incoming_from_fields
 
 EXCERPT_CHARACTERS = 60
