@@ -72,6 +72,34 @@ if __name__ == "__main__":
     app()
 '''
 
+# The least any `status` can cost: the floor app's command imports httpx and makes the reads
+# `joyctl status` makes with a private key (the account, then one safe read per capability),
+# against the same emulator. Not a target: it shows how much of status's time is the network.
+FLOOR_STATUS_APP = '''"""The floor of a status command: Typer, httpx and six reads."""
+
+import json
+import os
+
+import typer
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def status(profile: str = "default") -> None:
+    """Read the account and probe each capability."""
+    import httpx
+
+    headers = {"Authorization": "Klaviyo-API-Key " + os.environ["FLOOR_KEY"], "revision": "x"}
+    with httpx.Client(base_url=os.environ["FLOOR_BASE_URL"], headers=headers) as client:
+        for path, params in json.loads(os.environ["FLOOR_READS"]):
+            print(path, client.get(path, params=params).status_code)
+
+
+if __name__ == "__main__":
+    app()
+'''
+
 # Everyday commands, each run on both profiles.
 EVERYDAY = (
     ["ledger", "balance", EMAIL],
@@ -154,12 +182,27 @@ def _prepare(env: dict[str, str], served: dict[str, str]) -> None:
     _joyctl(env, "--profile", "shop", *review)
 
 
-def _rounds(env: dict[str, str], floor: list[str], runs: int) -> dict[str, list[float]]:
+def _status_floor_env(env: dict[str, str], served: dict[str, str]) -> dict[str, str]:
+    from joyctl.services.connection.capabilities import CAPABILITY_READS
+
+    reads = [("/api/accounts", {}), *CAPABILITY_READS.values()]
+    return {
+        **env,
+        "FLOOR_KEY": served["private_key"],
+        "FLOOR_BASE_URL": served["base_url"],
+        "FLOOR_READS": json.dumps(reads),
+    }
+
+
+def _rounds(
+    env: dict[str, str], status_env: dict[str, str], floor: list[str], runs: int
+) -> dict[str, list[float]]:
     # As the installed `joyctl` script runs it (the entry point), not through runpy's `-m`.
     joyctl = [sys.executable, "-c", "from joyctl.cli import main; main()"]
     cases: dict[str, list[str]] = {
         "floor ledger balance": [*floor, "ledger", "balance", EMAIL],
         "floor --help": [*floor, "--help"],
+        "floor status (httpx, six reads)": [floor[0], floor[1].replace("floorapp", "floorstatus")],
         "joyctl --version": [*joyctl, "--version"],
         "joyctl --help": [*joyctl, "--help"],
     }
@@ -167,11 +210,11 @@ def _rounds(env: dict[str, str], floor: list[str], runs: int) -> dict[str, list[
         for args in EVERYDAY:
             cases[f"[{profile}] {' '.join(args[:2])}"] = [*joyctl, "--profile", profile, *args]
     samples: dict[str, list[float]] = {label: [] for label in cases}
-    for command in cases.values():  # a warm-up round, not counted: caches filled as after use
-        _time(command, env)
+    for label, command in cases.items():  # a warm-up round, not counted: caches as after use
+        _time(command, status_env if "floor status" in label else env)
     for _ in range(runs):
         for label, command in cases.items():
-            samples[label].append(_time(command, env))
+            samples[label].append(_time(command, status_env if "floor status" in label else env))
     return samples
 
 
@@ -197,6 +240,14 @@ def _report(samples: dict[str, list[float]]) -> int:
             f" {min(values) * 1000:6.0f}ms {best_ratio:5.2f}x  {shown}"
         )
     print(f"floor best {min(floor) * 1000:.0f} ms, --help {min(floor_help) * 1000:.0f} ms")
+    status_floor = min(samples["floor status (httpx, six reads)"])
+    print(
+        f"floor status (Typer, httpx and status's six reads, nothing else)"
+        f" {status_floor * 1000:.0f} ms = {status_floor / min(floor):.2f}x the floor;"
+        " joyctl status against it:"
+        f" sandbox {min(samples['[sandbox] status']) / status_floor:.2f}x,"
+        f" shop {min(samples['[shop] status']) / status_floor:.2f}x"
+    )
     print(f"missed targets (on the best runs): {missed}")
     return 0
 
@@ -208,13 +259,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "floorapp.py").write_text(FLOOR_APP, encoding="utf-8")
+        (root / "floorstatus.py").write_text(FLOOR_STATUS_APP, encoding="utf-8")
         env = {**os.environ, "JOYCTL_HOME": str(root / "home"), "CI": "true"}
         env.pop("JOYCTL_PROFILE", None)
         # As installed: bytecode is cached (pip compiles it), so no run pays for compiling.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         with _served(env) as served:
             _prepare(env, served)
-            samples = _rounds(env, [sys.executable, str(root / "floorapp.py")], runs)
+            floor = [sys.executable, str(root / "floorapp.py")]
+            samples = _rounds(env, _status_floor_env(env, served), floor, runs)
         return _report(samples)
 
 

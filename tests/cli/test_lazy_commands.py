@@ -6,8 +6,13 @@ import inspect
 import json
 import subprocess
 import sys
+from importlib import import_module
 
 import pytest
+import typer
+import typer.main
+from typer._click.core import Context
+from typer.core import TyperGroup
 
 from joyctl.commands import ENTRIES, Entry, load
 from tests.conftest import Cli
@@ -52,3 +57,29 @@ def test_a_mistyped_command_is_answered_with_the_closest_one(cli: Cli) -> None:
     result = cli("ledgr")
     assert result.exit_code == 2
     assert "No such command 'ledgr'. Did you mean 'ledger'?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "entry", [entry for entry in ENTRIES if entry.is_group], ids=lambda entry: entry.name
+)
+def test_a_group_builds_only_the_command_resolved_and_each_as_typer_would(entry: Entry) -> None:
+    target = getattr(import_module(f"joyctl.commands.{entry.module}"), entry.attribute)
+    holder = typer.Typer()
+    holder.add_typer(target, name=entry.name)
+    eager = typer.main.get_group(holder).commands[entry.name]
+    assert isinstance(eager, TyperGroup)
+    lazy = load(entry)
+    context = Context(lazy)
+    names = lazy.list_commands(context)
+    assert names == eager.list_commands(context)
+    first = names[0]
+    lazy.get_command(context, first)
+    built = set(lazy.commands)
+    assert first in built
+    assert len(built) < len(names) or len(names) == 1, "the rest wait to be resolved"
+    for name in names:
+        mine, theirs = lazy.get_command(context, name), eager.get_command(context, name)
+        assert mine is not None and theirs is not None
+        assert [p.name for p in mine.params] == [p.name for p in theirs.params]
+        assert (mine.callback is None) == (theirs.callback is None)
+        assert type(mine) is type(theirs)

@@ -15,7 +15,7 @@ import contextlib, io, json, sys
 from joyctl.cli import run
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     code = run(sys.argv[1:])
-loaded = sorted({name.split('.')[0] for name in sys.modules})
+loaded = sorted({name.split('.')[0] for name, module in sys.modules.items() if module})
 print(json.dumps({"code": code, "loaded": loaded}))
 """
 
@@ -47,6 +47,17 @@ def test_group_help_loads_no_services_or_io_libraries() -> None:
     loaded = json.loads(done.stdout)["loaded"]
     assert [name for name in loaded if name.startswith("joyctl.services")] == []
     assert [name for name in ("httpx", "keyring", "sqlite3") if name in loaded] == []
+
+
+def test_klaviyo_client_loads_without_httpx_command_line_client() -> None:
+    # httpx imports its own CLI (rich, pygments) when it can; joyctl keeps it out of every start.
+    probe = (
+        "import sys, joyctl.klaviyo.client; print(sorted(m for m in sys.modules if sys.modules[m]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.strip("[]\n").replace("'", "").split(", ")}
+    assert "httpx" in loaded
+    assert [name for name in ("rich", "pygments") if name in loaded] == []
 
 
 def test_python_dash_m_prints_the_version() -> None:

@@ -8,6 +8,7 @@ its own help is asked for. `joyctl --help` lists the summaries from the table be
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from difflib import get_close_matches
 from importlib import import_module
@@ -144,14 +145,53 @@ COMPLETE_VAR = "_JOYCTL_COMPLETE"  # the completion script sets it when it calls
 
 
 def load(entry: Entry) -> Any:
-    """The command's Click object, built exactly as registering it on the root would build it."""
+    """The command's Click object, built exactly as registering it on the root would build it.
+
+    A group's own commands are built one by one as they are resolved (`LazySubgroup`).
+    """
     target = getattr(import_module(f"joyctl.commands.{entry.module}"), entry.attribute)
     holder = typer.Typer()
-    if entry.is_group:
-        holder.add_typer(target, name=entry.name)
-    else:
+    if not entry.is_group:
         holder.command(entry.name)(target)
-    return typer.main.get_group(holder).commands[entry.name]
+        return typer.main.get_group(holder).commands[entry.name]
+    shell = copy.copy(target)  # the group without its commands; sub-groups are built with it
+    shell.registered_commands = []
+    holder.add_typer(shell, name=entry.name, cls=LazySubgroup)
+    group: LazySubgroup = typer.main.get_group(holder).commands[entry.name]  # type: ignore[assignment]
+    group.defer(target.registered_commands, holder)
+    return group
+
+
+class LazySubgroup(TyperGroup):
+    """A group of the root: Typer builds all of a group's commands at once; this builds the one
+    a command line names (every one for help or completion), each as Typer would."""
+
+    _pending: dict[str, Any]
+    _order: list[str]
+    _holder: typer.Typer
+
+    def defer(self, infos: list[Any], holder: typer.Typer) -> None:
+        self._pending = {_command_name(info): info for info in infos}
+        self._order = [*self._pending, *self.commands]
+        self._holder = holder
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(getattr(self, "_order", self.commands))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        info = getattr(self, "_pending", {}).pop(cmd_name, None)
+        if info is not None:
+            built = typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=self._holder.pretty_exceptions_short,
+                rich_markup_mode=self._holder.rich_markup_mode,
+            )
+            self.commands[cmd_name] = make_readable(built)
+        return super().get_command(ctx, cmd_name)
+
+
+def _command_name(info: Any) -> str:
+    return str(info.name or typer.main.get_command_name(info.callback.__name__))
 
 
 class LazyGroup(TyperGroup):
