@@ -6,6 +6,12 @@ import jobs (10,000 profiles each). An import job does not return ids, so once t
 the newest profiles are read back (newest first, back to when the jobs were created) and matched
 by email; the few that this misses are looked up by email again. Every id found is remembered in
 the ledger at once, so an interrupted sync resumes without repeating the look-ups.
+
+When thousands are unknown, a sample spread over them is looked up first. If almost none of it
+exists in Klaviyo (a first sync to a new account), all are imported without a look-up each: a
+look-up and a read-back of every profile would together pass Klaviyo's limit of 750 profile
+reads a minute and stall the sync for the rest of that minute. A profile that did exist is then
+found by email after the read-back, and the import has set its email and the ledger's names.
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ T = TypeVar("T")
 # (queued, then polled); above it, jobs save thousands of requests.
 UPSERT_AT_MOST = 100
 LOOKUP_BATCH = 1000
+# Above this many unknown profiles, a sample of them is looked up before all of them are; when
+# fewer than SAMPLE_KNOWN_ENOUGH of the sample exist, the rest are imported without look-ups.
+SAMPLE_ABOVE = 1000
+SAMPLE_SIZE = 100
+SAMPLE_KNOWN_ENOUGH = 10
 POLL_FIRST_SECONDS = 1.0
 POLL_MAX_SECONDS = 10.0
 IMPORT_TIMEOUT_SECONDS = 30 * 60.0
@@ -78,7 +89,7 @@ class ProfileResolver:
             if c.known_profile_id:
                 result.profile_ids[c.customer_id] = c.known_profile_id
         unknown = [c for c in candidates if not c.known_profile_id]
-        result.profile_ids.update(self._look_up(unknown))
+        result.profile_ids.update(self._look_up_unless_new(unknown))
         missing = [c for c in unknown if c.customer_id not in result.profile_ids]
         if len(missing) <= UPSERT_AT_MOST:
             created, unresolved = self._upsert_each(missing)
@@ -105,6 +116,20 @@ class ProfileResolver:
                 self._connection, [customer_id for customer_id, _ in customers]
             )
         return self._look_up([Candidate(cid, email, None, None, None) for cid, email in customers])
+
+    def _look_up_unless_new(self, unknown: Sequence[Candidate]) -> dict[int, str]:
+        """The ids Klaviyo has for these candidates, or only the sample's when it says most of
+        them are new (the import that follows then finds or creates the others)."""
+        if len(unknown) <= SAMPLE_ABOVE:
+            return self._look_up(unknown)
+        step = len(unknown) // SAMPLE_SIZE
+        sample = unknown[::step][:SAMPLE_SIZE]  # spread over the whole list: old and new customers
+        found = self._look_up(sample)
+        if len(found) < SAMPLE_KNOWN_ENOUGH:
+            return found
+        sampled = {c.customer_id for c in sample}
+        found.update(self._look_up([c for c in unknown if c.customer_id not in sampled]))
+        return found
 
     def _look_up(self, candidates: Sequence[Candidate]) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -148,8 +173,9 @@ class ProfileResolver:
             for batch in chunked(candidates, bulk_import.MAX_PROFILES_PER_JOB)
         ]
         reasons: dict[str, str] = {}
-        for job in jobs:
-            reasons.update(self._await(job))
+        for index, job in enumerate(jobs):
+            # A job submitted with the first may well have finished while that one was awaited.
+            reasons.update(self._await(job, look_first=index > 0))
         started = min((_aware(job.created_at) for job in jobs if job.created_at), default=None)
         try:
             created = self._read_back(candidates, started) if started else {}
@@ -188,10 +214,12 @@ class ProfileResolver:
         self._remember(resolved)
         return found
 
-    def _await(self, job: ProfileBulkImportJob) -> dict[str, str]:
+    def _await(self, job: ProfileBulkImportJob, *, look_first: bool) -> dict[str, str]:
         """Poll the job until it finishes; the reason each failed email was refused."""
         deadline = self._clock() + IMPORT_TIMEOUT_SECONDS
         interval = POLL_FIRST_SECONDS
+        if look_first:
+            job = bulk_import.get_bulk_import_job(self._client, job.id)
         while not job.finished:
             if self._clock() >= deadline:
                 raise RemoteError(
