@@ -13,7 +13,8 @@ from joyctl.commands._files import refuse_stdio
 from joyctl.output import Output
 
 if TYPE_CHECKING:
-    from joyctl.services.sandbox_profile.embedded import ResetReport, ServeInfo
+    from joyctl.services.sandbox_profile.embedded import ServeInfo
+    from joyctl.services.sandbox_profile.seeding import ResetReport
 
 app = typer.Typer(
     help="Run, inspect, list scenarios of, and reset the local Klaviyo emulator.",
@@ -151,7 +152,7 @@ def reset(
 
     Example: joyctl sandbox reset --scenario healthy --yes
     """
-    from joyctl.services.sandbox_profile.embedded import reset_sandbox
+    from joyctl.services.sandbox_profile.seeding import reset_sandbox
 
     app = app_context(ctx)
     action = f"wipe the sandbox profile's ledger, connection and secrets for {scenario!r}"

@@ -30,6 +30,6 @@ def prepare_ledger(settings: Settings, profile: str, connection: sqlite3.Connect
     if (settings.paths.profile_data_dir(SANDBOX_PROFILE) / STATE_FILE).exists():
         # Seeded already: a local command (`ledger balance`) need not import the emulator.
         return
-    from joyctl.services.sandbox_profile.embedded import ensure_seeded
+    from joyctl.services.sandbox_profile.seeding import ensure_seeded
 
     ensure_seeded(settings, connection)
