@@ -1,0 +1,79 @@
+"""The JSON of a bulk event job, written once per event instead of once per request and again.
+
+A bulk job's body is the same text `resources.events.bulk_create_events` sends (the JSON:API
+document encoded by `json.dumps` with its defaults), byte for byte: tests compare both forms.
+Each event's own JSON is written when the event is read, so its exact size is known while
+chunks fill, and a request body is the joined texts of its events: nothing is encoded twice
+and no document of dicts is built for a request that is only ever sent as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
+
+from joyctl.klaviyo.resources.events import EventInput
+
+_EVENT_HEAD = '{"type": "event", "attributes": {"properties": '
+_METRIC = ', "metric": {"data": {"type": "metric", "attributes": {"name": '
+_PROFILE_HEAD = '{"data": {"type": "profile", "attributes": '
+_ENTRY_HEAD = '{"type": "event-bulk-create", "attributes": {"profile": '
+_ENTRY_EVENTS = ', "events": {"data": ['
+_ENTRY_TAIL = "]}}}"
+_ENTRY_TAIL_BACKFILL = ']}, "backfill": true}}'
+_BODY_HEAD = (
+    '{"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": ['
+)
+_BODY_TAIL = "]}}}}"
+SEPARATOR = ", "
+ENTRY_WRAPPER_SIZE = len(_ENTRY_HEAD) + len(_ENTRY_EVENTS) + len(_ENTRY_TAIL_BACKFILL)
+"""Characters around one profile's entry, separator and backfill flag included (the most)."""
+BODY_WRAPPER_SIZE = len(_BODY_HEAD) + len(_BODY_TAIL)
+
+
+def event_text(event: EventInput) -> str:
+    """`{"type": "event", "attributes": ...}` for one event, as `json.dumps` writes it."""
+    properties = event.properties
+    parts = [
+        _EVENT_HEAD,
+        json.dumps(properties if type(properties) is dict else dict(properties)),
+        _METRIC,
+        _quote(event.metric_name),
+        "}}}",
+    ]
+    if event.time is not None:
+        parts += ', "time": ', _quote(event.time.isoformat())
+    if event.unique_id is not None:
+        parts += ', "unique_id": ', _quote(event.unique_id)
+    if event.value is not None:
+        parts += ', "value": ', _number(event.value)
+    if event.value_currency is not None:
+        parts += ', "value_currency": ', _quote(event.value_currency)
+    parts.append("}}")
+    return "".join(parts)
+
+
+def _number(value: Any) -> str:
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)  # what json.dumps writes for a finite float
+    return json.dumps(value)
+
+
+def profile_text(profile: Mapping[str, Any]) -> str:
+    """`{"data": {"type": "profile", "attributes": ...}}` for one profile."""
+    attributes = profile if type(profile) is dict else dict(profile)
+    return f"{_PROFILE_HEAD}{json.dumps(attributes)}}}}}"
+
+
+def entry_text(profile: str, events: list[str], *, backfill: bool) -> str:
+    """One profile's entry in a bulk job, from the texts of the profile and its events."""
+    tail = _ENTRY_TAIL_BACKFILL if backfill else _ENTRY_TAIL
+    return f"{_ENTRY_HEAD}{profile}{_ENTRY_EVENTS}{SEPARATOR.join(events)}{tail}"
+
+
+def body_text(entries: list[str]) -> str:
+    """The whole request body of a bulk job, from the texts of its profiles' entries."""
+    return f"{_BODY_HEAD}{SEPARATOR.join(entries)}{_BODY_TAIL}"
