@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
@@ -29,6 +29,26 @@ _BODY_HEAD = (
 )
 _BODY_TAIL = "]}}}}"
 SEPARATOR = ", "
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _object_encoder() -> Callable[[dict[str, Any]], str]:
+    """`json.dumps` of a dict with its defaults, less the encoder it builds on every call.
+
+    The properties an event carries come from parsed JSON, CSV cells or the ledger, so they
+    cannot refer to themselves: the check for circular references is left out.
+    """
+    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # untyped, C only
+    if make_encoder is None:  # a Python built without the C accelerator
+        return json.dumps
+    encode = make_encoder(None, _refuse, _quote, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode_object = _object_encoder()
 ENTRY_WRAPPER_SIZE = len(_ENTRY_HEAD) + len(_ENTRY_EVENTS) + len(_ENTRY_TAIL_BACKFILL)
 """Characters around one profile's entry, separator and backfill flag included (the most)."""
 BODY_WRAPPER_SIZE = len(_BODY_HEAD) + len(_BODY_TAIL)
@@ -39,7 +59,7 @@ def event_text(event: EventInput) -> str:
     properties = event.properties
     parts = [
         _EVENT_HEAD,
-        json.dumps(properties if type(properties) is dict else dict(properties)),
+        _encode_object(properties if type(properties) is dict else dict(properties)),
         _METRIC,
         _quote(event.metric_name),
         "}}}",
@@ -64,8 +84,10 @@ def _number(value: Any) -> str:
 
 def profile_text(profile: Mapping[str, Any]) -> str:
     """`{"data": {"type": "profile", "attributes": ...}}` for one profile."""
-    attributes = profile if type(profile) is dict else dict(profile)
-    return f"{_PROFILE_HEAD}{json.dumps(attributes)}}}}}"
+    if all(type(value) is str for value in profile.values()):  # identifiers are text
+        fields = ", ".join([f"{_quote(key)}: {_quote(value)}" for key, value in profile.items()])
+        return f"{_PROFILE_HEAD}{{{fields}}}}}}}"
+    return f"{_PROFILE_HEAD}{_encode_object(dict(profile))}}}}}"
 
 
 def entry_text(profile: str, events: list[str], *, backfill: bool) -> str:
