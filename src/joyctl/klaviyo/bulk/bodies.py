@@ -19,6 +19,8 @@ from joyctl.klaviyo.resources.events import EventInput
 
 _EVENT_HEAD = '{"type": "event", "attributes": {"properties": '
 _METRIC = ', "metric": {"data": {"type": "metric", "attributes": {"name": '
+_TIME, _UNIQUE_ID = ', "time": ', ', "unique_id": '
+_VALUE, _CURRENCY = ', "value": ', ', "value_currency": '
 _PROFILE_HEAD = '{"data": {"type": "profile", "attributes": '
 _ENTRY_HEAD = '{"type": "event-bulk-create", "attributes": {"profile": '
 _ENTRY_EVENTS = ', "events": {"data": ['
@@ -56,24 +58,16 @@ BODY_WRAPPER_SIZE = len(_BODY_HEAD) + len(_BODY_TAIL)
 
 def event_text(event: EventInput) -> str:
     """`{"type": "event", "attributes": ...}` for one event, as `json.dumps` writes it."""
-    properties = event.properties
-    parts = [
-        _EVENT_HEAD,
-        _encode_object(properties if type(properties) is dict else dict(properties)),
-        _METRIC,
-        _quote(event.metric_name),
-        "}}}",
-    ]
-    if event.time is not None:
-        parts += ', "time": ', _quote(event.time.isoformat())
-    if event.unique_id is not None:
-        parts += ', "unique_id": ', _quote(event.unique_id)
-    if event.value is not None:
-        parts += ', "value": ', _number(event.value)
-    if event.value_currency is not None:
-        parts += ', "value_currency": ', _quote(event.value_currency)
-    parts.append("}}")
-    return "".join(parts)
+    properties, when, unique_id = event.properties, event.time, event.unique_id
+    value, currency = event.value, event.value_currency
+    encoded = _encode_object(properties if type(properties) is dict else dict(properties))
+    return (
+        f"{_EVENT_HEAD}{encoded}{_METRIC}{_quote(event.metric_name)}}}}}}}"
+        f"{'' if when is None else _TIME + _quote(when.isoformat())}"
+        f"{'' if unique_id is None else _UNIQUE_ID + _quote(unique_id)}"
+        f"{'' if value is None else _VALUE + _number(value)}"
+        f"{'' if currency is None else _CURRENCY + _quote(currency)}}}}}"
+    )
 
 
 def _number(value: Any) -> str:

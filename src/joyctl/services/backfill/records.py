@@ -35,6 +35,7 @@ MAX_PROPERTIES = 400
 MAX_STRING_BYTES = 100 * 1024
 MAX_DEPTH = 10
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_A_YEAR = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,10 @@ def _event_time(raw: Any, now: datetime) -> datetime:
     text = _text(raw, "time")
     if text is None:
         raise DataError("time is missing")
-    when = limits.moment(text, "time").astimezone(UTC).replace(microsecond=0)
-    if not EARLIEST_TIME <= when <= now + timedelta(days=365):
+    when = limits.moment(text, "time").astimezone(UTC)
+    if when.microsecond:  # `replace` is dear, and most times name whole seconds
+        when = when.replace(microsecond=0)
+    if not EARLIEST_TIME <= when <= now + _A_YEAR:
         raise DataError(f"time {limits.shown(text)} is before 1990 or more than a year ahead")
     return when
 
