@@ -142,16 +142,20 @@ def _jsonl_records(handle: IO[bytes], start: Position, bounds: Bounds) -> Iterat
 
 
 def _parse_json_line(text: str, valid: bool) -> tuple[str | None, dict[str, Any]]:
-    raw = {"_raw": text.rstrip("\r\n")}
     if not valid:
-        return "not valid UTF-8 text", raw
+        return "not valid UTF-8 text", _raw(text)
     try:
         value = load_json(text)
     except DataError as exc:
-        return exc.message, raw
+        return exc.message, _raw(text)
     if not isinstance(value, dict):
-        return "not a JSON object", raw
+        return "not a JSON object", _raw(text)
     return None, value
+
+
+def _raw(text: str) -> dict[str, Any]:
+    """What a line that is not a record keeps: its text, for the quarantine."""
+    return {"_raw": text.rstrip("\r\n")}
 
 
 class _OversizedLine(Exception):

@@ -65,20 +65,24 @@ class KlaviyoClient(Scoped):
         *,
         params: Params = None,
         body: Any = None,
+        content: bytes | None = None,
         idempotent: bool | None = None,
         authenticated: bool = True,
     ) -> httpx.Response:
         """Send with pacing and retries; a failure raises a `JoyctlError`.
 
-        `idempotent` marks a write that is safe to repeat (it carries a de-duplication key);
-        reads are always treated as idempotent. `authenticated=False` sends no credentials
-        (the `/client/*` endpoints take the public key as `company_id` instead).
+        `body` is encoded as JSON; `content` is a JSON body already encoded (a bulk job written
+        once). `idempotent` marks a write that is safe to repeat (it carries a de-duplication
+        key); reads are always treated as idempotent. `authenticated=False` sends no
+        credentials (the `/client/*` endpoints take the public key as `company_id` instead).
         """
+        if body is not None:
+            content = json.dumps(body).encode("utf-8")
         call = Call(
             method=method.upper(),
             path=path,
             params=httpx.QueryParams(params) if params is not None else None,
-            content=json.dumps(body).encode("utf-8") if body is not None else None,
+            content=content,
             idempotent=idempotent,
             authenticated=authenticated,
         )

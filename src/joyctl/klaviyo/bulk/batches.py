@@ -3,28 +3,31 @@
 A bulk job holds at most 1,000 events and 5 MB, and fails as a whole when one `unique_id` repeats
 for a profile and metric (klaviyo-api.md 3.2). Chunks are cut from consecutive input items, so
 the input position after a chunk is a valid checkpoint once the chunk's request was accepted.
-Sizes are estimated on the generous side from each event's own JSON; the envelope is covered
-by fixed allowances and a margin under the cap.
+Each event's JSON is written once, when it is read (`bodies`): its size is exact, and the request
+body is made of those texts. The envelope is covered by fixed allowances and a margin under the
+cap.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from joyctl.klaviyo.bulk.bodies import (
+    BODY_WRAPPER_SIZE,
+    ENTRY_WRAPPER_SIZE,
+    SEPARATOR,
+    event_text,
+    profile_text,
+)
 from joyctl.klaviyo.resources.events import MAX_EVENTS_PER_JOB, MAX_PAYLOAD_BYTES, EventInput
 
 Position = Mapping[str, int]
 
-# Room under the 5 MB cap for whatever the per-item allowances below miss.
+# Room under the 5 MB cap, so a chunk never comes close to it.
 MAX_REQUEST_BYTES = MAX_PAYLOAD_BYTES - 64 * 1024
-# JSON around one event's own fields: type, attributes, the metric wrapper, time, separators.
-_EVENT_ALLOWANCE = 256
-# JSON around one profile's entry: type, profile wrapper, events wrapper, the backfill flag.
-_PROFILE_ALLOWANCE = 256
-_BODY_ALLOWANCE = 256
+_BODY_ALLOWANCE = BODY_WRAPPER_SIZE
 # A chunk closes after this many bad records even without events, so memory stays bounded.
 MAX_REJECTED_PER_CHUNK = 1000
 
@@ -33,17 +36,20 @@ MAX_REJECTED_PER_CHUNK = 1000
 class Outgoing:
     """One event ready to send, with where it came from (a file line, entry or outbox row).
 
-    Sizes and keys are worked out once here: every chunk asks for them while it fills. (Not
-    frozen: a frozen dataclass is several times slower to build, and there is one per event.)
+    Its JSON, sizes and keys are worked out once here: every chunk asks for the sizes while it
+    fills, and the request is made of the texts. (Not frozen: a frozen dataclass is several
+    times slower to build, and there is one per event.)
     """
 
     profile: Mapping[str, str]
     event: EventInput
     origin: int
     position: Position
-    size: int
+    text: str
+    """The event's JSON in a bulk job (`bodies.event_text`)."""
+    profile_json: str
+    """Its profile's JSON in a bulk job (`bodies.profile_text`)."""
     profile_key: tuple[tuple[str, str], ...]
-    profile_bytes: int
     dedup_keys: tuple[tuple[str, str, str], ...]
 
     @classmethod
@@ -54,9 +60,18 @@ class Outgoing:
         unique_id, metric = event.unique_id or "", event.metric_name
         # Klaviyo matches a profile by any identifier, so each one is a way to collide.
         dedup = tuple([(metric, unique_id, f"{name}:{value}") for name, value in key])
-        return cls(
-            profile, event, origin, position, event_size(event), key, profile_size(profile), dedup
-        )
+        text, profile_json = event_text(event), profile_text(profile)
+        return cls(profile, event, origin, position, text, profile_json, key, dedup)
+
+    @property
+    def size(self) -> int:
+        """The event's share of a request body, in bytes (the text is ASCII)."""
+        return len(self.text) + len(SEPARATOR)
+
+    @property
+    def profile_bytes(self) -> int:
+        """The share of its profile's entry, when it is the first event of that profile."""
+        return len(self.profile_json) + ENTRY_WRAPPER_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,26 +136,6 @@ class Chunk:
     def _growth(self, item: Outgoing) -> int:
         new_profile = item.profile_key not in self._profiles
         return item.size + (item.profile_bytes if new_profile else 0)
-
-
-def profile_size(profile: Mapping[str, str]) -> int:
-    return sum(text_size(key) + text_size(value) + 2 for key, value in profile.items()) + (
-        _PROFILE_ALLOWANCE
-    )
-
-
-def event_size(event: EventInput) -> int:
-    """The event's share of a request body, never less than what it takes (ASCII-escaped)."""
-    own = len(json.dumps(dict(event.properties))) + text_size(event.metric_name)
-    own += text_size(event.unique_id or "") + text_size(event.value_currency or "")
-    return own + _EVENT_ALLOWANCE
-
-
-def text_size(text: str) -> int:
-    """Bytes of a JSON string as the client writes it; plain text is counted without encoding."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return len(text) + 2
-    return len(json.dumps(text))
 
 
 def fits_alone(item: Outgoing, max_bytes: int = MAX_REQUEST_BYTES) -> bool:

@@ -22,8 +22,9 @@ import httpx
 
 from joyctl.errors import DataError
 from joyctl.klaviyo.bulk.batches import Chunk, Outgoing
+from joyctl.klaviyo.bulk.bodies import body_text, entry_text
 from joyctl.klaviyo.client import KlaviyoClient
-from joyctl.klaviyo.resources.events import EventInput, ProfileEvents, bulk_create_events
+from joyctl.klaviyo.resources.events import send_bulk_body
 from joyctl.scoped import Scoped
 
 DEFAULT_IN_FLIGHT = 2
@@ -74,7 +75,8 @@ def send_events(
     if not events:
         return SendOutcome()
     try:
-        bulk_create_events(client, _profile_groups(events, backfill))
+        keys = [(item.profile_key, item.event.metric_name, item.event.unique_id) for item in events]
+        send_bulk_body(client, _body(events, backfill), keys)
     except DataError as refusal:
         if not _blames_events(refusal):
             raise
@@ -93,15 +95,17 @@ def _blames_events(refusal: DataError) -> bool:
     return "events-bulk-create" in refusal.message or "(413)" in refusal.message
 
 
-def _profile_groups(events: Sequence[Outgoing], backfill: bool) -> list[ProfileEvents]:
-    grouped: dict[tuple[tuple[str, str], ...], tuple[Outgoing, list[EventInput]]] = {}
+def _body(events: Sequence[Outgoing], backfill: bool) -> bytes:
+    """The request body: the events' own texts, grouped by profile in order of appearance."""
+    grouped: dict[tuple[tuple[str, str], ...], tuple[str, list[str]]] = {}
     for item in events:
-        entry = grouped.setdefault(item.profile_key, (item, []))
-        entry[1].append(item.event)
-    return [
-        ProfileEvents(first.profile, members, backfill=backfill)
-        for first, members in grouped.values()
-    ]
+        entry = grouped.get(item.profile_key)
+        if entry is None:
+            grouped[item.profile_key] = (item.profile_json, [item.text])
+        else:
+            entry[1].append(item.text)
+    entries = [entry_text(profile, texts, backfill=backfill) for profile, texts in grouped.values()]
+    return body_text(entries).encode("ascii")
 
 
 class _Task:

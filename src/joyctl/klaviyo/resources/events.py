@@ -9,7 +9,7 @@ before anything is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -89,13 +89,27 @@ def bulk_create_events(client: KlaviyoClient, groups: Sequence[ProfileEvents]) -
             "attributes": {"events-bulk-create": {"data": entries}},
         }
     }
-    if len(json.dumps(body).encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise UsageError("a bulk event job may not exceed 5 MB; send fewer events per job")
     all_deduplicated = all(event.unique_id for group in groups for event in group.events)
+    _send_bulk(client, json.dumps(body).encode("utf-8"), idempotent=all_deduplicated)
+
+
+BulkKey = tuple[Hashable, str, str | None]
+"""An event of a bulk job: its profile (any key equal for equal profiles), metric, unique_id."""
+
+
+def send_bulk_body(client: KlaviyoClient, body: bytes, keys: Sequence[BulkKey]) -> None:
+    """Send a bulk job whose body is already written (`joyctl.klaviyo.bulk.bodies`), one key
+    per event it holds; the same checks as `bulk_create_events`."""
+    _check_count(len(keys))
+    _check_repeats(keys)
+    _send_bulk(client, body, idempotent=all(unique_id for _, _, unique_id in keys))
+
+
+def _send_bulk(client: KlaviyoClient, body: bytes, *, idempotent: bool) -> None:
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise UsageError("a bulk event job may not exceed 5 MB; send fewer events per job")
     expect_accepted(
-        client.request(
-            "POST", "/api/event-bulk-create-jobs", body=body, idempotent=all_deduplicated
-        )
+        client.request("POST", "/api/event-bulk-create-jobs", content=body, idempotent=idempotent)
     )
 
 
@@ -111,21 +125,29 @@ def _bulk_entry(group: ProfileEvents) -> dict[str, Any]:
 
 
 def _check_bulk(groups: Sequence[ProfileEvents]) -> None:
-    total = sum(len(group.events) for group in groups)
+    _check_count(sum(len(group.events) for group in groups))
+    keys: list[BulkKey] = []
+    for group in groups:
+        who = json.dumps(dict(group.profile), sort_keys=True, default=str)
+        keys += [(who, event.metric_name, event.unique_id) for event in group.events]
+    _check_repeats(keys)
+
+
+def _check_count(total: int) -> None:
     if total == 0:
         raise UsageError("a bulk event job needs at least one event")
     if total > MAX_EVENTS_PER_JOB:
         raise UsageError(f"a bulk event job holds at most 1,000 events, not {total}")
-    seen: set[tuple[str, str, str]] = set()
-    for group in groups:
-        who = json.dumps(dict(group.profile), sort_keys=True, default=str)
-        for event in group.events:
-            if event.unique_id is None:
-                continue
-            key = (who, event.metric_name, event.unique_id)
-            if key in seen:
-                raise UsageError(
-                    f"unique_id {event.unique_id!r} repeats for one profile and metric; "
-                    "Klaviyo would reject the whole job"
-                )
-            seen.add(key)
+
+
+def _check_repeats(keys: Sequence[BulkKey]) -> None:
+    seen: set[BulkKey] = set()
+    for key in keys:
+        if key[2] is None:
+            continue
+        if key in seen:
+            raise UsageError(
+                f"unique_id {key[2]!r} repeats for one profile and metric; "
+                "Klaviyo would reject the whole job"
+            )
+        seen.add(key)

@@ -27,7 +27,6 @@ from joyctl.services.backfill.records import KNOWN_KEYS, PROPERTIES_KEY
 FIELDS = (*KNOWN_KEYS, PROPERTIES_KEY)
 IDENTITY_FIELDS = ("email", "external_id")
 REQUIRED = ("metric", "time")
-_QUARANTINE_KEYS = frozenset({"reason", "record"})
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
@@ -136,10 +135,10 @@ def prepared_records(
 
 def _is_quarantine_entry(values: Mapping[str, Any]) -> bool:
     """A quarantine line: the reason, the record as read, and where it was (a line or entry)."""
-    keys = set(values)
     return (
-        keys >= _QUARANTINE_KEYS
-        and len(keys) == 3
+        len(values) == 3
+        and "reason" in values
+        and "record" in values
         and isinstance(values.get("record"), dict)
         and isinstance(values.get("reason"), str)
     )

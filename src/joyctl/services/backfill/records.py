@@ -35,6 +35,7 @@ MAX_PROPERTIES = 400
 MAX_STRING_BYTES = 100 * 1024
 MAX_DEPTH = 10
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_A_YEAR = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,10 @@ def _event_time(raw: Any, now: datetime) -> datetime:
     text = _text(raw, "time")
     if text is None:
         raise DataError("time is missing")
-    when = limits.moment(text, "time").astimezone(UTC).replace(microsecond=0)
-    if not EARLIEST_TIME <= when <= now + timedelta(days=365):
+    when = limits.moment(text, "time").astimezone(UTC)
+    if when.microsecond:  # `replace` is dear, and most times name whole seconds
+        when = when.replace(microsecond=0)
+    if not EARLIEST_TIME <= when <= now + _A_YEAR:
         raise DataError(f"time {limits.shown(text)} is before 1990 or more than a year ahead")
     return when
 
@@ -155,7 +158,10 @@ def _properties(
     values: Mapping[str, Any], columns: Mapping[str, Any], loose_columns: bool
 ) -> dict[str, Any]:
     properties: dict[str, Any] = {}
-    raw = next((v for k, v in values.items() if k.lower() == PROPERTIES_KEY), None)
+    if loose_columns:
+        raw = next((v for k, v in values.items() if k.lower() == PROPERTIES_KEY), None)
+    else:  # `_columns` refused any other spelling of the key already
+        raw = values.get(PROPERTIES_KEY)
     if isinstance(raw, str) and raw.strip():
         try:
             raw = limits.load_json(raw)
@@ -182,17 +188,42 @@ def _check_properties(properties: Mapping[str, Any]) -> None:
 
 
 def _check_value(value: Any, depth: int) -> None:
+    if isinstance(value, dict | list):
+        _check_container(value, depth)
+    else:
+        _check_scalar(value)
+
+
+def _check_container(container: dict[str, Any] | list[Any], depth: int) -> None:
+    """Every value inside, depth first; the plain types JSON gives are told apart by `type`."""
+    if depth >= MAX_DEPTH:
+        raise DataError(f"properties nest deeper than {MAX_DEPTH} levels")
+    for item in container.values() if isinstance(container, dict) else container:
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_STRING_BYTES // 4:
+                _check_scalar(item)
+        elif kind is int or kind is float:
+            _check_number(item)
+        elif kind is dict or kind is list:
+            _check_container(item, depth + 1)
+        elif kind is not bool and item is not None:
+            _check_value(item, depth + 1)
+
+
+def _check_scalar(value: Any) -> None:
     if isinstance(value, str):
         if len(value) > MAX_STRING_BYTES // 4 and len(value.encode("utf-8")) > MAX_STRING_BYTES:
             raise DataError("a property holds a string over 100 KB")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise DataError("a property holds a number JSON cannot carry (NaN or infinity)")
-    elif isinstance(value, dict | list):
-        if depth >= MAX_DEPTH:
-            raise DataError(f"properties nest deeper than {MAX_DEPTH} levels")
-        for item in value.values() if isinstance(value, dict) else value:
-            _check_value(item, depth + 1)
-    elif isinstance(value, int) and not limits.MIN_INTEGER <= value <= limits.MAX_INTEGER:
+    elif isinstance(value, int | float):
+        _check_number(value)
+
+
+def _check_number(value: float) -> None:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DataError("a property holds a number JSON cannot carry (NaN or infinity)")
+    elif not limits.MIN_INTEGER <= value <= limits.MAX_INTEGER:
         raise DataError("a property holds an integer beyond 64 bits")
 
 
@@ -212,6 +243,8 @@ def _currency(raw: Any) -> str | None:
 
 
 def _text(raw: Any, name: str) -> str | None:
+    if type(raw) is str:  # the usual case, first
+        return raw.strip() or None
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, str | int):
