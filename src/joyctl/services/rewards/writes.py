@@ -14,11 +14,18 @@ import sqlite3
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote
 
-from joyctl.engine import Award, Revocation, WriteReviewProgram, reward_idempotency_key
+from joyctl.engine import (
+    Award,
+    Customer,
+    MemberStatus,
+    Revocation,
+    WriteReviewProgram,
+    reward_idempotency_key,
+)
 from joyctl.klaviyo import joy_events
+from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import outbox
 from joyctl.ledger import reviews as review_queries
-from joyctl.ledger.customers import Customer
 from joyctl.ledger.entry_batch import EntryBatch
 from joyctl.ledger.points import (
     EntryKind,
@@ -32,6 +39,26 @@ from joyctl.ledger.triggers import enabled_triggers
 REVIEW_SOURCE = "review"
 
 LatestOutcome = tuple[str, str | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """What the pipeline keeps of a matched customer for the whole run, and the engine's view.
+
+    A run keeps one per reviewer, so only what the writes and the rules read is kept.
+    """
+
+    id: int
+    email: str
+    external_id: str | None
+    member_status: str
+    engine: Customer
+
+    @classmethod
+    def of(cls, row: customer_queries.Customer) -> Reviewer:
+        status = MemberStatus(row.member_status)
+        engine = Customer(customer_id=str(row.id), status=status)
+        return cls(row.id, row.email, row.external_id, status.value, engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +77,7 @@ class BatchWrites:
         connection: sqlite3.Connection,
         program: WriteReviewProgram,
         stamp: str,
-        batch: list[tuple[review_queries.InboxReview, Customer | None]],
+        batch: list[tuple[review_queries.InboxReview, Reviewer | None]],
     ) -> None:
         self.connection, self.program, self.stamp = connection, program, stamp
         ids = [inbox.review_id for inbox, _ in batch]
@@ -85,7 +112,7 @@ class BatchWrites:
             decision.review_status,
         )
 
-    def award(self, award: Award, customer: Customer, inbox: review_queries.InboxReview) -> Written:
+    def award(self, award: Award, customer: Reviewer, inbox: review_queries.InboxReview) -> Written:
         reviewed_at = award.reviewed_at.isoformat()
         new = NewEntry(
             customer_id=customer.id,
@@ -110,7 +137,7 @@ class BatchWrites:
         self._enqueue_profile(customer, entry)
         return Written(entry.id, entry.delta)
 
-    def revocation(self, revocation: Revocation, customer: Customer) -> Written:
+    def revocation(self, revocation: Revocation, customer: Reviewer) -> Written:
         self.flush()
         earn = find_entry_by_key(self.connection, revocation.reverses_key)
         if earn is None:
@@ -155,7 +182,7 @@ class BatchWrites:
         return appended.entry, appended.created
 
     def _enqueue_event(
-        self, customer: Customer, entry: PointEntry, inbox: review_queries.InboxReview
+        self, customer: Reviewer, entry: PointEntry, inbox: review_queries.InboxReview
     ) -> None:
         unique_id = f"joyctl-entry-{entry.id}"
         event = joy_events.earn_point_event_text(
@@ -174,7 +201,7 @@ class BatchWrites:
             outbox.outbox_text_row("event", unique_id, event, self.stamp, customer.id, entry.id)
         )
 
-    def _enqueue_profile(self, customer: Customer, entry: PointEntry) -> None:
+    def _enqueue_profile(self, customer: Reviewer, entry: PointEntry) -> None:
         profile = joy_events.points_profile_update_text(
             email=customer.email, external_id=customer.external_id, balance=entry.balance_after
         )
