@@ -120,8 +120,14 @@ _SUBMISSION_RULES: tuple[
 # Rules 5-13: about the matched customer and their earlier rewards.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
+    """A review matched to a customer, with its text measured once for the rules.
+
+    Built for every review and only read by the rules; not frozen, which makes it cheaper
+    to build.
+    """
+
     review: Review
     customer: Customer
     history: History

@@ -102,9 +102,8 @@ class History:
         """Fold a decision into the history, as the ledger transaction would."""
         if isinstance(decision, Award):
             self.record_reward(self._record_of(decision))
-            self.balances[decision.customer_id] = self.balance(decision.customer_id) + (
-                decision.points
-            )
+            customer = decision.customer_id
+            self.balances[customer] = self.balances.get(customer, 0) + decision.points
         elif isinstance(decision, Revocation):
             self.record_revocation(decision.review_id)
             self.balances[decision.customer_id] = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,19 +251,30 @@ def iter_reviews(
         yield _review_from_row(row), decision
 
 
-def decision_row(decision: StoredDecision) -> tuple[object, ...]:
-    """The parameters of one decision insert, for `record_decisions`."""
+def decision_row(
+    review_id: str,
+    program: str,
+    outcome: str,
+    reason_code: str | None,
+    points: int,
+    rule_values: Mapping[str, Any],
+    review_status: str,
+    entry_id: int | None,
+    decided_at: str,
+) -> tuple[object, ...]:
+    """The parameters of one decision insert (a `StoredDecision` without its id), for
+    `record_decisions`."""
     return (
-        decision.review_id,
-        decision.program,
-        decision.outcome,
-        decision.reason_code,
-        decision.points,
+        review_id,
+        program,
+        outcome,
+        reason_code,
+        points,
         # Most decisions (every award) have no rule values: skip the encoder for those.
-        _VALUES_ENCODER.encode(decision.rule_values) if decision.rule_values else "{}",
-        decision.review_status,
-        decision.entry_id,
-        decision.decided_at,
+        _VALUES_ENCODER.encode(rule_values) if rule_values else "{}",
+        review_status,
+        entry_id,
+        decided_at,
     )
 
 

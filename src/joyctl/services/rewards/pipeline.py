@@ -244,20 +244,7 @@ class RewardPipeline:
         repeat = reason == ReasonCode.ALREADY_REWARDED
         changed = not repeat and latest != (decision.kind, reason, status)
         if changed:
-            writes.decision(
-                review_queries.StoredDecision(
-                    0,
-                    review_id,
-                    self.program.program_id,
-                    decision.kind,
-                    reason,
-                    written.points,
-                    values,
-                    status,
-                    written.entry_id,
-                    writes.stamp,
-                )
-            )
+            writes.decision(review_id, decision.kind, reason, written, values, status)
         outcome = Outcome(
             review_id, incoming.inbox.email, decision.kind, reason, written.points, values, changed
         )

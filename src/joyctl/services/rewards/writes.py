@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
 
 from joyctl.engine import (
     Award,
@@ -106,13 +107,30 @@ class BatchWrites:
     def latest(self, review_id: str) -> LatestOutcome | None:
         return self._latest.get(review_id)
 
-    def decision(self, decision: review_queries.StoredDecision) -> None:
-        self._decisions.append(review_queries.decision_row(decision))
-        self._latest[decision.review_id] = (
-            decision.outcome,
-            decision.reason_code,
-            decision.review_status,
+    def decision(
+        self,
+        review_id: str,
+        outcome: str,
+        reason_code: str | None,
+        written: Written,
+        rule_values: dict[str, Any],
+        review_status: str,
+    ) -> None:
+        """Queue a decision row, decided now, with the entry and points `written` for it."""
+        self._decisions.append(
+            review_queries.decision_row(
+                review_id,
+                self.program.program_id,
+                outcome,
+                reason_code,
+                written.points,
+                rule_values,
+                review_status,
+                written.entry_id,
+                self.stamp,
+            )
         )
+        self._latest[review_id] = (outcome, reason_code, review_status)
 
     def award(self, award: Award, customer: Reviewer, inbox: review_queries.InboxReview) -> Written:
         reviewed_at = award.reviewed_at.isoformat()
