@@ -23,6 +23,7 @@ _INSERT = (
     " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_EARN = EntryKind.EARN.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class EntryBatch:
             (
                 entry_id,
                 customer_id,
-                EntryKind.EARN.value,
+                _EARN,
                 delta,
                 balance_after,
                 *earn.source,
