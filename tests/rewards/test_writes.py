@@ -59,7 +59,7 @@ def _replay_rows(folder: Path, *, batched: bool, monkeypatch: pytest.MonkeyPatch
     """Every row the pipeline leaves in the entry, decision, inbox and outbox tables."""
     if not batched:
         # Every earn takes the long way, through append_entry and all its checks.
-        monkeypatch.setattr(EntryBatch, "append_earn", lambda _self, _earn: None)
+        monkeypatch.setattr(EntryBatch, "append_earn", lambda *_arguments: None)
     connection = open_ledger(folder / "ledger.sqlite3")
     with transaction(connection):
         for email in ("ann@example.com", "bob@example.com"):

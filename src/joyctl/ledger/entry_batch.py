@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from joyctl.ledger.points import EntryKind, PointEntry
@@ -26,20 +25,8 @@ _INSERT = (
 _EARN = EntryKind.EARN.value
 
 
-@dataclass(frozen=True, slots=True)
-class NewEarn:
-    """An earn entry for `EntryBatch.append_earn`, its meta already in its stored form.
-
-    `meta_text` must be the meta exactly as `append_entry` encodes it (sorted keys, no spaces);
-    `source` is (program, source_kind, source_id).
-    """
-
-    customer_id: int
-    delta: int
-    idempotency_key: str
-    source: tuple[str | None, str | None, str | None]
-    meta_text: str
-    created_at: datetime
+EarnSource = tuple[str | None, str | None, str | None]
+"""An earn entry's program, source_kind and source_id."""
 
 
 class EntryBatch:
@@ -59,13 +46,21 @@ class EntryBatch:
         self._rows: list[tuple[object, ...]] = []
         self._created: tuple[datetime | None, str] = (None, "")
 
-    def append_earn(self, earn: NewEarn) -> tuple[int, int] | None:
+    def append_earn(
+        self,
+        customer_id: int,
+        delta: int,
+        key: str,
+        source: EarnSource,
+        meta_text: str,
+        created_at: datetime,
+    ) -> tuple[int, int] | None:
         """Queue a new earn entry; its (id, balance_after), or None when it must take the long way.
 
         None unless it is a new key, of a customer whose balance was read, for at least one
-        point: those take `append_entry` after a `flush`.
+        point: the others take `append_entry` after a `flush`. `meta_text` must be the meta
+        exactly as `append_entry` encodes it (sorted keys, no spaces).
         """
-        customer_id, delta, key = earn.customer_id, earn.delta, earn.idempotency_key
         balance = self._balances.get(customer_id)
         if balance is None or delta <= 0 or key in self._taken or not key.strip():
             return None
@@ -78,12 +73,12 @@ class EntryBatch:
                 _EARN,
                 delta,
                 balance_after,
-                *earn.source,
+                *source,
                 key,
                 None,
                 None,
-                earn.meta_text,
-                self._created_text(earn.created_at),
+                meta_text,
+                self._created_text(created_at),
             )
         )
         self._next_id = entry_id + 1

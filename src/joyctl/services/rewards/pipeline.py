@@ -46,6 +46,7 @@ from joyctl.services.rewards.writes import REVIEW_SOURCE, BatchWrites, Reviewer,
 __all__ = ["REVIEW_SOURCE", "IncomingReview", "Outcome", "PipelineTally", "RewardPipeline"]
 
 BATCH_SIZE = 250
+_NOTHING_WRITTEN = Written(None, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,7 @@ class RewardPipeline:
         emails = dict.fromkeys(review.inbox.email for review in batch if review.inbox.email)
         unknown = [email for email in emails if email not in self._customers]
         found = customer_queries.find_customers(self.connection, unknown)
-        self._customers.update((email, self._reviewer(row)) for email, row in found.items())
+        self._customers.update((email, self._reviewer(row, email)) for email, row in found.items())
         # An email find_customers left out stays unmatched here; `_match` reports it in order.
         return [(review.inbox, self._customers.get(review.inbox.email or "")) for review in batch]
 
@@ -194,7 +195,7 @@ class RewardPipeline:
             self.facts,
             now,
         )
-        written = Written(None, 0)
+        written = _NOTHING_WRITTEN
         if isinstance(decision, Award) and customer_row is not None:
             written = writes.award(decision, customer_row, incoming.inbox)
         elif isinstance(decision, Revocation) and customer_row is not None:
@@ -213,16 +214,17 @@ class RewardPipeline:
                 # A review's email is Klaviyo's data: one that is not an address matches no
                 # member (NO_MEMBER) instead of stopping the whole run.
                 found = None
-            self._customers[email] = self._reviewer(found)
+            self._customers[email] = self._reviewer(found, email)
         return self._customers[email]
 
-    def _reviewer(self, row: customer_queries.Customer | None) -> Reviewer | None:
+    def _reviewer(self, row: customer_queries.Customer | None, email: str) -> Reviewer | None:
+        """The reviewer `email` matched: two emails of one customer share one, built once."""
         if row is None:
             return None
-        # Two emails of one customer share one reviewer, built once per run.
         reviewer = self._reviewers.get(row.id)
         if reviewer is None or reviewer.member_status != row.member_status:
-            reviewer = self._reviewers[row.id] = Reviewer.of(row)
+            # The reviewer keeps the email text the cache is keyed by when it is the same.
+            reviewer = self._reviewers[row.id] = Reviewer.of(row, email)
         return reviewer
 
     def _record(

@@ -27,7 +27,7 @@ from joyctl.klaviyo import joy_events
 from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import outbox
 from joyctl.ledger import reviews as review_queries
-from joyctl.ledger.entry_batch import EntryBatch, NewEarn
+from joyctl.ledger.entry_batch import EntryBatch
 from joyctl.ledger.points import (
     EntryKind,
     NewEntry,
@@ -58,10 +58,13 @@ class Reviewer:
     engine: Customer
 
     @classmethod
-    def of(cls, row: customer_queries.Customer) -> Reviewer:
+    def of(cls, row: customer_queries.Customer, email: str) -> Reviewer:
+        """The reviewer of `row`, matched by `email`: kept as its email text when it is the
+        same, so a run holds one copy of the text instead of two."""
         status = MemberStatus(row.member_status)
         engine = Customer(customer_id=str(row.id), status=status)
-        return cls(row.id, row.email, row.external_id, status.value, engine)
+        kept = email if email == row.email else row.email
+        return cls(row.id, kept, row.external_id, status.value, engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +138,12 @@ class BatchWrites:
     def award(self, award: Award, customer: Reviewer, inbox: review_queries.InboxReview) -> Written:
         reviewed_at = award.reviewed_at.isoformat()
         queued = self.entries.append_earn(
-            NewEarn(
-                customer.id,
-                award.points,
-                award.idempotency_key,
-                (self.program.program_id, REVIEW_SOURCE, award.review_id),
-                award_meta_text(award, reviewed_at),
-                award.decided_at,
-            )
+            customer.id,
+            award.points,
+            award.idempotency_key,
+            (self.program.program_id, REVIEW_SOURCE, award.review_id),
+            award_meta_text(award, reviewed_at),
+            award.decided_at,
         )
         if queued is None:
             return self._award_now(award, customer, inbox, reviewed_at)
