@@ -116,6 +116,23 @@ def test_same_time_sightings_keep_the_order_they_were_recorded_in() -> None:
     assert history.recent_copy("hash-a", T0, timedelta(days=1)) == "b"
 
 
+def test_own_copy_is_the_customers_first_recorded_copy_whatever_its_time() -> None:
+    history = History.from_records(
+        [
+            RewardRecord("d-early", "d", "p", 10, T0 - DAY, "hash-a"),
+            RewardRecord("c-late", "c", "p", 10, T0 + 10 * DAY, "hash-a"),
+            RewardRecord("c-early", "c", "p", 10, T0, "hash-a"),
+            RewardRecord("e-only", "e", "p", 10, T0, "hash-b"),
+        ]
+    )
+    assert history.own_copy("c", "hash-a") == "c-late"
+    assert history.own_copy("d", "hash-a") == "d-early"
+    assert history.own_copy("e", "hash-a") is None
+    assert history.own_copy("e", "hash-b") == "e-only"
+    assert history.own_copy("c", "hash-b") is None
+    assert history.recent_copy("hash-a", T0, timedelta(days=2)) == "d-early"
+
+
 def test_product_limit_counts_per_customer_and_product() -> None:
     history = History.from_records(
         [

@@ -48,8 +48,9 @@ class History:
     A replay keeps one entry per rewarded review for the whole run, so the indexes hold as
     little per reward as they can: product ids are shared (a few hundred products, not one
     string per review), standing rewards are counted per customer and product in one small
-    dict per customer, and a text seen once is indexed by the id of its review alone (a list
-    of ids, oldest first, only once it is seen again; the times are the rewards' own).
+    dict per customer, and a text seen once is indexed by the id of its review alone: its
+    customer and time are the reward's own. Only a text seen again gets a list of ids, oldest
+    first, and its first review per customer in `_shared_texts`.
     """
 
     rewards: dict[str, RewardRecord] = field(default_factory=dict, init=False)
@@ -59,10 +60,10 @@ class History:
     )
     _reward_times: dict[str, list[datetime]] = field(default_factory=dict, init=False, repr=False)
     _rule_points: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _customer_texts: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _text_sightings: dict[str, str | list[str]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _shared_texts: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     _products: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -150,8 +151,12 @@ class History:
 
     def own_copy(self, customer_id: str, content_hash: str) -> str | None:
         """Review id of this customer's earlier rewarded review with the same text."""
-        texts = self._customer_texts.get(customer_id)
-        return None if texts is None else texts.get(content_hash)
+        sightings = self._text_sightings.get(content_hash)
+        if isinstance(sightings, str):
+            return sightings if self.rewards[sightings].customer_id == customer_id else None
+        if sightings is None:
+            return None
+        return self._shared_texts.get((customer_id, content_hash))
 
     def recent_copy(self, content_hash: str, moment: datetime, window: timedelta) -> str | None:
         """Review id of any rewarded review with the same text less than `window` from `moment`."""
@@ -171,14 +176,17 @@ class History:
         return self.rewards[review_id].reviewed_at
 
     def _remember_text(self, record: RewardRecord, content_hash: str) -> None:
-        own_texts = self._customer_texts.setdefault(record.customer_id, {})
-        own_texts.setdefault(content_hash, record.review_id)
-        sightings = self._text_sightings.setdefault(content_hash, record.review_id)
-        if sightings is record.review_id:
+        review_id = record.review_id
+        sightings = self._text_sightings.setdefault(content_hash, review_id)
+        if sightings is review_id:
             return  # the first sighting of this text
         if isinstance(sightings, str):
+            first = self.rewards[sightings]
+            self._shared_texts[(first.customer_id, content_hash)] = sightings
             sightings = self._text_sightings[content_hash] = [sightings]
-        insort(sightings, record.review_id, key=self._reviewed_at)
+        # A customer's own copy is the first of theirs recorded, whatever its time.
+        self._shared_texts.setdefault((record.customer_id, content_hash), review_id)
+        insort(sightings, review_id, key=self._reviewed_at)
 
     def _count_standing(self, record: RewardRecord, sign: int) -> None:
         customer = record.customer_id
