@@ -2,9 +2,9 @@
 
 The reward pipeline appends hundreds of earn entries per `BEGIN IMMEDIATE` transaction. Holding
 the write lock, it can read every balance and taken idempotency key it will need in two
-statements, then compute each `balance_after` in memory and insert all entries with one
-`executemany` before COMMIT. Only what `append_entry` would do without any check failing takes
-this path (a new key, an earn of at least one point); anything else goes through
+statements, then compute each `balance_after` in memory and insert all entries together
+(`many_rows.insert_rows`) before COMMIT. Only what `append_entry` would do without any check
+failing takes this path (a new key, an earn of at least one point); anything else goes through
 `append_entry` after `flush`, so its guarantees stay in one place.
 """
 
@@ -15,12 +15,13 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from joyctl.ledger.many_rows import RowsInsert, insert_rows
 from joyctl.ledger.points import EntryKind, PointEntry
 
-_INSERT = (
+_INSERT = RowsInsert(
     "INSERT INTO point_entries (id, customer_id, kind, delta, balance_after, program,"
-    " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at) VALUES",
+    13,
 )
 _EARN = EntryKind.EARN.value
 
@@ -100,7 +101,7 @@ class EntryBatch:
 
     def flush(self) -> None:
         if self._rows:
-            self.connection.executemany(_INSERT, self._rows)
+            insert_rows(self.connection, _INSERT, self._rows)
             self._rows = []
 
 
