@@ -106,7 +106,6 @@ class RewardPipeline:
         self._synced_entry_id = 0
         # Reviewers by email for this run: most reviewers write more than one review.
         self._customers: dict[str, Reviewer | None] = {}
-        self._reviewers: dict[int, Reviewer] = {}
 
     def run(self, reviews: Iterable[IncomingReview]) -> Iterator[Outcome]:
         """Decide every review, batch by batch; yields each outcome after its batch commits."""
@@ -179,7 +178,7 @@ class RewardPipeline:
         emails = dict.fromkeys(review.inbox.email for review in batch if review.inbox.email)
         unknown = [email for email in emails if email not in self._customers]
         found = customer_queries.find_customers(self.connection, unknown)
-        self._customers.update((email, self._reviewer(row, email)) for email, row in found.items())
+        self._customers.update((email, _reviewer(row, email)) for email, row in found.items())
         # An email find_customers left out stays unmatched here; `_match` reports it in order.
         return [(review.inbox, self._customers.get(review.inbox.email or "")) for review in batch]
 
@@ -214,18 +213,8 @@ class RewardPipeline:
                 # A review's email is Klaviyo's data: one that is not an address matches no
                 # member (NO_MEMBER) instead of stopping the whole run.
                 found = None
-            self._customers[email] = self._reviewer(found, email)
+            self._customers[email] = _reviewer(found, email)
         return self._customers[email]
-
-    def _reviewer(self, row: customer_queries.Customer | None, email: str) -> Reviewer | None:
-        """The reviewer `email` matched: two emails of one customer share one, built once."""
-        if row is None:
-            return None
-        reviewer = self._reviewers.get(row.id)
-        if reviewer is None or reviewer.member_status != row.member_status:
-            # The reviewer keeps the email text the cache is keyed by when it is the same.
-            reviewer = self._reviewers[row.id] = Reviewer.of(row, email)
-        return reviewer
 
     def _record(
         self,
@@ -268,6 +257,11 @@ class RewardPipeline:
             tally.held += 1
         elif outcome.reason:
             tally.rejected[outcome.reason] += 1
+
+
+def _reviewer(row: customer_queries.Customer | None, email: str) -> Reviewer | None:
+    """What the run keeps of the customer `email` matched, once per email."""
+    return None if row is None else Reviewer.of(row, email)
 
 
 def _with_verdict(

@@ -48,13 +48,12 @@ EntryFigures = tuple[int, int, int]
 class Reviewer:
     """What the pipeline keeps of a matched customer for the whole run, and the engine's view.
 
-    A run keeps one per reviewer, so only what the writes and the rules read is kept.
+    A run keeps one for every email it matched, so only what the writes and the rules read.
     """
 
     id: int
     email: str
     external_id: str | None
-    member_status: str
     engine: Customer
 
     @classmethod
@@ -64,7 +63,7 @@ class Reviewer:
         status = MemberStatus(row.member_status)
         engine = Customer(customer_id=str(row.id), status=status)
         kept = email if email == row.email else row.email
-        return cls(row.id, kept, row.external_id, status.value, engine)
+        return cls(row.id, kept, row.external_id, engine)
 
 
 @dataclass(frozen=True, slots=True)
