@@ -3,19 +3,25 @@
 The reviews are generated into a JSONL file first (not timed); the timed part reads that file
 and runs every review through the engine into the ledger, as `joyctl reviews simulate --file
 FILE --commit` does. Prints reviews per second, CPU per review and peak memory.
+
+The pipeline's clock is fixed (a moment that moves one second per batch), so the ledger it
+leaves is the same in every run; the SHA-256 digest of its result tables (inbox, decisions,
+point entries, outbox, each in id order) shows that a change of speed changed no result.
 Run: python bench/replay.py [--reviews N] [--customers N]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +32,14 @@ from joyctl.services.rewards.pipeline import RewardPipeline
 from joyctl.services.rewards.sources import ReviewFile
 
 CONNECTED = datetime(2025, 1, 1, tzinfo=UTC)
+DECIDED = datetime(2026, 6, 1, tzinfo=UTC)
+# The tables the pipeline writes, each read in a stable order for the digest.
+RESULT_TABLES = {
+    "reviews": "review_id",
+    "review_decisions": "id",
+    "point_entries": "id",
+    "outbox": "id",
+}
 WORDS = [
     "tea",
     "smooth",
@@ -73,6 +87,22 @@ def _seed(path: Path, customers: int) -> None:
     connection.close()
 
 
+def _ticking_clock() -> Callable[[], datetime]:
+    """A fixed start that moves one second per call (the pipeline asks once per batch)."""
+    ticks = iter(range(10**9))
+    return lambda: DECIDED + timedelta(seconds=next(ticks))
+
+
+def _result_digest(connection: sqlite3.Connection) -> str:
+    """SHA-256 over every row of the result tables, read one row at a time."""
+    digest = hashlib.sha256()
+    for table, order in RESULT_TABLES.items():
+        digest.update(f"\x00{table}\x00".encode())
+        for row in connection.execute(f"SELECT * FROM {table} ORDER BY {order}"):  # noqa: S608
+            digest.update(json.dumps(list(row), ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reviews", type=int, default=100_000)
@@ -85,7 +115,9 @@ def main() -> int:
         _write_reviews(source, args.reviews, args.customers, random.Random(7))
         connection = open_ledger(path)
         program = program_from_mapping({"enabled": True, "min_characters": 20})
-        pipeline = RewardPipeline(connection, program, ConnectionFacts(CONNECTED))
+        pipeline = RewardPipeline(
+            connection, program, ConnectionFacts(CONNECTED), clock=_ticking_clock()
+        )
         started, cpu = time.perf_counter(), time.process_time()
         reviews = ReviewFile(source, origin="bench")
         for _ in pipeline.run(reviews):
@@ -93,8 +125,10 @@ def main() -> int:
         reviews.close()
         elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
         tally = pipeline.tally
+        # Read before the digest, which reads the ledger back.
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        digest = _result_digest(connection)
         connection.close()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"reviews            {args.reviews}")
     print(f"awarded            {tally.awarded} ({tally.points} points)")
     print(f"rejected           {sum(tally.rejected.values())} {dict(tally.rejected)}")
@@ -102,6 +136,7 @@ def main() -> int:
     print(f"reviews per second {args.reviews / elapsed:,.0f}")
     print(f"cpu per review     {cpu_used / args.reviews * 1e6:.0f} us")
     print(f"peak memory (RSS)  {peak_mib:.0f} MiB")
+    print(f"result digest      {digest}")
     return 0
 
 

@@ -90,6 +90,66 @@ def test_recent_copy_window_is_exclusive() -> None:
     assert history.own_copy("d", "hash-b") is None
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
+def test_recent_copy_finds_the_earliest_sighting_in_the_window_whatever_the_order(
+    order: tuple[int, int, int],
+) -> None:
+    sightings = [
+        RewardRecord("r0", "c", "p", 10, T0, "hash-a"),
+        RewardRecord("r100", "d", "p", 10, T0 + 100 * DAY, "hash-a"),
+        RewardRecord("r200", "e", "p", 10, T0 + 200 * DAY, "hash-a"),
+    ]
+    history = History.from_records([sightings[index] for index in order])
+    window = timedelta(days=90)
+    assert history.recent_copy("hash-a", T0 - 89 * DAY, window) == "r0"
+    assert history.recent_copy("hash-a", T0 + 50 * DAY, window) == "r0"
+    assert history.recent_copy("hash-a", T0 + 150 * DAY, window) == "r100"
+    assert history.recent_copy("hash-a", T0 + 250 * DAY, window) == "r200"
+    assert history.recent_copy("hash-a", T0 + 290 * DAY, window) is None
+    assert [history.own_copy(customer, "hash-a") for customer in "cde"] == ["r0", "r100", "r200"]
+
+
+def test_same_time_sightings_keep_the_order_they_were_recorded_in() -> None:
+    history = History.from_records(
+        [RewardRecord(name, name, "p", 10, T0, "hash-a") for name in ("b", "a", "c")]
+    )
+    assert history.recent_copy("hash-a", T0, timedelta(days=1)) == "b"
+
+
+def test_own_copy_is_the_customers_first_recorded_copy_whatever_its_time() -> None:
+    history = History.from_records(
+        [
+            RewardRecord("d-early", "d", "p", 10, T0 - DAY, "hash-a"),
+            RewardRecord("c-late", "c", "p", 10, T0 + 10 * DAY, "hash-a"),
+            RewardRecord("c-early", "c", "p", 10, T0, "hash-a"),
+            RewardRecord("e-only", "e", "p", 10, T0, "hash-b"),
+        ]
+    )
+    assert history.own_copy("c", "hash-a") == "c-late"
+    assert history.own_copy("d", "hash-a") == "d-early"
+    assert history.own_copy("e", "hash-a") is None
+    assert history.own_copy("e", "hash-b") == "e-only"
+    assert history.own_copy("c", "hash-b") is None
+    assert history.recent_copy("hash-a", T0, timedelta(days=2)) == "d-early"
+
+
+def test_product_limit_counts_per_customer_and_product() -> None:
+    history = History.from_records(
+        [
+            RewardRecord("r1", "c", "shirt", 10, T0, None),
+            RewardRecord("r2", "c", "shirt", 10, T0 + DAY, None),
+            RewardRecord("r3", "c", None, 10, T0, None),
+            RewardRecord("r4", "d", "shirt", 10, T0, None),
+        ]
+    )
+    history.record_revocation("r2")
+    assert history.product_rewards("c", "shirt") == 1
+    assert history.product_rewards("c", None) == 1
+    assert history.product_rewards("d", "shirt") == 1
+    assert history.product_rewards("d", "hat") == 0
+    assert history.product_rewards("nobody", "shirt") == 0
+
+
 def test_history_rebuilt_from_records_decides_like_the_accumulated_one() -> None:
     program = make_program(rule_cap=120, frequency_limit=2, photo_bonus=10)
     reviews = [

@@ -1,13 +1,20 @@
-"""The earn entry's meta text written by a batch must equal what append_entry would store."""
+"""What a batch writes for an earn (its meta text, its rows) is what append_entry would store."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from joyctl.engine import Award, PointsBreakdown
+from joyctl.engine import Award, ConnectionFacts, PointsBreakdown, program_from_mapping
+from joyctl.ledger.customers import CustomerFields, upsert_customer
+from joyctl.ledger.db import open_ledger, transaction
+from joyctl.ledger.entry_batch import EntryBatch
+from joyctl.services.rewards.pipeline import RewardPipeline
+from joyctl.services.rewards.sources import incoming_from_fields
 from joyctl.services.rewards.writes import award_meta, award_meta_text
 
 
@@ -46,3 +53,53 @@ def test_award_meta_text_is_what_append_entry_stores(
     expected = json.dumps(award_meta(award, text), sort_keys=True, separators=(",", ":"))
     assert award_meta_text(award, text) == expected
     assert award_meta(award, text)["reviewed_at"] == award.reviewed_at.isoformat()
+
+
+def _replay_rows(folder: Path, *, batched: bool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every row the pipeline leaves in the entry, decision, inbox and outbox tables."""
+    if not batched:
+        # Every earn takes the long way, through append_entry and all its checks.
+        monkeypatch.setattr(EntryBatch, "append_earn", lambda *_arguments: None)
+    connection = open_ledger(folder / "ledger.sqlite3")
+    with transaction(connection):
+        for email in ("ann@example.com", "bob@example.com"):
+            upsert_customer(connection, CustomerFields(email=email, external_id=f"x-{email}"))
+    program = program_from_mapping({"enabled": True, "product_limit": 0, "frequency_limit": 0})
+    moments = iter(range(100))
+    pipeline = RewardPipeline(
+        connection,
+        program,
+        ConnectionFacts(datetime(2026, 1, 1, tzinfo=UTC)),
+        clock=lambda: datetime(2026, 6, 1, tzinfo=UTC) + timedelta(seconds=next(moments)),
+    )
+    reviews = [
+        incoming_from_fields(
+            {
+                "id": f"r{index}",
+                "email": ("ann@example.com", "bob@example.com")[index % 2],
+                "content": f"review number {index}",
+                "status": "published",
+                "product_id": f"p{index % 3}" if index % 4 else None,
+                "created": f"2026-02-{index % 28 + 1:02d}T10:00:00+02:00",
+            },
+            origin="test",
+        )
+        for index in range(12)
+    ]
+    list(pipeline.run(reviews))
+    tables = ("point_entries", "review_decisions", "reviews", "outbox")
+    query = "SELECT * FROM {} ORDER BY 1"
+    rows = [list(map(tuple, connection.execute(query.format(name)))) for name in tables]
+    connection.close()
+    return rows
+
+
+def test_batched_earns_store_what_append_entry_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "batched").mkdir()
+    (tmp_path / "one-by-one").mkdir()
+    batched = _replay_rows(tmp_path / "batched", batched=True, monkeypatch=monkeypatch)
+    one_by_one = _replay_rows(tmp_path / "one-by-one", batched=False, monkeypatch=monkeypatch)
+    assert len(batched[0]) == 12
+    assert batched == one_by_one

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from joyctl.engine.history import History
 from joyctl.engine.models import (
@@ -54,6 +55,12 @@ _AWARDABLE_STATUSES = {
         {ReviewStatus.PENDING, ReviewStatus.PUBLISHED, ReviewStatus.FEATURED}
     ),
 }
+
+
+@lru_cache(maxsize=64)
+def _days(count: int) -> timedelta:
+    """A period of `count` days: programs use a handful, each built once, not once per review."""
+    return timedelta(days=count)
 
 
 # Rules 1-4: about the review and the program, before the customer is known.
@@ -120,8 +127,14 @@ _SUBMISSION_RULES: tuple[
 # Rules 5-13: about the matched customer and their earlier rewards.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
+    """A review matched to a customer, with its text measured once for the rules.
+
+    Built for every review and only read by the rules; not frozen, which makes it cheaper
+    to build.
+    """
+
     review: Review
     customer: Customer
     history: History
@@ -193,7 +206,7 @@ def _rate_limit(candidate: Candidate) -> Failure | None:
     program = candidate.program
     if program.frequency_limit == 0:
         return None
-    period = timedelta(days=program.frequency_period_days)
+    period = _days(program.frequency_period_days)
     rewarded = candidate.history.busiest_window(
         candidate.customer.customer_id, candidate.review.created_at, period
     )
@@ -225,7 +238,7 @@ def _duplicate_content(candidate: Candidate) -> Failure | None:
     if own_copy is not None:
         return ReasonCode.DUPLICATE_CONTENT, {"scope": "customer", "duplicate_of": own_copy}
     window_days = candidate.program.duplicate_window_days
-    window = timedelta(days=window_days)
+    window = _days(window_days)
     copy = history.recent_copy(content_hash, candidate.review.created_at, window)
     if copy is None:
         return None

@@ -24,11 +24,8 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import itemgetter
 
 from joyctl.engine.models import Award, Decision, Revocation
-
-_sighting_time = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +43,28 @@ class RewardRecord:
 
 @dataclass(slots=True)
 class History:
-    """Earlier rewards of one program, indexed for the rules; balances for revocations."""
+    """Earlier rewards of one program, indexed for the rules; balances for revocations.
+
+    A replay keeps one entry per rewarded review for the whole run, so the indexes hold as
+    little per reward as they can: product ids are shared (a few hundred products, not one
+    string per review), standing rewards are counted per customer and product in one small
+    dict per customer, and a text seen once is indexed by the id of its review alone: its
+    customer and time are the reward's own. Only a text seen again gets a list of ids, oldest
+    first, and its first review per customer in `_shared_texts`.
+    """
 
     rewards: dict[str, RewardRecord] = field(default_factory=dict, init=False)
     balances: dict[str, int] = field(default_factory=dict)
-    _product_rewards: dict[tuple[str, str | None], int] = field(
+    _product_rewards: dict[str, dict[str | None, int]] = field(
         default_factory=dict, init=False, repr=False
     )
     _reward_times: dict[str, list[datetime]] = field(default_factory=dict, init=False, repr=False)
     _rule_points: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _customer_texts: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
-    _text_sightings: dict[str, list[tuple[datetime, str]]] = field(
+    _text_sightings: dict[str, str | list[str]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _shared_texts: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+    _products: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def from_records(
@@ -96,10 +102,9 @@ class History:
     def apply(self, decision: Decision) -> None:
         """Fold a decision into the history, as the ledger transaction would."""
         if isinstance(decision, Award):
-            self.record_reward(_record_of(decision))
-            self.balances[decision.customer_id] = self.balance(decision.customer_id) + (
-                decision.points
-            )
+            self.record_reward(self._record_of(decision))
+            customer = decision.customer_id
+            self.balances[customer] = self.balances.get(customer, 0) + decision.points
         elif isinstance(decision, Revocation):
             self.record_revocation(decision.review_id)
             self.balances[decision.customer_id] = (
@@ -116,7 +121,8 @@ class History:
 
     def product_rewards(self, customer_id: str, product_id: str | None) -> int:
         """Standing rewards of this customer for this product (None: no product given)."""
-        return self._product_rewards.get((customer_id, product_id), 0)
+        products = self._product_rewards.get(customer_id)
+        return 0 if products is None else products.get(product_id, 0)
 
     def rule_points(self, customer_id: str) -> int:
         """Points of this customer's standing rewards from this program."""
@@ -145,30 +151,47 @@ class History:
 
     def own_copy(self, customer_id: str, content_hash: str) -> str | None:
         """Review id of this customer's earlier rewarded review with the same text."""
-        return self._customer_texts.get(customer_id, {}).get(content_hash)
+        sightings = self._text_sightings.get(content_hash)
+        if isinstance(sightings, str):
+            return sightings if self.rewards[sightings].customer_id == customer_id else None
+        if sightings is None:
+            return None
+        return self._shared_texts.get((customer_id, content_hash))
 
     def recent_copy(self, content_hash: str, moment: datetime, window: timedelta) -> str | None:
         """Review id of any rewarded review with the same text less than `window` from `moment`."""
         sightings = self._text_sightings.get(content_hash)
-        if not sightings:
+        if sightings is None:
             return None
-        index = bisect_right(sightings, moment - window, key=_sighting_time)
-        if index < len(sightings) and sightings[index][0] < moment + window:
-            return sightings[index][1]
+        if isinstance(sightings, str):
+            sightings = [sightings]
+        index = bisect_right(sightings, moment - window, key=self._reviewed_at)
+        if index < len(sightings) and self._reviewed_at(sightings[index]) < moment + window:
+            return sightings[index]
         return None
 
     # Internals
 
+    def _reviewed_at(self, review_id: str) -> datetime:
+        return self.rewards[review_id].reviewed_at
+
     def _remember_text(self, record: RewardRecord, content_hash: str) -> None:
-        own_texts = self._customer_texts.setdefault(record.customer_id, {})
-        own_texts.setdefault(content_hash, record.review_id)
-        sightings = self._text_sightings.setdefault(content_hash, [])
-        insort(sightings, (record.reviewed_at, record.review_id), key=_sighting_time)
+        review_id = record.review_id
+        sightings = self._text_sightings.setdefault(content_hash, review_id)
+        if sightings is review_id:
+            return  # the first sighting of this text
+        if isinstance(sightings, str):
+            first = self.rewards[sightings]
+            self._shared_texts[(first.customer_id, content_hash)] = sightings
+            sightings = self._text_sightings[content_hash] = [sightings]
+        # A customer's own copy is the first of theirs recorded, whatever its time.
+        self._shared_texts.setdefault((record.customer_id, content_hash), review_id)
+        insort(sightings, review_id, key=self._reviewed_at)
 
     def _count_standing(self, record: RewardRecord, sign: int) -> None:
         customer = record.customer_id
-        product_key = (customer, record.product_id)
-        self._product_rewards[product_key] = self._product_rewards.get(product_key, 0) + sign
+        products = self._product_rewards.setdefault(customer, {})
+        products[record.product_id] = products.get(record.product_id, 0) + sign
         self._rule_points[customer] = self._rule_points.get(customer, 0) + sign * record.points
         times = self._reward_times.setdefault(customer, [])
         if sign > 0:
@@ -176,13 +199,15 @@ class History:
         else:
             times.remove(record.reviewed_at)
 
-
-def _record_of(award: Award) -> RewardRecord:
-    return RewardRecord(
-        review_id=award.review_id,
-        customer_id=award.customer_id,
-        product_id=award.product_id,
-        points=award.points,
-        reviewed_at=award.reviewed_at,
-        content_hash=award.content_hash,
-    )
+    def _record_of(self, award: Award) -> RewardRecord:
+        product_id = award.product_id
+        if product_id is not None:
+            product_id = self._products.setdefault(product_id, product_id)
+        return RewardRecord(
+            review_id=award.review_id,
+            customer_id=award.customer_id,
+            product_id=product_id,
+            points=award.points,
+            reviewed_at=award.reviewed_at,
+            content_hash=award.content_hash,
+        )

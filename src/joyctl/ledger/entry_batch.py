@@ -2,9 +2,9 @@
 
 The reward pipeline appends hundreds of earn entries per `BEGIN IMMEDIATE` transaction. Holding
 the write lock, it can read every balance and taken idempotency key it will need in two
-statements, then compute each `balance_after` in memory and insert all entries with one
-`executemany` before COMMIT. Only what `append_entry` would do without any check failing takes
-this path (a new key, an earn of at least one point); anything else goes through
+statements, then compute each `balance_after` in memory and insert all entries together
+(`many_rows.insert_rows`) before COMMIT. Only what `append_entry` would do without any check
+failing takes this path (a new key, an earn of at least one point); anything else goes through
 `append_entry` after `flush`, so its guarantees stay in one place.
 """
 
@@ -15,16 +15,19 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from joyctl.ledger.points import EntryKind, NewEntry, PointEntry
+from joyctl.ledger.many_rows import RowsInsert, insert_rows
+from joyctl.ledger.points import EntryKind, PointEntry
 
-# Same output as append_entry's json.dumps; one encoder instead of one per call.
-_META_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-
-_INSERT = (
+_INSERT = RowsInsert(
     "INSERT INTO point_entries (id, customer_id, kind, delta, balance_after, program,"
-    " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " source_kind, source_id, idempotency_key, reverses_id, reason, meta, created_at) VALUES",
+    13,
 )
+_EARN = EntryKind.EARN.value
+
+
+EarnSource = tuple[str | None, str | None, str | None]
+"""An earn entry's program, source_kind and source_id."""
 
 
 class EntryBatch:
@@ -44,56 +47,48 @@ class EntryBatch:
         self._rows: list[tuple[object, ...]] = []
         self._created: tuple[datetime | None, str] = (None, "")
 
-    def can_append(self, new: NewEntry) -> bool:
-        """True when `append` would store exactly what `append_entry` would."""
-        return (
-            new.kind is EntryKind.EARN
-            and new.delta > 0
-            and new.reverses_id is None
-            and bool(new.idempotency_key.strip())
-            and new.idempotency_key not in self._taken
-            and new.customer_id in self._balances
-        )
+    def append_earn(
+        self,
+        customer_id: int,
+        delta: int,
+        key: str,
+        source: EarnSource,
+        meta_text: str,
+        created_at: datetime,
+    ) -> tuple[int, int] | None:
+        """Queue a new earn entry; its (id, balance_after), or None when it must take the long way.
 
-    def append(self, new: NewEntry, meta_text: str | None = None) -> PointEntry:
-        """Queue a new earn entry (check `can_append` first) and return it as it will be stored.
-
-        `meta_text`, when given, must be `new.meta` exactly as `append_entry` encodes it.
+        None unless it is a new key, of a customer whose balance was read, for at least one
+        point: the others take `append_entry` after a `flush`. `meta_text` must be the meta
+        exactly as `append_entry` encodes it (sorted keys, no spaces).
         """
-        balance_after = self._balances[new.customer_id] + new.delta
-        meta = dict(new.meta)
-        created_at = self._created_text(new.created_at)
-        entry = PointEntry(
-            self._next_id,
-            new.customer_id,
-            new.kind.value,
-            new.delta,
-            balance_after,
-            new.program,
-            new.source_kind,
-            new.source_id,
-            new.idempotency_key,
-            None,
-            new.reason,
-            meta,
-            created_at,
-        )
+        balance = self._balances.get(customer_id)
+        if balance is None or delta <= 0 or key in self._taken or not key.strip():
+            return None
+        balance_after = balance + delta
+        entry_id = self._next_id
         self._rows.append(
             (
-                *_columns(entry),
-                meta_text or (_META_ENCODER.encode(meta) if meta else None),
-                created_at,
+                entry_id,
+                customer_id,
+                _EARN,
+                delta,
+                balance_after,
+                *source,
+                key,
+                None,
+                None,
+                meta_text,
+                self._created_text(created_at),
             )
         )
-        self._next_id += 1
-        self._balances[new.customer_id] = balance_after
-        self._taken.add(new.idempotency_key)
-        return entry
+        self._next_id = entry_id + 1
+        self._balances[customer_id] = balance_after
+        self._taken.add(key)
+        return entry_id, balance_after
 
-    def _created_text(self, moment: datetime | None) -> str:
+    def _created_text(self, moment: datetime) -> str:
         # A batch's entries share one decision time: format it once.
-        if moment is None:
-            return datetime.now(UTC).astimezone(UTC).isoformat()
         if moment is not self._created[0]:
             self._created = (moment, moment.astimezone(UTC).isoformat())
         return self._created[1]
@@ -106,24 +101,8 @@ class EntryBatch:
 
     def flush(self) -> None:
         if self._rows:
-            self.connection.executemany(_INSERT, self._rows)
+            insert_rows(self.connection, _INSERT, self._rows)
             self._rows = []
-
-
-def _columns(entry: PointEntry) -> tuple[object, ...]:
-    return (
-        entry.id,
-        entry.customer_id,
-        entry.kind,
-        entry.delta,
-        entry.balance_after,
-        entry.program,
-        entry.source_kind,
-        entry.source_id,
-        entry.idempotency_key,
-        entry.reverses_id,
-        entry.reason,
-    )
 
 
 def _balances(connection: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, int]:

@@ -12,9 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from joyctl.ledger.many_rows import RowsInsert, insert_rows
+
 _ENQUEUE = (
     "INSERT INTO outbox (kind, unique_id, customer_id, entry_id, payload, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unique_id) DO NOTHING"
+)
+
+_ENQUEUE_MANY = RowsInsert(
+    "INSERT INTO outbox (kind, unique_id, customer_id, entry_id, payload, created_at) VALUES",
+    6,
+    " ON CONFLICT (unique_id) DO NOTHING",
 )
 
 # The same text as json.dumps(payload, sort_keys=True); one encoder instead of one per call.
@@ -72,7 +80,7 @@ def outbox_text_row(
 
 def enqueue_many(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
     """Add `outbox_text_row`s in order, skipping any whose unique id exists, as `enqueue` does."""
-    connection.executemany(_ENQUEUE, rows)
+    insert_rows(connection, _ENQUEUE_MANY, rows)
 
 
 def iter_unsent(

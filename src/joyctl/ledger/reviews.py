@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from joyctl.ledger.many_rows import RowsInsert, insert_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +82,26 @@ _INBOX_COLUMNS = (
 _PREFIXED_COLUMNS = ", ".join(f"r.{name.strip()}" for name in _INBOX_COLUMNS.split(","))
 
 
-_UPSERT_REVIEW = (
+_UPSERT_REVIEWS = RowsInsert(
     "INSERT INTO reviews (review_id, email, customer_id, product_id, review_type, status,"
     " verified, rating, has_images, created_at, updated_at, raw, origin, first_seen_at,"
-    " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " last_seen_at) VALUES",
+    15,
     " ON CONFLICT (review_id) DO UPDATE SET email = excluded.email,"
     " customer_id = excluded.customer_id, product_id = excluded.product_id,"
     " review_type = excluded.review_type, status = excluded.status,"
     " verified = excluded.verified, rating = excluded.rating,"
     " has_images = excluded.has_images, created_at = excluded.created_at,"
     " updated_at = excluded.updated_at, raw = excluded.raw,"
-    " last_seen_at = excluded.last_seen_at"
+    " last_seen_at = excluded.last_seen_at",
 )
 
 _IDS_PER_STATEMENT = 500  # well under SQLite's limit on bound parameters
 
-_INSERT_DECISION = (
+_INSERT_DECISIONS = RowsInsert(
     "INSERT INTO review_decisions (review_id, program, outcome, reason_code, points,"
-    " rule_values, review_status, entry_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " rule_values, review_status, entry_id, decided_at) VALUES",
+    9,
 )
 
 # The same text as json.dumps with these options; one encoder instead of one per call.
@@ -130,7 +134,7 @@ def review_row(
 
 def record_reviews(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
     """Insert or refresh many `review_row`s, in order."""
-    connection.executemany(_UPSERT_REVIEW, rows)
+    insert_rows(connection, _UPSERT_REVIEWS, rows)
 
 
 def seen_before(connection: sqlite3.Connection, review_ids: list[str], now: str) -> set[str]:
@@ -251,24 +255,35 @@ def iter_reviews(
         yield _review_from_row(row), decision
 
 
-def decision_row(decision: StoredDecision) -> tuple[object, ...]:
-    """The parameters of one decision insert, for `record_decisions`."""
+def decision_row(
+    review_id: str,
+    program: str,
+    outcome: str,
+    reason_code: str | None,
+    points: int,
+    rule_values: Mapping[str, Any],
+    review_status: str,
+    entry_id: int | None,
+    decided_at: str,
+) -> tuple[object, ...]:
+    """The parameters of one decision insert (a `StoredDecision` without its id), for
+    `record_decisions`."""
     return (
-        decision.review_id,
-        decision.program,
-        decision.outcome,
-        decision.reason_code,
-        decision.points,
+        review_id,
+        program,
+        outcome,
+        reason_code,
+        points,
         # Most decisions (every award) have no rule values: skip the encoder for those.
-        _VALUES_ENCODER.encode(decision.rule_values) if decision.rule_values else "{}",
-        decision.review_status,
-        decision.entry_id,
-        decision.decided_at,
+        _VALUES_ENCODER.encode(rule_values) if rule_values else "{}",
+        review_status,
+        entry_id,
+        decided_at,
     )
 
 
 def record_decisions(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
-    connection.executemany(_INSERT_DECISION, rows)
+    insert_rows(connection, _INSERT_DECISIONS, rows)
 
 
 def latest_outcomes(

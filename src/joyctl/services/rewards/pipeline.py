@@ -26,10 +26,8 @@ from typing import Any
 from joyctl.engine import (
     Award,
     ConnectionFacts,
-    Customer,
     Decision,
     History,
-    MemberStatus,
     ReasonCode,
     Rejection,
     Review,
@@ -43,11 +41,12 @@ from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import reviews as review_queries
 from joyctl.ledger.db import transaction
 from joyctl.ledger.points import EntryKind, entries_after, last_entry_id
-from joyctl.services.rewards.writes import REVIEW_SOURCE, BatchWrites, Written
+from joyctl.services.rewards.writes import REVIEW_SOURCE, BatchWrites, Reviewer, Written
 
 __all__ = ["REVIEW_SOURCE", "IncomingReview", "Outcome", "PipelineTally", "RewardPipeline"]
 
 BATCH_SIZE = 250
+_NOTHING_WRITTEN = Written(None, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +104,8 @@ class RewardPipeline:
         self.history = History()
         self.tally = PipelineTally()
         self._synced_entry_id = 0
-        # Customers by email for this run: most reviewers write more than one review.
-        self._customers: dict[str, customer_queries.Customer | None] = {}
-        self._engine_customers: dict[int, Customer] = {}
+        # Reviewers by email for this run: most reviewers write more than one review.
+        self._customers: dict[str, Reviewer | None] = {}
 
     def run(self, reviews: Iterable[IncomingReview]) -> Iterator[Outcome]:
         """Decide every review, batch by batch; yields each outcome after its batch commits."""
@@ -175,11 +173,12 @@ class RewardPipeline:
 
     def _prefetch(
         self, batch: list[IncomingReview]
-    ) -> list[tuple[review_queries.InboxReview, customer_queries.Customer | None]]:
+    ) -> list[tuple[review_queries.InboxReview, Reviewer | None]]:
         """Look up the batch's new reviewers in one statement; pair each review with its match."""
         emails = dict.fromkeys(review.inbox.email for review in batch if review.inbox.email)
         unknown = [email for email in emails if email not in self._customers]
-        self._customers.update(customer_queries.find_customers(self.connection, unknown))
+        found = customer_queries.find_customers(self.connection, unknown)
+        self._customers.update((email, _reviewer(row, email)) for email, row in found.items())
         # An email find_customers left out stays unmatched here; `_match` reports it in order.
         return [(review.inbox, self._customers.get(review.inbox.email or "")) for review in batch]
 
@@ -189,13 +188,13 @@ class RewardPipeline:
         is_new = writes.review(incoming.inbox, customer_id)
         decision = decide(
             incoming.engine_review,
-            self._engine_customer(customer_row),
+            customer_row.engine if customer_row is not None else None,
             self.history,
             self.program,
             self.facts,
             now,
         )
-        written = Written(None, 0)
+        written = _NOTHING_WRITTEN
         if isinstance(decision, Award) and customer_row is not None:
             written = writes.award(decision, customer_row, incoming.inbox)
         elif isinstance(decision, Revocation) and customer_row is not None:
@@ -203,7 +202,7 @@ class RewardPipeline:
         self.history.apply(decision)
         return self._record(incoming, decision, written, writes, is_new=is_new)
 
-    def _match(self, incoming: IncomingReview) -> customer_queries.Customer | None:
+    def _match(self, incoming: IncomingReview) -> Reviewer | None:
         email = incoming.inbox.email
         if not email:
             return None
@@ -214,18 +213,8 @@ class RewardPipeline:
                 # A review's email is Klaviyo's data: one that is not an address matches no
                 # member (NO_MEMBER) instead of stopping the whole run.
                 found = None
-            self._customers[email] = found
+            self._customers[email] = _reviewer(found, email)
         return self._customers[email]
-
-    def _engine_customer(self, row: customer_queries.Customer | None) -> Customer | None:
-        if row is None:
-            return None
-        # Rows are cached per email, so the engine's view of each is built once per run.
-        customer = self._engine_customers.get(row.id)
-        if customer is None or customer.status.value != row.member_status:
-            customer = Customer(customer_id=str(row.id), status=MemberStatus(row.member_status))
-            self._engine_customers[row.id] = customer
-        return customer
 
     def _record(
         self,
@@ -246,20 +235,7 @@ class RewardPipeline:
         repeat = reason == ReasonCode.ALREADY_REWARDED
         changed = not repeat and latest != (decision.kind, reason, status)
         if changed:
-            writes.decision(
-                review_queries.StoredDecision(
-                    0,
-                    review_id,
-                    self.program.program_id,
-                    decision.kind,
-                    reason,
-                    written.points,
-                    values,
-                    status,
-                    written.entry_id,
-                    writes.stamp,
-                )
-            )
+            writes.decision(review_id, decision.kind, reason, written, values, status)
         outcome = Outcome(
             review_id, incoming.inbox.email, decision.kind, reason, written.points, values, changed
         )
@@ -281,6 +257,11 @@ class RewardPipeline:
             tally.held += 1
         elif outcome.reason:
             tally.rejected[outcome.reason] += 1
+
+
+def _reviewer(row: customer_queries.Customer | None, email: str) -> Reviewer | None:
+    """What the run keeps of the customer `email` matched, once per email."""
+    return None if row is None else Reviewer.of(row, email)
 
 
 def _with_verdict(

@@ -13,12 +13,20 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
 
-from joyctl.engine import Award, Revocation, WriteReviewProgram, reward_idempotency_key
+from joyctl.engine import (
+    Award,
+    Customer,
+    MemberStatus,
+    Revocation,
+    WriteReviewProgram,
+    reward_idempotency_key,
+)
 from joyctl.klaviyo import joy_events
+from joyctl.ledger import customers as customer_queries
 from joyctl.ledger import outbox
 from joyctl.ledger import reviews as review_queries
-from joyctl.ledger.customers import Customer
 from joyctl.ledger.entry_batch import EntryBatch
 from joyctl.ledger.points import (
     EntryKind,
@@ -32,6 +40,30 @@ from joyctl.ledger.triggers import enabled_triggers
 REVIEW_SOURCE = "review"
 
 LatestOutcome = tuple[str, str | None, str]
+EntryFigures = tuple[int, int, int]
+"""A new earn entry's id, points and balance after it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """What the pipeline keeps of a matched customer for the whole run, and the engine's view.
+
+    A run keeps one for every email it matched, so only what the writes and the rules read.
+    """
+
+    id: int
+    email: str
+    external_id: str | None
+    engine: Customer
+
+    @classmethod
+    def of(cls, row: customer_queries.Customer, email: str) -> Reviewer:
+        """The reviewer of `row`, matched by `email`: kept as its email text when it is the
+        same, so a run holds one copy of the text instead of two."""
+        status = MemberStatus(row.member_status)
+        engine = Customer(customer_id=str(row.id), status=status)
+        kept = email if email == row.email else row.email
+        return cls(row.id, kept, row.external_id, engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +82,7 @@ class BatchWrites:
         connection: sqlite3.Connection,
         program: WriteReviewProgram,
         stamp: str,
-        batch: list[tuple[review_queries.InboxReview, Customer | None]],
+        batch: list[tuple[review_queries.InboxReview, Reviewer | None]],
     ) -> None:
         self.connection, self.program, self.stamp = connection, program, stamp
         ids = [inbox.review_id for inbox, _ in batch]
@@ -77,40 +109,74 @@ class BatchWrites:
     def latest(self, review_id: str) -> LatestOutcome | None:
         return self._latest.get(review_id)
 
-    def decision(self, decision: review_queries.StoredDecision) -> None:
-        self._decisions.append(review_queries.decision_row(decision))
-        self._latest[decision.review_id] = (
-            decision.outcome,
-            decision.reason_code,
-            decision.review_status,
+    def decision(
+        self,
+        review_id: str,
+        outcome: str,
+        reason_code: str | None,
+        written: Written,
+        rule_values: dict[str, Any],
+        review_status: str,
+    ) -> None:
+        """Queue a decision row, decided now, with the entry and points `written` for it."""
+        self._decisions.append(
+            review_queries.decision_row(
+                review_id,
+                self.program.program_id,
+                outcome,
+                reason_code,
+                written.points,
+                rule_values,
+                review_status,
+                written.entry_id,
+                self.stamp,
+            )
         )
+        self._latest[review_id] = (outcome, reason_code, review_status)
 
-    def award(self, award: Award, customer: Customer, inbox: review_queries.InboxReview) -> Written:
+    def award(self, award: Award, customer: Reviewer, inbox: review_queries.InboxReview) -> Written:
         reviewed_at = award.reviewed_at.isoformat()
-        new = NewEntry(
-            customer_id=customer.id,
-            kind=EntryKind.EARN,
-            delta=award.points,
-            idempotency_key=award.idempotency_key,
-            program=self.program.program_id,
-            source_kind=REVIEW_SOURCE,
-            source_id=award.review_id,
-            meta=award_meta(award, reviewed_at),
-            created_at=award.decided_at,
+        queued = self.entries.append_earn(
+            customer.id,
+            award.points,
+            award.idempotency_key,
+            (self.program.program_id, REVIEW_SOURCE, award.review_id),
+            award_meta_text(award, reviewed_at),
+            award.decided_at,
         )
-        if self.entries.can_append(new):
-            entry = self.entries.append(new, award_meta_text(award, reviewed_at))
-        else:
-            appended = self._append_now(new)
-            if not appended[1]:
-                return Written(appended[0].id, 0)
-            entry = appended[0]
-        if self._send_earn_event:
-            self._enqueue_event(customer, entry, inbox)
-        self._enqueue_profile(customer, entry)
+        if queued is None:
+            return self._award_now(award, customer, inbox, reviewed_at)
+        entry_id, balance_after = queued
+        self._enqueue_award(customer, (entry_id, award.points, balance_after), inbox)
+        return Written(entry_id, award.points)
+
+    def _award_now(
+        self,
+        award: Award,
+        customer: Reviewer,
+        inbox: review_queries.InboxReview,
+        reviewed_at: str,
+    ) -> Written:
+        """An earn `append_entry` writes at once, with every check (its key taken, say)."""
+        entry, created = self._append_now(
+            NewEntry(
+                customer_id=customer.id,
+                kind=EntryKind.EARN,
+                delta=award.points,
+                idempotency_key=award.idempotency_key,
+                program=self.program.program_id,
+                source_kind=REVIEW_SOURCE,
+                source_id=award.review_id,
+                meta=award_meta(award, reviewed_at),
+                created_at=award.decided_at,
+            )
+        )
+        if not created:
+            return Written(entry.id, 0)
+        self._enqueue_award(customer, (entry.id, entry.delta, entry.balance_after), inbox)
         return Written(entry.id, entry.delta)
 
-    def revocation(self, revocation: Revocation, customer: Customer) -> Written:
+    def revocation(self, revocation: Revocation, customer: Reviewer) -> Written:
         self.flush()
         earn = find_entry_by_key(self.connection, revocation.reverses_key)
         if earn is None:
@@ -131,7 +197,7 @@ class BatchWrites:
             )
         )
         if created:
-            self._enqueue_profile(customer, entry)
+            self._enqueue_profile(customer, entry.id, entry.balance_after)
         return Written(entry.id, entry.delta)
 
     def flush(self) -> None:
@@ -154,33 +220,37 @@ class BatchWrites:
             self.entries.note(appended.entry)
         return appended.entry, appended.created
 
-    def _enqueue_event(
-        self, customer: Customer, entry: PointEntry, inbox: review_queries.InboxReview
+    def _enqueue_award(
+        self, customer: Reviewer, entry: EntryFigures, inbox: review_queries.InboxReview
     ) -> None:
-        unique_id = f"joyctl-entry-{entry.id}"
-        event = joy_events.earn_point_event_text(
-            unique_id=unique_id,
-            email=customer.email,
-            external_id=customer.external_id,
-            program_name=self.program.name,
-            points=entry.delta,
-            balance_after=entry.balance_after,
-            time=self.stamp,
-            review_id=inbox.review_id,
-            product_id=inbox.product_id,
-            customer_id=customer.id,
-        )
-        self._outbox.append(
-            outbox.outbox_text_row("event", unique_id, event, self.stamp, customer.id, entry.id)
-        )
+        """The outbox rows of a new earn entry: the earn event (unless turned off), the profile."""
+        entry_id, points, balance_after = entry
+        if self._send_earn_event:
+            unique_id = f"joyctl-entry-{entry_id}"
+            event = joy_events.earn_point_event_text(
+                unique_id=unique_id,
+                email=customer.email,
+                external_id=customer.external_id,
+                program_name=self.program.name,
+                points=points,
+                balance_after=balance_after,
+                time=self.stamp,
+                review_id=inbox.review_id,
+                product_id=inbox.product_id,
+                customer_id=customer.id,
+            )
+            self._outbox.append(
+                outbox.outbox_text_row("event", unique_id, event, self.stamp, customer.id, entry_id)
+            )
+        self._enqueue_profile(customer, entry_id, balance_after)
 
-    def _enqueue_profile(self, customer: Customer, entry: PointEntry) -> None:
+    def _enqueue_profile(self, customer: Reviewer, entry_id: int, balance_after: int) -> None:
         profile = joy_events.points_profile_update_text(
-            email=customer.email, external_id=customer.external_id, balance=entry.balance_after
+            email=customer.email, external_id=customer.external_id, balance=balance_after
         )
-        unique_id = f"joyctl-profile-{entry.id}"
+        unique_id = f"joyctl-profile-{entry_id}"
         self._outbox.append(
-            outbox.outbox_text_row("profile", unique_id, profile, self.stamp, customer.id, entry.id)
+            outbox.outbox_text_row("profile", unique_id, profile, self.stamp, customer.id, entry_id)
         )
 
 
