@@ -103,3 +103,22 @@ def test_batched_earns_store_what_append_entry_stores(
     one_by_one = _replay_rows(tmp_path / "one-by-one", batched=False, monkeypatch=monkeypatch)
     assert len(batched[0]) == 12
     assert batched == one_by_one
+
+
+def test_an_earn_past_the_most_a_balance_holds_takes_the_long_way(tmp_path: Path) -> None:
+    from joyctl.files.limits import MAX_POINTS
+    from joyctl.ledger.points import EntryKind, NewEntry, append_entry, current_balance
+
+    connection = open_ledger(tmp_path / "ledger.sqlite3")
+    with transaction(connection):
+        customer = upsert_customer(connection, CustomerFields("full@example.com")).customer_id
+        append_entry(connection, NewEntry(customer, EntryKind.OPENING, MAX_POINTS - 10, "open"))
+    source = ("write-review", "review", "r2")
+    stamp = datetime(2026, 1, 2, tzinfo=UTC)
+    with transaction(connection):
+        batch = EntryBatch(connection, [customer], ["earn:r1", "earn:r2"])
+        assert batch.append_earn(customer, 11, "earn:r1", source, "{}", stamp) is None
+        assert batch.append_earn(customer, 10, "earn:r2", source, "{}", stamp) is not None
+        batch.flush()
+    assert current_balance(connection, customer) == MAX_POINTS
+    connection.close()

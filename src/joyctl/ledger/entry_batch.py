@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from joyctl.files.limits import MAX_POINTS
 from joyctl.ledger.many_rows import RowsInsert, insert_rows
 from joyctl.ledger.points import EntryKind, PointEntry
 
@@ -59,11 +60,14 @@ class EntryBatch:
         """Queue a new earn entry; its (id, balance_after), or None when it must take the long way.
 
         None unless it is a new key, of a customer whose balance was read, for at least one
-        point: the others take `append_entry` after a `flush`. `meta_text` must be the meta
+        point, within the most a balance may hold: the others take `append_entry` after a
+        `flush`. `meta_text` must be the meta
         exactly as `append_entry` encodes it (sorted keys, no spaces).
         """
         balance = self._balances.get(customer_id)
         if balance is None or delta <= 0 or key in self._taken or not key.strip():
+            return None
+        if balance + delta > MAX_POINTS:  # `append_entry` refuses it, saying why
             return None
         balance_after = balance + delta
         entry_id = self._next_id
