@@ -45,27 +45,21 @@ PROFILE = "bench"
 ADD = "POST /api/lists/{id}/relationships/profiles"
 REMOVE = "DELETE /api/lists/{id}/relationships/profiles"
 JOBS = "POST /api/profile-bulk-import-jobs"
-# Klaviyo's limits for the three kinds of request the ceiling counts: (burst/s, steady/min).
-LIMITS = {"jobs": (10, 150), "reads": (75, 750), "memberships": (10, 150)}
+# The three kinds of request the ceiling counts, whose limits come from Klaviyo's spec.
+CEILING_ROUTES = {
+    "jobs": ("POST", "/api/profile-bulk-import-jobs"),
+    "reads": ("GET", "/api/profiles"),
+    "memberships": ("POST", "/api/lists/{id}/relationships/profiles"),
+}
 TARGET = 1.5
 
 
-def best_span(requests: int, burst: int, steady: int) -> float:
-    """Seconds from the first request's start to the last's when each starts as soon as fixed
-    1 s and 60 s windows allow, the first at a window's start (the best case)."""
-    moment, per_second, per_minute = 0.0, dict[int, int](), dict[int, int]()
-    for _ in range(requests):
-        while True:
-            second, minute = math.floor(moment), math.floor(moment / 60)
-            if per_minute.get(minute, 0) >= steady:
-                moment = (minute + 1) * 60.0
-            elif per_second.get(second, 0) >= burst:
-                moment = second + 1.0
-            else:
-                break
-        per_second[second] = per_second.get(second, 0) + 1
-        per_minute[minute] = per_minute.get(minute, 0) + 1
-    return moment
+def limits(kind: str) -> tuple[int, int]:
+    from joyctl.klaviyo.endpoints import find_endpoint
+
+    endpoint = find_endpoint(*CEILING_ROUTES[kind])
+    assert endpoint is not None, CEILING_ROUTES[kind]
+    return endpoint.burst_per_second, endpoint.steady_per_minute
 
 
 def job_seconds(base_url: str, key: str) -> float:
@@ -84,11 +78,13 @@ def job_seconds(base_url: str, key: str) -> float:
 
 
 def ceiling_seconds(jobs: int, created: int, added: int, job_time: float) -> float:
+    from joyctl.sandbox.ratelimit import best_schedule_span
+
     spans = (
-        best_span(jobs, *LIMITS["jobs"]),
+        best_schedule_span(jobs, *limits("jobs")),
         job_time,
-        best_span(math.ceil(created / 100), *LIMITS["reads"]),
-        best_span(math.ceil(added / 1000), *LIMITS["memberships"]),
+        best_schedule_span(math.ceil(created / 100), *limits("reads")),
+        best_schedule_span(math.ceil(added / 1000), *limits("memberships")),
     )
     return sum(spans)
 

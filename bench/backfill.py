@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -166,26 +165,6 @@ def write_events(path: Path, count: int) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
-def best_span(requests: int, start: float, burst: int, steady: int) -> float:
-    """Seconds from the first to the last request when each starts as soon as the server's
-    fixed windows (1 s and 60 s, aligned to its clock) allow."""
-    moment = start
-    per_second: dict[int, int] = {}
-    per_minute: dict[int, int] = {}
-    for _ in range(requests):
-        while True:
-            second, minute = math.floor(moment), math.floor(moment / 60)
-            if per_minute.get(minute, 0) >= steady:
-                moment = (minute + 1) * 60.0
-            elif per_second.get(second, 0) >= burst:
-                moment = second + 1.0
-            else:
-                break
-        per_second[second] = per_second.get(second, 0) + 1
-        per_minute[minute] = per_minute.get(minute, 0) + 1
-    return moment - start
-
-
 def peak_rss_mib() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
@@ -249,9 +228,11 @@ def run_pass(
     finally:
         warp.close()
     source.unlink()
+    from joyctl.sandbox.ratelimit import best_schedule_span
+
     first = start + (starts[0] - aligned_at)  # the server's time when the first began
     # The best schedule needs no retries: only the requests Klaviyo accepted count.
-    ideal = best_span(len(starts) - summary.throttled, first, *limits)
+    ideal = best_schedule_span(len(starts) - summary.throttled, *limits, start=first)
     actual = starts[-1] - starts[0]
     return {"summary": summary, "wall": wall, "cpu": cpu, "ideal": ideal, "actual": actual}
 

@@ -6,8 +6,9 @@ matched customer, the history of earlier rewards, the program, the connection fa
 
 # Names load with the module that defines them, on first use: `joyctl program show` needs the
 # program and not the rules or the history index, and start-up pays only for what it uses.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from joyctl.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     from joyctl.engine.history import History, RewardRecord
@@ -73,14 +74,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 __all__ = [
     "Award",

@@ -10,8 +10,9 @@ Nothing here imports Typer or Rich; the `joyctl sandbox` commands are built on t
 
 # Names load with the module that defines them, on first use: a command on the built-in
 # profile needs the server, not the scenarios that only seed a new state file.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from joyctl.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     from joyctl.loopback import is_loopback_host
@@ -67,14 +68,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 __all__ = [
     "DEFAULT_REDIRECT_URIS",

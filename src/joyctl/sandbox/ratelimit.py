@@ -30,6 +30,27 @@ class Verdict:
     retry_after: int = 0
 
 
+def best_schedule_span(requests: int, burst: int, steady: int, start: float = 0.0) -> float:
+    """Seconds from the first request's start to the last's when each starts as soon as these
+    windows (1 s and 60 s, aligned to the emulator's clock) allow, the first at `start`: the
+    best any client can do, which benchmarks set joyctl's runs against."""
+    moment = start
+    per_second: dict[int, int] = {}
+    per_minute: dict[int, int] = {}
+    for _ in range(requests):
+        while True:
+            second, minute = math.floor(moment), math.floor(moment / 60)
+            if per_minute.get(minute, 0) >= steady:
+                moment = (minute + 1) * 60.0
+            elif per_second.get(second, 0) >= burst:
+                moment = second + 1.0
+            else:
+                break
+        per_second[second] = per_second.get(second, 0) + 1
+        per_minute[minute] = per_minute.get(minute, 0) + 1
+    return moment - start
+
+
 def limits_for(endpoint: Endpoint, wants_profile_count: bool = False) -> Limits:
     if endpoint.operation_id == "get_list" and wants_profile_count:
         burst, steady = PROFILE_COUNT_LIMITS
